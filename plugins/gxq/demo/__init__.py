@@ -1,0 +1,1 @@
+"""Demo department data (演示数据): the four ``dept_*`` databases of the contract, deterministic."""

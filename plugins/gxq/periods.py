@@ -1,0 +1,200 @@
+"""Reporting periods (报告期) of the plan's cadences, all in Asia/Shanghai.
+
+A run derives its period from its logical date D taken in Asia/Shanghai, never from "now"
+(see CONTRACT.md "Time"). Period keys: ``2021-W09`` (ISO week), ``2021-03`` (month),
+``2021-Q1`` (quarter). Boundaries are local wall-clock datetimes without zone, which is how
+the department databases store their timestamps.
+
+This module has no Airflow import: it runs and tests on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+class PeriodError(ValueError):
+    """An operator-supplied period that is not a valid key."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open local interval [start, end) with its contract key."""
+
+    key: str
+    kind: str  # week | month | quarter
+    start: dt.datetime  # naive, Asia/Shanghai wall clock
+    end: dt.datetime  # naive, exclusive
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.start.date()
+
+    @property
+    def last_day(self) -> dt.date:
+        return (self.end - dt.timedelta(days=1)).date()
+
+    @property
+    def year(self) -> int:
+        return self.start.year
+
+    def months(self) -> list[Period]:
+        """The calendar months of a month or quarter period, in order."""
+        if self.kind == "month":
+            return [self]
+        if self.kind == "quarter":
+            q = int(self.key[-1])
+            return [month_period(self.start.year, 3 * (q - 1) + i) for i in (1, 2, 3)]
+        raise ValueError(f"{self.key} has no months")
+
+    def previous(self) -> Period:
+        if self.kind == "week":
+            return week_containing(self.start - dt.timedelta(days=7))
+        if self.kind == "month":
+            return month_containing(self.start - dt.timedelta(days=1))
+        return quarter_containing(self.start - dt.timedelta(days=1))
+
+    def next(self) -> Period:
+        if self.kind == "week":
+            return week_containing(self.end)
+        if self.kind == "month":
+            return month_containing(self.end)
+        return quarter_containing(self.end)
+
+    def fmt(self, when: dt.datetime) -> str:  # pragma: no cover - convenience
+        return when.strftime("%Y-%m-%d %H:%M:%S")
+
+    @property
+    def start_s(self) -> str:
+        """Start as the department databases' timestamp text, for bound parameters."""
+        return self.start.strftime("%Y-%m-%d %H:%M:%S")
+
+    @property
+    def end_s(self) -> str:
+        return self.end.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def to_local(when: dt.datetime | str) -> dt.datetime:
+    """A zone-aware datetime (or ISO string) as an aware Asia/Shanghai datetime.
+
+    Naive datetimes are taken as UTC, as Airflow's are.
+    """
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(TZ)
+
+
+def _naive_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day)
+
+
+def week_containing(when: dt.datetime | dt.date) -> Period:
+    day = when.date() if isinstance(when, dt.datetime) else when
+    monday = day - dt.timedelta(days=day.isoweekday() - 1)
+    iso_year, iso_week, _ = monday.isocalendar()
+    start = _naive_midnight(monday)
+    return Period(f"{iso_year}-W{iso_week:02d}", "week", start, start + dt.timedelta(days=7))
+
+
+def month_period(year: int, month: int) -> Period:
+    start = dt.datetime(year, month, 1)
+    end = dt.datetime(year + (month == 12), month % 12 + 1, 1)
+    return Period(f"{year}-{month:02d}", "month", start, end)
+
+
+def month_containing(when: dt.datetime | dt.date) -> Period:
+    return month_period(when.year, when.month)
+
+
+def quarter_period(year: int, quarter: int) -> Period:
+    start = dt.datetime(year, 3 * (quarter - 1) + 1, 1)
+    end = dt.datetime(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)
+    return Period(f"{year}-Q{quarter}", "quarter", start, end)
+
+
+def quarter_containing(when: dt.datetime | dt.date) -> Period:
+    return quarter_period(when.year, (when.month - 1) // 3 + 1)
+
+
+# --- what a logical date D covers, per cadence (CONTRACT.md) ---------------------------------
+
+
+def previous_week(logical_date: dt.datetime) -> Period:
+    """Weekly bulletin: the last complete ISO week before the week containing D."""
+    return week_containing(to_local(logical_date)).previous()
+
+
+def previous_month(logical_date: dt.datetime) -> Period:
+    return month_containing(to_local(logical_date)).previous()
+
+
+def previous_quarter(logical_date: dt.datetime) -> Period:
+    return quarter_containing(to_local(logical_date)).previous()
+
+
+def week_so_far(logical_date: dt.datetime) -> tuple[Period, dt.datetime]:
+    """Publicity reminder: D's own ISO week, counted over [Monday 00:00, D).
+
+    Returns the week and D as a naive local datetime (the exclusive upper bound).
+    """
+    local = to_local(logical_date)
+    return week_containing(local), local.replace(tzinfo=None)
+
+
+# --- operator-supplied keys ------------------------------------------------------------------
+
+
+def parse_key(key: str, kinds: tuple[str, ...] = ("week", "month", "quarter")) -> Period:
+    """Parse a period key an operator typed, with a clear error for anything else."""
+    if not isinstance(key, str):
+        raise PeriodError(f"period must be a string such as 2021-W09, 2021-03 or 2021-Q1, got {key!r}")
+    text = key.strip()
+    if (m := WEEK_RE.match(text)) and "week" in kinds:
+        year, week = int(m[1]), int(m[2])
+        try:
+            monday = dt.date.fromisocalendar(year, week, 1)
+        except ValueError:
+            raise PeriodError(f"{key!r}: ISO year {year} has no week {week}") from None
+        return week_containing(monday)
+    if (m := MONTH_RE.match(text)) and "month" in kinds:
+        year, month = int(m[1]), int(m[2])
+        if not 1 <= month <= 12:
+            raise PeriodError(f"{key!r}: month must be 01..12")
+        return month_period(year, month)
+    if (m := QUARTER_RE.match(text)) and "quarter" in kinds:
+        return quarter_period(int(m[1]), int(m[2]))
+    examples = {"week": "2021-W09", "month": "2021-03", "quarter": "2021-Q1"}
+    wanted = " or ".join(f"a {k} key like {examples[k]}" for k in kinds)
+    raise PeriodError(f"invalid period {key!r}: expected {wanted}")
+
+
+def from_run(
+    logical_date: dt.datetime | None,
+    run_time: dt.datetime | None,
+    param: str | None,
+    derive,
+    kinds: tuple[str, ...],
+) -> Period:
+    """The period of one DAG run.
+
+    A run with a logical date derives it with ``derive(D)``; a run without one (a manual
+    trigger) takes the ``period`` param when given, else ``derive(run time)``.
+    """
+    if param:
+        return parse_key(param, kinds)
+    if logical_date is not None:
+        return derive(logical_date)
+    if run_time is None:
+        run_time = dt.datetime.now(dt.timezone.utc)
+    return derive(run_time)

@@ -1,0 +1,169 @@
+"""SQL files (``include/sql/<source>/<name>.sql``) and the values they return.
+
+Every statement lives in a file, one statement per file, with bound parameters (``:name``)
+for every value. A file may use a few Jinja helpers for what differs between SQLite and
+PostgreSQL; they expand to identifiers and SQL keywords only, never to values:
+
+- ``{{ ts('col') }}``   a department timestamp column, with ``''`` read as NULL on SQLite;
+- ``{{ txt('col') }}``  a nullable text column, ``''`` read as NULL;
+- ``{{ num('col') }}``  a numeric amount, NULL read as 0;
+- ``{{ dialect }}``     ``sqlite`` or ``postgresql`` for ``{% if %}`` blocks.
+
+Department timestamps are local wall-clock text (SQLite) or ``TIMESTAMP WITHOUT TIME ZONE``
+(PostgreSQL); bound parameters are passed as ``'YYYY-MM-DD HH:MM:SS'`` strings, which both
+compare correctly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import functools
+from pathlib import Path
+from typing import Any, Iterable
+
+from gxq.connections import REPO_ROOT
+
+SQL_ROOT = REPO_ROOT / "include" / "sql"
+
+
+class DepartmentSchemaError(RuntimeError):
+    """A department table lacks a column the project reads (named in the message)."""
+
+
+@functools.lru_cache(maxsize=None)
+def _template(name: str):
+    import jinja2
+
+    path = SQL_ROOT / name
+    if not path.suffix:
+        path = path.with_suffix(".sql")
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path}")
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    return env.from_string(path.read_text(encoding="utf-8"))
+
+
+def render(name: str, dialect: str, **context: Any) -> str:
+    """The SQL text of ``include/sql/<name>.sql`` for a dialect."""
+    dialect = "sqlite" if dialect.startswith("sqlite") else "postgresql"
+
+    def ts(col: str) -> str:
+        _check_identifier(col)
+        return f"NULLIF({col}, '')" if dialect == "sqlite" else col
+
+    def txt(col: str) -> str:
+        _check_identifier(col)
+        return f"NULLIF({col}, '')"
+
+    def num(col: str) -> str:
+        _check_identifier(col)
+        if dialect == "sqlite":
+            return f"COALESCE(NULLIF({col}, ''), 0)"
+        return f"COALESCE({col}, 0)"
+
+    return _template(name).render(dialect=dialect, ts=ts, txt=txt, num=num, **context)
+
+
+def _check_identifier(col: str) -> None:
+    if not all(part.isidentifier() for part in col.split(".")):
+        raise ValueError(f"not an SQL identifier: {col!r}")
+
+
+def query(engine, name: str, params: dict[str, Any] | None = None, **context: Any) -> list[dict]:
+    """Run a SELECT from a file with bound params; rows as dicts."""
+    import sqlalchemy as sa
+
+    sql = render(name, engine.dialect.name, **context)
+    with engine.connect() as conn:
+        result = conn.execute(sa.text(sql), params or {})
+        keys = list(result.keys())
+        return [dict(zip(keys, row)) for row in result]
+
+
+def stream(engine, name: str, params: dict[str, Any] | None = None, batch: int = 10_000, **context: Any):
+    """Iterate the rows of a large SELECT with a server-side cursor (PostgreSQL)."""
+    import sqlalchemy as sa
+
+    sql = render(name, engine.dialect.name, **context)
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, max_row_buffer=batch).execute(
+            sa.text(sql), params or {}
+        )
+        keys = list(result.keys())
+        for row in result:
+            yield dict(zip(keys, row))
+
+
+def require_columns(engine, table: str, columns: Iterable[str]) -> None:
+    """Fail early, naming the table and column, when a department table lacks one."""
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(engine)
+    try:
+        present = {c["name"].lower() for c in inspector.get_columns(table)}
+    except sa.exc.NoSuchTableError:
+        present = set()
+    if not present:
+        raise DepartmentSchemaError(f"department table {table!r} is missing ({engine.url.render_as_string()})")
+    missing = [c for c in columns if c.lower() not in present]
+    if missing:
+        raise DepartmentSchemaError(f"department table {table!r} lacks column(s) {', '.join(missing)}")
+
+
+# --- value normalisation (SQLite gives text, PostgreSQL gives typed values) --------------------
+
+
+def to_dt(value: Any) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    text = str(value).strip()
+    if not text:
+        return None
+    return dt.datetime.fromisoformat(text.replace("T", " ")[:26])
+
+
+def to_date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value).strip()[:10])
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "t", "true", "y", "yes")
+    return bool(value)
+
+
+def to_num(value: Any) -> float | int:
+    """A numeric amount as int when whole, else float; NULL or '' is 0."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (int, float)):
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+    number = float(str(value).strip())
+    return int(number) if number.is_integer() else number
+
+
+def to_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text if text != "" else None
+
+
+def ts_text(value: dt.datetime | dt.date) -> str:
+    """A bound-parameter value for a department timestamp comparison."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value.strftime("%Y-%m-%d")

@@ -1,0 +1,134 @@
+"""The project's own store ``gxq_ops`` (本项目数据库): issued reports, supervised items,
+batches and payment ledger, notification outbox.
+
+Its schema is versioned with Alembic (``migrations/``). Each capability owns a branch of
+revisions (``core``, ``notify``, ``petitions``, ``policy``, ...) that all start from the core
+root, and :func:`ensure_schema` upgrades to every head. A run that finds ``gxq_ops`` empty or at
+an older version migrates it itself, before anything else; concurrent runs serialise on a
+PostgreSQL advisory lock (or a file lock on SQLite).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import threading
+from pathlib import Path
+
+from gxq.connections import OPS_CONN_ID, engine_for
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "gxq_schema_version"
+_ADVISORY_KEY = 0x6A7153  # "gxq" ops schema lock
+_migrated: set[str] = set()
+_thread_lock = threading.Lock()
+
+
+def _alembic_config(connection):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("version_table", VERSION_TABLE)
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+@contextlib.contextmanager
+def _schema_lock(engine):
+    if engine.dialect.name == "sqlite":
+        db_path = engine.url.database or ":memory:"
+        lock_path = Path(f"{db_path}.migrate.lock")
+        with open(lock_path, "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    else:
+        import sqlalchemy as sa
+
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _ADVISORY_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+                conn.commit()
+
+
+def heads() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
+def current_revisions(engine) -> set[str]:
+    import sqlalchemy as sa
+
+    insp = sa.inspect(engine)
+    if not insp.has_table(VERSION_TABLE):
+        return set()
+    with engine.connect() as conn:
+        return {r[0] for r in conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))}
+
+
+def ensure_schema(engine=None):
+    """Create or migrate ``gxq_ops`` to the latest schema; returns the engine."""
+    from alembic import command
+
+    engine = engine or engine_for(OPS_CONN_ID)
+    key = engine.url.render_as_string(hide_password=False)
+    with _thread_lock:
+        if key in _migrated:
+            return engine
+        with _schema_lock(engine):
+            if current_revisions(engine) != heads():
+                with engine.begin() as conn:
+                    command.upgrade(_alembic_config(conn), "heads")
+        _migrated.add(key)
+    return engine
+
+
+def ops_engine():
+    """The ``gxq_ops`` engine, migrated."""
+    return ensure_schema(engine_for(OPS_CONN_ID))
+
+
+# --- issued reports ---------------------------------------------------------------------------
+
+
+def record_report(engine, dag_id: str, period_key: str, report: dict, run_id: str | None = None) -> None:
+    """Keep the latest report of a (dag, period) in ``gxq_ops`` (the dashboard reads these)."""
+    import datetime as dt
+    import hashlib
+
+    import sqlalchemy as sa
+
+    from gxq.store.tables import reports
+
+    body = json.dumps(report, ensure_ascii=False, sort_keys=True, default=str)
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with engine.begin() as conn:
+        updated = conn.execute(
+            reports.update()
+            .where(reports.c.dag_id == dag_id, reports.c.period_key == period_key)
+            .values(report_json=body, report_hash=digest, run_id=run_id, updated_at=now)
+        )
+        if updated.rowcount == 0:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        reports.insert().values(
+                            dag_id=dag_id, period_key=period_key, report_json=body, report_hash=digest,
+                            run_id=run_id, issued_at=now, updated_at=now,
+                        )
+                    )
+            except sa.exc.IntegrityError:
+                conn.execute(
+                    reports.update()
+                    .where(reports.c.dag_id == dag_id, reports.c.period_key == period_key)
+                    .values(report_json=body, report_hash=digest, run_id=run_id, updated_at=now)
+                )
