@@ -213,3 +213,8 @@ def run_dag(dagbag, dag_id: str, logical_date, conf: dict | None = None):
 def _cleanup_session_tmp():
     yield
     shutil.rmtree(_SESSION_TMP, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The slow tier (distributed stack, browser) runs last, after everything else passed."""
+    items.sort(key=lambda item: item.get_closest_marker("integration") is not None)

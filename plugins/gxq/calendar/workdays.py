@@ -1,0 +1,133 @@
+"""Working days (工作日) on China's statutory calendar, holidays and 调休 included.
+
+The source is the maintained ``chinesecalendar`` package (``import chinese_calendar``), which
+knows each year once the State Council has published its holiday arrangement (国务院办公厅关于
+节假日安排的通知, usually in late October or November for the following year). A make-up working
+day (调休上班, e.g. Sunday 2021-02-07, Saturday 2021-02-20) is a working day here.
+
+For a year the package does not know yet there is no good guess: this module answers with plain
+weekdays (Monday to Friday), logs a warning once per year, and :mod:`gxq.calendar.coverage`
+tells ``ops`` ahead of time so the package can be upgraded before it matters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import threading
+
+log = logging.getLogger(__name__)
+
+_warned_years: set[int] = set()
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def known_years() -> tuple[int, int]:
+    """First and last year the installed calendar package knows (inclusive)."""
+    from chinese_calendar.constants import holidays
+
+    years = [day.year for day in holidays]
+    return min(years), max(years)
+
+
+def is_known_year(year: int) -> bool:
+    first, last = known_years()
+    return first <= year <= last
+
+
+def package_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("chinesecalendar")
+    except Exception:  # noqa: BLE001 - informational only
+        return "unknown"
+
+
+def _warn_unknown(year: int) -> None:
+    with _lock:
+        if year in _warned_years:
+            return
+        _warned_years.add(year)
+    first, last = known_years()
+    log.warning(
+        "chinesecalendar %s knows the statutory holidays of %d-%d only, not %d: "
+        "treating Monday-Friday as working days for %d (no holidays, no 调休). "
+        "Upgrade the chinesecalendar package once the State Council publishes %d's arrangement.",
+        package_version(), first, last, year, year, year,
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_working_day(day: dt.date) -> bool:
+    if not is_known_year(day.year):
+        _warn_unknown(day.year)
+        return day.weekday() < 5
+    import chinese_calendar
+
+    return bool(chinese_calendar.is_workday(day))
+
+
+def is_working_day(day: dt.date | dt.datetime) -> bool:
+    """True on a working day: Monday-Friday except statutory holidays, plus 调休 make-up days."""
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    return _is_working_day(day)
+
+
+def is_plain_weekday(day: dt.date | dt.datetime) -> bool:
+    """The fallback calendar: Monday to Friday, no holidays."""
+    return day.weekday() < 5
+
+
+def holiday_name(day: dt.date) -> str | None:
+    """The statutory holiday a day belongs to (e.g. ``Spring Festival``), if any and known."""
+    if not is_known_year(day.year):
+        return None
+    import chinese_calendar
+
+    on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    return name if on_holiday and name else None
+
+
+def next_working_day(day: dt.date, *, include: bool = True) -> dt.date:
+    """The first working day on or after ``day`` (after it when ``include`` is False)."""
+    current = day if include else day + dt.timedelta(days=1)
+    for _ in range(400):
+        if is_working_day(current):
+            return current
+        current += dt.timedelta(days=1)
+    raise RuntimeError(f"no working day within 400 days after {day}")  # pragma: no cover
+
+
+def working_days(start: dt.date, end: dt.date, *, plain: bool = False) -> list[dt.date]:
+    """Working days in [start, end) (plain weekdays when ``plain``)."""
+    test = is_plain_weekday if plain else is_working_day
+    out = []
+    day = start
+    while day < end:
+        if test(day):
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def nth_working_day(start: dt.date, end: dt.date, n: int, *, plain: bool = False) -> dt.date | None:
+    """The ``n``-th (1-based) working day in [start, end), or None when there are fewer."""
+    count = 0
+    test = is_plain_weekday if plain else is_working_day
+    day = start
+    while day < end:
+        if test(day):
+            count += 1
+            if count == n:
+                return day
+        day += dt.timedelta(days=1)
+    return None
+
+
+def unknown_years_between(start: dt.date, end: dt.date) -> list[int]:
+    """Years touched by [start, end] that the calendar package does not know."""
+    return [y for y in range(start.year, end.year + 1) if not is_known_year(y)]

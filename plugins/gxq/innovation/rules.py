@@ -1,0 +1,504 @@
+"""The rules of 月评价 (monthly evaluation) as pure functions (CONTRACT.md, innovation section).
+
+- A project is *active* (在建/已启动) in month M when ``start_on`` ≤ the last day of M.
+- 进度差 gap = plan_progress_pct − actual_progress_pct, ``round(…, 2)``; 红黄绿灯 from the rounded
+  gap: 绿 green ≤ 10 < 黄 yellow ≤ 30 < 红 red; no row for M: 未报送 ``unreported``.
+- 指标完成率 completion = value_ytd / (annual_target × m / 12), ``round(…, 4)``, not capped;
+  an indicator without a value for M or with annual_target 0 is left out.
+- 综合得分 composite = 100 × Σ weight × min(completion, 1.2) / Σ weight over the listed
+  indicators, ``round(…, 2)``; ``None`` when none is listed.
+
+Data problems (数据问题) never stop a run. Each is handled by the rule stated in
+:data:`DATA_PROBLEM_RULES`, listed in the report's ``data_problems`` and sent to ``ops``:
+
+- ``duplicate_month``: several rows for a project and month → the row with the latest
+  ``reported_at`` counts (a row without ``reported_at`` is older than any dated row); on a tie the
+  row with the larger gap counts (the less favourable report, so nothing is hidden).
+- ``non_numeric_progress``: a progress value that is not a number → that row is discarded (an
+  earlier row of the month may then count; none left: ``unreported``).
+- ``missing_progress``: a NULL progress value → read as 0 (the contract's "NULL numeric means 0").
+- ``progress_above_100`` / ``negative_progress``: the value is used as reported (the contract's gap
+  formula is applied unchanged) and flagged.
+- ``no_responsible_unit``: the project is evaluated and listed with ``responsible_unit`` null, it is
+  in ``counts`` but in no ``units`` row; its notices go to the office (营商局).
+- ``missing_start_on``: a project without ``start_on`` is not active (its start cannot be shown to
+  be ≤ the month's end) and appears nowhere but here.
+- ``unknown_project`` / ``unknown_indicator``: monthly rows of a project or indicator that is not in
+  the registry → ignored.
+- ``duplicate_indicator_value``: several values of an indicator for a month → the largest counts
+  (value_ytd is cumulative, higher is better).
+- ``missing_indicator_value`` / ``non_numeric_indicator_value``: the indicator is left out for the month.
+- ``negative_indicator_value``: used as reported and flagged.
+- ``no_annual_target``: annual_target 0, NULL or not a number → the indicator is left out.
+- ``bad_weight``: a weight that is NULL or not a number counts as 0; a negative one is used as is.
+- ``zero_total_weight``: the listed indicators' weights sum to 0 → composite score null.
+
+No Airflow import here: these functions run and test on their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from gxq.periods import Period
+
+STATUSES = ("green", "yellow", "red", "unreported")
+STATUS_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "unreported": "未报送"}
+# Traffic-light thresholds on the progress gap in percentage points (红黄绿灯阈值).
+GREEN_MAX_GAP = 10
+YELLOW_MAX_GAP = 30
+# Completion above this counts as this much in the composite score only (综合得分封顶).
+COMPLETION_CAP = 1.2
+# Severity of a light, for "up / down" comparisons between months.
+SEVERITY = {"green": 0, "yellow": 1, "red": 2}
+
+DATA_PROBLEM_RULES: dict[str, tuple[str, str]] = {
+    "duplicate_month": ("同一项目同月多次报送", "latest reported_at counts (undated rows oldest; tie: larger gap)"),
+    "non_numeric_progress": ("进度值非数字", "row discarded"),
+    "missing_progress": ("进度值为空", "read as 0"),
+    "progress_above_100": ("进度超过100%", "used as reported"),
+    "negative_progress": ("进度为负数", "used as reported"),
+    "no_responsible_unit": ("项目无责任单位", "listed with unit null, in no unit row; notices to the office"),
+    "missing_start_on": ("项目无启动日期", "not active: appears nowhere else"),
+    "unknown_project": ("月报项目不在项目库", "rows ignored"),
+    "unknown_indicator": ("指标值不在指标库", "rows ignored"),
+    "duplicate_indicator_value": ("指标同月多个值", "largest value_ytd counts"),
+    "missing_indicator_value": ("指标值为空", "indicator left out"),
+    "non_numeric_indicator_value": ("指标值非数字", "indicator left out"),
+    "negative_indicator_value": ("指标值为负数", "used as reported"),
+    "no_annual_target": ("指标年度目标为0或缺失", "indicator left out"),
+    "bad_weight": ("指标权重缺失、非数字或为负", "NULL / non-numeric weight counts as 0; negative used as is"),
+    "zero_total_weight": ("所列指标权重合计为0", "composite score null"),
+}
+
+
+# --- values --------------------------------------------------------------------------------------
+
+
+def parse_number(value: Any) -> tuple[float | None, str]:
+    """A department numeric value as ``(float, "ok")``, ``(None, "null")`` or ``(None, "non_numeric")``.
+
+    SQLite may hand back text; PostgreSQL gives ``Decimal``. An empty string is NULL.
+    """
+    if value is None:
+        return None, "null"
+    if isinstance(value, bool):
+        return None, "non_numeric"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        number = float(value)
+    else:
+        text = str(value).strip()
+        if not text:
+            return None, "null"
+        try:
+            number = float(text)
+        except ValueError:
+            return None, "non_numeric"
+    if not math.isfinite(number):
+        return None, "non_numeric"
+    return number, "ok"
+
+
+def parse_date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def parse_timestamp(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("T", " ")[:26])
+    except ValueError:
+        return None
+
+
+def clean_code(value: Any) -> str | None:
+    """A code or unit: stripped text, ``None`` for NULL or blank."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def progress_gap(plan: float, actual: float) -> float:
+    """进度差: plan − actual in percentage points, rounded to 2 decimals."""
+    return round(float(plan) - float(actual), 2)
+
+
+def light(gap: float | None) -> str:
+    """红黄绿灯 of a (rounded) gap; ``None`` means no report for the month."""
+    if gap is None:
+        return "unreported"
+    if gap <= GREEN_MAX_GAP:
+        return "green"
+    if gap <= YELLOW_MAX_GAP:
+        return "yellow"
+    return "red"
+
+
+def completion(value_ytd: float, annual_target: float, month_number: int) -> float:
+    """指标完成率 against 序时进度 (the time-proportional target), 4 decimals, not capped."""
+    return round(value_ytd / (annual_target * month_number / 12), 4)
+
+
+def composite_score(listed: Iterable[tuple[float, float]]) -> float | None:
+    """综合得分 from ``(weight, completion)`` pairs of the listed indicators; ``None`` when none
+    is listed or their weights sum to 0."""
+    pairs = list(listed)
+    total_weight = sum(w for w, _ in pairs)
+    if not pairs or total_weight == 0:
+        return None
+    return round(100 * sum(w * min(c, COMPLETION_CAP) for w, c in pairs) / total_weight, 2)
+
+
+# --- inputs --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Project:
+    project_id: str
+    name: str | None
+    responsible_unit: str | None
+    start_on: dt.date | None
+
+    def active_in(self, month: Period) -> bool:
+        return self.start_on is not None and self.start_on <= month.last_day
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    project_id: str | None
+    month: str
+    plan_progress_pct: Any
+    actual_progress_pct: Any
+    reported_at: Any
+
+
+@dataclass(frozen=True)
+class Indicator:
+    indicator_code: str
+    name: str | None
+    weight: Any
+    annual_target: Any
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    indicator_code: str | None
+    month: str
+    value_ytd: Any
+
+
+def projects_from_rows(rows: Iterable[dict]) -> list[Project]:
+    out = []
+    for r in rows:
+        pid = clean_code(r.get("project_id"))
+        if pid is None:
+            continue
+        out.append(Project(pid, clean_code(r.get("name")), clean_code(r.get("responsible_unit")),
+                           parse_date(r.get("start_on"))))
+    return sorted(out, key=lambda p: p.project_id)
+
+
+def progress_from_rows(rows: Iterable[dict]) -> list[ProgressRow]:
+    return [ProgressRow(clean_code(r.get("project_id")), str(r.get("month") or "").strip(),
+                        r.get("plan_progress_pct"), r.get("actual_progress_pct"), r.get("reported_at"))
+            for r in rows]
+
+
+def indicators_from_rows(rows: Iterable[dict]) -> list[Indicator]:
+    out = [Indicator(code, clean_code(r.get("name")), r.get("weight"), r.get("annual_target"))
+           for r in rows if (code := clean_code(r.get("indicator_code")))]
+    return sorted(out, key=lambda i: i.indicator_code)
+
+
+def indicator_values_from_rows(rows: Iterable[dict]) -> list[IndicatorValue]:
+    return [IndicatorValue(clean_code(r.get("indicator_code")), str(r.get("month") or "").strip(), r.get("value_ytd"))
+            for r in rows]
+
+
+# --- data problems -------------------------------------------------------------------------------
+
+
+@dataclass
+class Problems:
+    """Collects data problems; ``enabled=False`` for months evaluated only for comparison."""
+
+    enabled: bool = True
+    items: dict[tuple, dict] = field(default_factory=dict)
+
+    def add(self, kind: str, month: str | None, subject: str | None, detail: str = "") -> None:
+        if not self.enabled:
+            return
+        key = (kind, subject or "", month or "", detail)
+        self.items[key] = {
+            "kind": kind, "month": month, "subject": subject, "detail": detail,
+            "label": DATA_PROBLEM_RULES[kind][0], "rule": DATA_PROBLEM_RULES[kind][1],
+        }
+
+    def as_list(self) -> list[dict]:
+        return [self.items[k] for k in sorted(self.items)]
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+# --- projects: one month -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectStatus:
+    project_id: str
+    name: str | None
+    responsible_unit: str | None
+    status: str
+    gap: float | None
+    plan: float | None = None
+    actual: float | None = None
+    reported_at: str | None = None
+
+    def contract_row(self) -> dict:
+        return {"project_id": self.project_id, "responsible_unit": self.responsible_unit,
+                "status": self.status, "gap": self.gap}
+
+
+def _usable_row(row: ProgressRow, problems: Problems) -> tuple[float, float] | None:
+    values = []
+    for field_name in ("plan_progress_pct", "actual_progress_pct"):
+        raw = getattr(row, field_name)
+        number, state = parse_number(raw)
+        where = f"{field_name}={_fmt(raw)} reported_at={_fmt(parse_timestamp(row.reported_at))}"
+        if state == "non_numeric":
+            problems.add("non_numeric_progress", row.month, row.project_id, where)
+            return None
+        if state == "null":
+            problems.add("missing_progress", row.month, row.project_id, f"{field_name} is NULL")
+            number = 0.0
+        elif number > 100:
+            problems.add("progress_above_100", row.month, row.project_id, where)
+        elif number < 0:
+            problems.add("negative_progress", row.month, row.project_id, where)
+        values.append(number)
+    return values[0], values[1]
+
+
+def choose_month_row(rows: list[ProgressRow], problems: Problems) -> tuple[ProgressRow, float, float, float] | None:
+    """The counting row of one project and month: ``(row, plan, actual, gap)``, or ``None``."""
+    if len(rows) > 1:
+        stamps = sorted(_fmt(t) for r in rows if (t := parse_timestamp(r.reported_at)))
+        problems.add("duplicate_month", rows[0].month, rows[0].project_id,
+                     f"{len(rows)} rows; reported_at: {', '.join(stamps) or 'none'}")
+    candidates = []
+    for row in rows:
+        usable = _usable_row(row, problems)
+        if usable is None:
+            continue
+        plan, actual = usable
+        gap = progress_gap(plan, actual)
+        stamp = parse_timestamp(row.reported_at)
+        candidates.append(((stamp is not None, stamp or dt.datetime.min, gap), row, plan, actual, gap))
+    if not candidates:
+        return None
+    _, row, plan, actual, gap = max(candidates, key=lambda c: c[0])
+    return row, plan, actual, gap
+
+
+def group_progress(rows: Iterable[ProgressRow], known: set[str], problems: Problems,
+                   months: set[str] | None = None) -> dict[tuple[str, str], list[ProgressRow]]:
+    grouped: dict[tuple[str, str], list[ProgressRow]] = defaultdict(list)
+    for row in rows:
+        if months is not None and row.month not in months:
+            continue
+        if row.project_id not in known:
+            problems.add("unknown_project", row.month, row.project_id or "(NULL)", "monthly row ignored")
+            continue
+        grouped[(row.project_id, row.month)].append(row)
+    return grouped
+
+
+def evaluate_projects(month: Period, projects: list[Project], rows: Iterable[ProgressRow],
+                      problems: Problems) -> list[ProjectStatus]:
+    """红黄绿灯 of every project active in ``month``, sorted by project_id."""
+    known = {p.project_id for p in projects}
+    grouped = group_progress(rows, known, problems, {month.key})
+    out = []
+    for project in sorted(projects, key=lambda p: p.project_id):
+        if project.start_on is None:
+            problems.add("missing_start_on", month.key, project.project_id, "start_on is NULL")
+            continue
+        if not project.active_in(month):
+            continue
+        if project.responsible_unit is None:
+            problems.add("no_responsible_unit", month.key, project.project_id, "responsible_unit is NULL")
+        chosen = choose_month_row(grouped.get((project.project_id, month.key), []), problems)
+        if chosen is None:
+            out.append(ProjectStatus(project.project_id, project.name, project.responsible_unit, "unreported", None))
+            continue
+        row, plan, actual, gap = chosen
+        stamp = parse_timestamp(row.reported_at)
+        out.append(ProjectStatus(project.project_id, project.name, project.responsible_unit, light(gap), gap,
+                                 plan, actual, _fmt(stamp) if stamp else None))
+    return out
+
+
+def count_statuses(statuses: Iterable[ProjectStatus]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for s in statuses:
+        counts[s.status] += 1
+    return counts
+
+
+def unit_rows(statuses: Iterable[ProjectStatus]) -> list[dict]:
+    """One row per responsible unit with an active project, sorted by unit code."""
+    per_unit: dict[str, dict] = {}
+    for s in statuses:
+        if s.responsible_unit is None:
+            continue
+        row = per_unit.setdefault(s.responsible_unit, {"unit": s.responsible_unit, **dict.fromkeys(STATUSES, 0)})
+        row[s.status] += 1
+    return [per_unit[u] for u in sorted(per_unit)]
+
+
+def unit_ranking(units: list[dict]) -> list[dict]:
+    """单位排名: score = 100 × (green + ½ yellow) / projects, best first; ties share a rank."""
+    scored = []
+    for u in units:
+        total = sum(u[s] for s in STATUSES)
+        score = round(100 * (u["green"] + 0.5 * u["yellow"]) / total, 2) if total else None
+        scored.append({"unit": u["unit"], "projects": total, "score": score,
+                       "red_or_unreported": u["red"] + u["unreported"]})
+    scored.sort(key=lambda r: (-(r["score"] or 0), r["red_or_unreported"], r["unit"]))
+    rank, previous = 0, None
+    for i, r in enumerate(scored, start=1):
+        key = (r["score"], r["red_or_unreported"])
+        if key != previous:
+            rank, previous = i, key
+        r["rank"] = rank
+    return scored
+
+
+# --- indicators: one month -----------------------------------------------------------------------
+
+
+def evaluate_indicators(month: Period, indicators: list[Indicator], values: Iterable[IndicatorValue],
+                        problems: Problems) -> tuple[list[dict], float | None]:
+    """``(indicators, composite_score)`` for ``month``; each listed indicator carries its
+    ``indicator_code`` and ``completion`` (contract) plus name, weight, value and target to date."""
+    registry = {i.indicator_code: i for i in indicators}
+    by_code: dict[str, list[IndicatorValue]] = defaultdict(list)
+    for v in values:
+        if v.month != month.key:
+            continue
+        if v.indicator_code not in registry:
+            problems.add("unknown_indicator", v.month, v.indicator_code or "(NULL)", "value ignored")
+            continue
+        by_code[v.indicator_code].append(v)
+
+    m = month.start.month
+    listed, pairs = [], []
+    for code in sorted(registry):
+        ind = registry[code]
+        target, target_state = parse_number(ind.annual_target)
+        weight, weight_state = parse_number(ind.weight)
+        if weight_state != "ok":
+            problems.add("bad_weight", month.key, code, f"weight={_fmt(ind.weight)} counts as 0")
+            weight = 0.0
+        elif weight < 0:
+            problems.add("bad_weight", month.key, code, f"weight={_fmt(ind.weight)} used as is")
+        numbers = []
+        for v in by_code.get(code, []):
+            number, state = parse_number(v.value_ytd)
+            if state == "null":
+                problems.add("missing_indicator_value", month.key, code, "value_ytd is NULL")
+            elif state == "non_numeric":
+                problems.add("non_numeric_indicator_value", month.key, code, f"value_ytd={_fmt(v.value_ytd)}")
+            else:
+                if number < 0:
+                    problems.add("negative_indicator_value", month.key, code, f"value_ytd={_fmt(v.value_ytd)}")
+                numbers.append(number)
+        if len(by_code.get(code, [])) > 1:
+            problems.add("duplicate_indicator_value", month.key, code,
+                         f"{len(by_code[code])} values: {', '.join(_fmt(v.value_ytd) for v in by_code[code])}")
+        if not numbers:
+            continue
+        if target_state != "ok" or target == 0:
+            problems.add("no_annual_target", month.key, code, f"annual_target={_fmt(ind.annual_target)}")
+            continue
+        value = max(numbers)
+        c = completion(value, target, m)
+        listed.append({"indicator_code": code, "completion": c, "name": ind.name, "weight": weight,
+                       "value_ytd": value, "target_to_date": round(target * m / 12, 4),
+                       "annual_target": target})
+        pairs.append((weight, c))
+    if pairs and sum(w for w, _ in pairs) == 0:
+        problems.add("zero_total_weight", month.key, None, f"{len(pairs)} listed indicator(s)")
+    return listed, composite_score(pairs)
+
+
+# --- the whole month -----------------------------------------------------------------------------
+
+
+@dataclass
+class MonthEvaluation:
+    period: Period
+    projects: list[ProjectStatus]
+    indicators: list[dict]
+    composite_score: float | None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return count_statuses(self.projects)
+
+    @property
+    def units(self) -> list[dict]:
+        return unit_rows(self.projects)
+
+    def contract(self) -> dict:
+        """The report keys CONTRACT.md fixes, exactly."""
+        return {
+            "period": self.period.key,
+            "projects": [p.contract_row() for p in self.projects],
+            "counts": self.counts,
+            "indicators": [{"indicator_code": i["indicator_code"], "completion": i["completion"]}
+                           for i in self.indicators],
+            "composite_score": self.composite_score,
+            "units": self.units,
+        }
+
+
+def evaluate_month(month: Period, projects: list[Project], progress: Iterable[ProgressRow],
+                   indicators: list[Indicator], values: Iterable[IndicatorValue],
+                   problems: Problems | None = None) -> MonthEvaluation:
+    problems = problems if problems is not None else Problems()
+    statuses = evaluate_projects(month, projects, progress, problems)
+    listed, composite = evaluate_indicators(month, indicators, values, problems)
+    return MonthEvaluation(month, statuses, listed, composite)

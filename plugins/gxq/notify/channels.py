@@ -1,0 +1,206 @@
+"""Channels (发送通道): which Apprise URLs serve a recipient tag, and what each can carry.
+
+FixMyStreet's model: each way of sending is a small plugin behind one interface. Here the
+interface is Apprise itself; this module only
+
+- loads the Apprise configuration file named by ``$GXQ_APPRISE_CONFIG`` (YAML or TEXT, with tags)
+  with the project's own plugins (``gxqfile://``) registered through Apprise's plugin path API;
+- finds the URLs of a tag (:func:`routes`), with an opt-in catch-all: URLs tagged ``fallback``
+  serve every tag that has no URL of its own (the demo configuration uses it for unit codes);
+- turns one notice into the message(s) a given URL can carry without being cut
+  (:func:`compose`): 企业微信 bot text is limited to 2,048 characters, DingTalk to 20,000
+  bytes, Feishu/Lark to Apprise's ~20,000 characters. A body that does not fit is never
+  silently truncated: it goes as a short message with the link (when the notice has one) or the
+  attachments (when the channel takes files), otherwise it is split into numbered parts.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PLUGIN_DIR = Path(__file__).resolve().parent / "apprise_plugins"
+FALLBACK_TAG = "fallback"
+
+# Which notice a channel is carrying right now (read by the gxqfile:// demo plugin).
+CURRENT: contextvars.ContextVar[dict | None] = contextvars.ContextVar("gxq_notify_current", default=None)
+
+# Per-scheme limits the Apprise plugin does not express (bytes, not characters).
+BYTE_LIMITS = {"dingtalk": 20000}
+# Schemes whose limit is enforced by upstream servers: prefer a short message + link over parts.
+CHAT_SCHEMES = {"wecombot", "dingtalk", "feishu", "lark", "wechat", "wxpusher", "qq", "serverchan"}
+
+
+class ConfigError(RuntimeError):
+    """The Apprise configuration named by GXQ_APPRISE_CONFIG cannot be read."""
+
+
+def config_path() -> str | None:
+    return os.environ.get("GXQ_APPRISE_CONFIG") or None
+
+
+def asset():
+    import apprise
+
+    return apprise.AppriseAsset(plugin_paths=[str(PLUGIN_DIR)])
+
+
+_loaded: dict[tuple, object] = {}
+
+
+def load(path: str | None = None):
+    """An ``apprise.Apprise`` holding every URL of the configuration (cached by path+mtime)."""
+    import apprise
+
+    path = path or config_path()
+    a = asset()
+    obj = apprise.Apprise(asset=a)
+    if not path:
+        return obj
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"GXQ_APPRISE_CONFIG={path}: file not found")
+    key = (str(p.resolve()), p.stat().st_mtime_ns)
+    if key in _loaded:
+        return _loaded[key]
+    cfg = apprise.AppriseConfig(asset=a)
+    if not cfg.add(str(p)):
+        raise ConfigError(f"GXQ_APPRISE_CONFIG={path}: Apprise could not load it")
+    obj.add(cfg)
+    servers = list(obj)  # forces parsing; an unreadable file yields no servers
+    if p.stat().st_size and not servers:
+        raise ConfigError(f"GXQ_APPRISE_CONFIG={path}: no usable URL in it (check the YAML/TEXT syntax)")
+    _loaded[key] = obj
+    return obj
+
+
+def scheme_of(server) -> str:
+    return str(getattr(server, "secure_protocol", None) or getattr(server, "protocol", None) or "").split(",")[0]
+
+
+def url_id(server) -> str:
+    """A stable, secret-free identifier of a URL (the outbox stores it, never the URL)."""
+    return hashlib.sha256(server.url(privacy=False).encode()).hexdigest()[:16]
+
+
+def routes(apobj, tag: str) -> tuple[list, bool]:
+    """The servers that serve ``tag`` and whether they came from the ``fallback`` catch-all."""
+    servers = [s for s in apobj.find(tag=tag, match_always=True)]
+    own = [s for s in servers if tag in (getattr(s, "tags", None) or set())]
+    if own:
+        return servers, False
+    fallback = list(apobj.find(tag=FALLBACK_TAG, match_always=False))
+    return fallback, bool(fallback)
+
+
+@dataclass
+class Message:
+    title: str
+    body: str
+    attach: list[str]
+    part: int = 1
+    parts: int = 1
+
+
+def _fits(server, title: str, body: str) -> bool:
+    limit = int(getattr(server, "body_maxlen", 0) or 0)
+    title_limit = int(getattr(server, "title_maxlen", 0) or 0)
+    total = len(body) + (len(title) + 2 if title_limit == 0 else 0)
+    if limit and total > limit:
+        return False
+    if title_limit and len(title) > title_limit:
+        return False
+    byte_limit = BYTE_LIMITS.get(scheme_of(server))
+    if byte_limit and len((title + "\n\n" + body).encode("utf-8")) > byte_limit:
+        return False
+    return True
+
+
+def _split(text: str, budget_ok) -> list[str]:
+    """Split ``text`` at line boundaries (or hard, for an over-long line) into chunks that fit."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        candidate = current + line
+        if budget_ok(candidate):
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+            current = ""
+        while not budget_ok(line):
+            lo, hi = 1, len(line)
+            while lo < hi:  # longest prefix that fits
+                mid = (lo + hi + 1) // 2
+                if budget_ok(line[:mid]):
+                    lo = mid
+                else:
+                    hi = mid - 1
+            chunks.append(line[:lo])
+            line = line[lo:]
+        current = line
+    if current:
+        chunks.append(current)
+    return chunks or [""]
+
+
+def compose(server, notice, attachments: list[str]) -> list[Message]:
+    """The message(s) one URL gets for a (masked) notice, each within the channel's limits."""
+    title, body = notice.subject, notice.body
+    takes_files = bool(getattr(server, "attachment_support", False))
+    attach = list(attachments) if takes_files else []
+    if attachments and not takes_files:
+        names = "、".join(Path(a).name for a in attachments)
+        where = f"：{notice.link}" if notice.link else "（见邮件或输出目录）"
+        body = f"{body}\n\n附件 {len(attachments)} 个: {names}{where}"
+    if _fits(server, title, body):
+        return [Message(title, body, attach)]
+
+    scheme = scheme_of(server)
+    # Short message: the start of the text, plainly marked, and where to read all of it.
+    if notice.link or (takes_files and scheme in CHAT_SCHEMES):
+        if notice.link:
+            tail = f"\n\n……（全文较长，未在此消息中完整显示）\n全文 / full text: {notice.link}"
+        else:
+            tail = "\n\n……（全文较长，见附件 full-text.md）"
+            attach = attach + [_full_text_file(notice)]
+        summary = body
+        if not _fits(server, title, tail):
+            tail = tail[-200:]
+        lo, hi = 0, len(summary)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if _fits(server, title, summary[:mid] + tail):
+                lo = mid
+            else:
+                hi = mid - 1
+        cut = summary[:lo]
+        if "\n" in cut[len(cut) // 2 :]:
+            cut = cut[: cut.rfind("\n")]
+        return [Message(title, cut.rstrip() + tail, attach)]
+
+    # Numbered parts, each a complete message: "(1/3) title".
+    def ok(chunk: str, n: int = 99) -> bool:
+        return _fits(server, f"({n}/{n}) {title}", chunk + f"\n（第 {n}/{n} 部分）")
+
+    chunks = _split(body, ok)
+    total = len(chunks)
+    return [
+        Message(f"({i}/{total}) {title}", chunk.rstrip() + f"\n（第 {i}/{total} 部分）", attach if i == 1 else [], i, total)
+        for i, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def _full_text_file(notice) -> str:
+    from gxq.output import output_root
+
+    digest = hashlib.sha256((notice.subject + notice.body).encode()).hexdigest()[:12]
+    path = output_root() / "_notices" / "_full_text" / f"{digest}" / "full-text.md"
+    if not path.exists():
+        from gxq.output import write_text
+
+        write_text(path, f"# {notice.subject}\n\n{notice.body}\n")
+    return str(path)

@@ -1,0 +1,92 @@
+"""What a DAG hands to the outbox (通知) and what it gets back. No heavy import here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Notice:
+    """One notice to one recipient tag.
+
+    ``recipient``: an Apprise tag — a unit code (``U01``), ``office`` (营商环境建设局), ``ops``,
+    ``finance``, ``publicity``. ``kind`` names the notice within the run's period
+    (``bulletin``, ``supervision``, ``reminder`` ...): (dag_id, period_key, recipient, kind) is
+    the idempotency key, so one run never sends two notices of the same kind to one tag.
+    ``body`` is Markdown (or plain text with ``format="text"``); ``attachments`` are file paths;
+    ``link`` where the full text can be read (used when a channel cannot carry the whole body).
+    """
+
+    recipient: str
+    kind: str
+    subject: str
+    body: str
+    attachments: list[str] = field(default_factory=list)
+    link: str | None = None
+    format: str = "markdown"  # markdown | text | html
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class NoticeOutcome:
+    """What happened to one notice in one deliver() call."""
+
+    recipient: str
+    kind: str
+    status: str  # sent | skipped_already_sent | in_progress | failed | dry_run | unrouted
+    outbox_id: int | None = None
+    attempts: int = 0
+    channels: int = 0
+    messages: int = 0
+    error: str | None = None
+    changed_since_sent: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class DeliveryResult:
+    """Counts of a deliver() call; ``to_dict()`` goes into a DAG's report."""
+
+    dag_id: str
+    period_key: str
+    sent: int = 0
+    skipped_already_sent: int = 0
+    in_progress: int = 0
+    failed: int = 0
+    dry_run: int = 0
+    unrouted: list[str] = field(default_factory=list)
+    notices: list[NoticeOutcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def to_dict(self) -> dict:
+        return {
+            "sent": self.sent,
+            "skipped_already_sent": self.skipped_already_sent,
+            "in_progress": self.in_progress,
+            "failed": self.failed,
+            "dry_run": self.dry_run,
+            "unrouted": list(self.unrouted),
+            "notices": [n.to_dict() for n in self.notices],
+        }
+
+
+class DeliveryFailed(RuntimeError):
+    """Raised by deliver() after every notice was attempted, when some stayed failed.
+
+    The task fails, Airflow retries it, and the retry sends only the failed ones.
+    """
+
+    def __init__(self, result: DeliveryResult):
+        self.result = result
+        failed = [f"{n.recipient}/{n.kind}: {n.error}" for n in result.notices if n.status == "failed"]
+        super().__init__(
+            f"{result.failed} notice(s) of {result.dag_id} {result.period_key} not delivered "
+            f"({result.sent} sent, {result.skipped_already_sent} already sent): " + "; ".join(failed)
+        )

@@ -1,0 +1,11 @@
+"""政策兑现 (policy redemption): 月兑现、季兑现、随时兑现, paid at most once.
+
+- :mod:`gxq.policy.model`      Policy, DatedParameter (OpenFisca-style dated amounts), Candidate
+- :mod:`gxq.policy.catalogue`  the reviewed policy catalogue, one module + YAML cases per policy
+- :mod:`gxq.policy.evaluate`   set-wise eligibility over dept_policy (SQL in include/sql/policy/)
+- :mod:`gxq.policy.batches`    batches, withheld list and payment ledger in gxq_ops (one transaction)
+- :mod:`gxq.policy.render`     finance workbook, 兑现公示 HTML, notices (templates/policy/)
+- :mod:`gxq.policy.pipeline`   the DAG tasks' bodies
+
+Runs without Airflow.
+"""

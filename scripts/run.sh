@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: install, seed the demo department databases, start
+# Airflow (`airflow standalone`, SQLite metadata) with the project's DAGs, trigger one run of
+# each DAG for a recent demo period, and keep running until Ctrl-C, which stops every process
+# this script started (their process group).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+# Created paused so that the demo runs triggered below go first; unpaused right after.
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True
+export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
+export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://localhost:$AIRFLOW__API__PORT}"
+mkdir -p "$AIRFLOW_HOME" "$GXQ_OUTPUT_DIR"
+
+if [[ ! -f "$GXQ_DATA_DIR/dept_petitions.db" ]]; then
+  echo "[run] seeding demo department databases into $GXQ_DATA_DIR"
+  python -m gxq.demo.generate --data-dir "$GXQ_DATA_DIR"
+fi
+
+log="$AIRFLOW_HOME/standalone.log"
+echo "[run] starting airflow standalone (log: $log)"
+setsid airflow standalone >"$log" 2>&1 &
+pid=$!
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "[run] stopping Airflow (process group $pid)"
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  for _ in $(seq 1 30); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 1; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  echo "[run] stopped"
+}
+trap stop INT TERM EXIT
+
+python scripts/demo_trigger.py --base-url "http://localhost:$AIRFLOW__API__PORT" --pid "$pid"
+echo "[run] Ctrl-C stops everything."
+wait "$pid"

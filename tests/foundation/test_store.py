@@ -1,0 +1,73 @@
+"""gxq_ops is created and migrated by the project itself, on SQLite and PostgreSQL."""
+
+import json
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from gxq import store
+from gxq.connections import dispose_all
+
+from tests.conftest import pg_conn_json
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def ops_conn(request, tmp_path, monkeypatch):
+    if request.param == "sqlite":
+        value = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "gxq_ops.db")})
+    else:
+        pg = request.getfixturevalue("pg")
+        value = pg_conn_json(pg.create(f"ops_store_{len(pg.created)}"))
+    monkeypatch.setenv("AIRFLOW_CONN_GXQ_OPS", value)
+    store._migrated.clear()
+    yield request.param
+    dispose_all()
+    store._migrated.clear()
+
+
+def test_empty_store_is_created_at_all_heads(ops_conn):
+    engine = store.ops_engine()
+    assert store.current_revisions(engine) == store.heads()
+    assert sa.inspect(engine).has_table("gxq_reports")
+
+
+def test_older_version_is_migrated(ops_conn):
+    from alembic import command
+
+    engine = store.ops_engine()
+    with engine.begin() as conn:
+        command.downgrade(store._alembic_config(conn), "base")
+    assert not sa.inspect(engine).has_table("gxq_reports")
+    store._migrated.clear()
+    store.ensure_schema(engine)
+    assert sa.inspect(engine).has_table("gxq_reports")
+    assert store.current_revisions(engine) == store.heads()
+
+
+def test_concurrent_first_runs_migrate_once(ops_conn):
+    store._migrated.clear()
+    errors = []
+
+    def worker():
+        try:
+            store.ensure_schema()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert store.current_revisions(store.ops_engine()) == store.heads()
+
+
+def test_record_report_upserts(ops_conn):
+    engine = store.ops_engine()
+    store.record_report(engine, "d", "2021-W09", {"a": 1, "名": "值"}, run_id="r1")
+    store.record_report(engine, "d", "2021-W09", {"a": 2}, run_id="r2")
+    with engine.connect() as c:
+        rows = c.execute(sa.text("SELECT report_json, run_id FROM gxq_reports")).all()
+    assert len(rows) == 1 and json.loads(rows[0][0]) == {"a": 2} and rows[0][1] == "r2"
