@@ -1,0 +1,117 @@
+"""Ops alerts (运维告警): a task failed, a deadline was missed -> a notice to ``ops``.
+
+:func:`task_failed` is the ``on_failure_callback`` of every task (through
+``gxq.dagkit.on_task_failure`` in ``default_args``; the DAG-level callback may never fire in
+Airflow 3.3, apache/airflow#63374). It goes through the outbox like every notice, keyed by
+task, try number and run, so a callback that runs twice sends one alert. It never raises: an
+alert that cannot be sent is logged, and must not mask the task's own failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from urllib.parse import quote
+
+log = logging.getLogger("gxq.notify.alerts")
+
+# Which period a DAG's run covers (for the alert text and the outbox key); see CONTRACT.md.
+DAG_CADENCE = {
+    "petition_weekly_bulletin": "previous_week",
+    "policy_redemption_monthly": "previous_month",
+    "policy_redemption_quarterly": "previous_quarter",
+    "innovation_monthly_evaluation": "previous_month",
+    "innovation_quarterly_dispatch": "previous_quarter",
+}
+
+
+def base_url() -> str:
+    url = os.environ.get("AIRFLOW__API__BASE_URL")
+    if not url:
+        try:
+            from airflow.configuration import conf
+
+            url = conf.get("api", "base_url", fallback=None)
+        except Exception:  # noqa: BLE001 - outside Airflow
+            url = None
+    return (url or "http://localhost:8080/").rstrip("/")
+
+
+def log_url(dag_id: str, run_id: str | None, task_id: str, try_number: int | None = None,
+            map_index: int | None = None) -> str:
+    """The Airflow 3 UI page of a task try (same shape as the Task SDK's ``ti.log_url``)."""
+    if not run_id:
+        return f"{base_url()}/dags/{dag_id}"
+    url = f"{base_url()}/dags/{dag_id}/runs/{quote(run_id, safe='')}/tasks/{task_id}"
+    if map_index is not None and map_index >= 0:
+        url += f"/mapped/{map_index}"
+    if try_number:
+        url += f"?try_number={try_number}"
+    return url
+
+
+def _period_key(dag_id: str, context: dict) -> str:
+    params = context.get("params") or {}
+    if params.get("period"):
+        return str(params["period"])[:40]
+    logical = context.get("logical_date")
+    try:
+        if dag_id in DAG_CADENCE:
+            from gxq import dagkit
+
+            return dagkit.run_period(context, DAG_CADENCE[dag_id]).key
+        if dag_id == "publicity_cadence_reminder" and logical is not None:
+            import pendulum
+
+            local = pendulum.instance(logical).in_timezone("Asia/Shanghai")
+            iso = local.isocalendar()
+            return f"{iso[0]}-W{iso[1]:02d}-{local.format('ddd').lower()}"
+    except Exception:  # noqa: BLE001 - an alert must not fail on its own bookkeeping
+        pass
+    if logical is not None:
+        try:
+            import pendulum
+
+            return pendulum.instance(logical).in_timezone("Asia/Shanghai").format("YYYY-MM-DD")
+        except Exception:  # noqa: BLE001
+            return str(logical)[:40]
+    return "manual"
+
+
+def build_task_failed_notice(context: dict):
+    """The ``ops`` notice for a failed task (no sending)."""
+    from gxq.notify.model import Notice
+    from gxq.notify.templates import render
+
+    ti = context.get("ti") or context.get("task_instance")
+    dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
+    task_id = getattr(ti, "task_id", None) or getattr(context.get("task"), "task_id", "?")
+    try_number = getattr(ti, "try_number", None)
+    map_index = getattr(ti, "map_index", None)
+    dag_run = context.get("dag_run")
+    run_id = getattr(ti, "run_id", None) or getattr(dag_run, "run_id", None) or context.get("run_id")
+    logical = context.get("logical_date")
+    exc = context.get("exception")
+    period_key = _period_key(dag_id, context)
+    url = log_url(dag_id, run_id, task_id, try_number, map_index)
+    subject, body = render(
+        "task_failed",
+        dag_id=dag_id, task_id=task_id, try_number=try_number, map_index=map_index, run_id=run_id,
+        period_key=period_key, logical_date=str(logical) if logical is not None else "（无 / none: manual run）",
+        exception=(f"{type(exc).__name__}: {exc}" if exc is not None else "（未知 / unknown）")[:3000],
+        log_url=url,
+    )
+    kind = f"task_failed:{task_id}" + (f"[{map_index}]" if map_index is not None and map_index >= 0 else "")
+    kind += f":{try_number}@{run_id or ''}"
+    return dag_id, period_key, Notice("ops", kind[:200], subject, body, link=url)
+
+
+def task_failed(context: dict) -> None:
+    """``on_failure_callback``: tell ``ops``. Never raises."""
+    try:
+        from gxq.notify.outbox import deliver
+
+        dag_id, period_key, notice = build_task_failed_notice(context)
+        deliver(dag_id, period_key, [notice])
+    except Exception:  # noqa: BLE001 - never mask the task's own failure
+        log.exception("could not send the task-failure alert to ops")

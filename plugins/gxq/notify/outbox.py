@@ -1,0 +1,472 @@
+"""The outbox (通知发件箱): render, mask, record, then send — each notice at most once.
+
+For every notice of a run, in this order:
+
+1. **render**: subject, body and text attachments go through :func:`gxq.masking.mask_text`
+   (a text attachment with personal data is sent as a masked copy); the payload is hashed;
+2. **record**: insert-or-get the row keyed (dag_id, period_key, recipient, kind) — UNIQUE in the
+   table, so concurrent runs share one row; an unsent row takes the latest rendering;
+3. **claim**: one atomic ``UPDATE ... SET status='sending' WHERE status IN (pending, failed,
+   dry_run, unrouted)`` (or a stale ``sending`` claim): of two concurrent runs exactly one gets
+   the row (PostgreSQL re-checks the WHERE after the other's commit; SQLite serialises writers);
+4. **send** through Apprise, URL by URL, message part by message part, reading the delivery
+   result from ``Apprise().notify()`` itself; every delivered part is written to the row at once
+   (``channels_json``), so a retry never repeats one. Transient failures are retried with
+   exponential backoff (``GXQ_NOTIFY_ATTEMPTS``, default 4; ``GXQ_NOTIFY_RETRY_DELAY``, default
+   2 s); a channel that stays down leaves the row ``failed`` and the others go on;
+5. **finish**: ``sent`` (with ``sent_at``) or ``failed`` (with ``last_error``).
+
+After all notices: tags without any URL are reported (log, :attr:`DeliveryResult.unrouted`, one
+notice to ``ops``) without failing; then, if any notice stayed failed, :class:`DeliveryFailed`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from gxq.masking import find_unmasked, mask_text
+from gxq.notify import channels
+from gxq.notify.model import DeliveryFailed, DeliveryResult, Notice, NoticeOutcome
+from gxq.notify.tables import CLAIMABLE, outbox
+
+log = logging.getLogger("gxq.notify")
+
+TEXT_SUFFIXES = {".html", ".htm", ".txt", ".csv", ".md", ".markdown", ".json", ".xml", ".tsv"}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+# --- render -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    recipient: str
+    kind: str
+    subject: str
+    body: str
+    body_format: str
+    link: str | None
+    attachments: list[str] = field(default_factory=list)
+    payload_hash: str = ""
+
+
+def _masked_attachment(path: Path, dag_id: str, period_key: str, recipient: str, kind: str) -> tuple[Path, str]:
+    """The path to send (a masked copy when needed) and the content digest."""
+    data = path.read_bytes()
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            masked = mask_text(text)
+            if masked != text:
+                from gxq.output import output_root, write_text
+
+                safe = re.sub(r"[^0-9A-Za-z_.\-]+", "_", f"{dag_id}/{period_key}/{recipient}/{kind}")
+                copy = output_root() / "_notices" / "_masked" / safe / path.name
+                write_text(copy, masked)
+                log.warning("attachment %s held unmasked personal data: sending a masked copy %s", path, copy)
+                return copy, hashlib.sha256(masked.encode()).hexdigest()
+    return path, hashlib.sha256(data).hexdigest()
+
+
+def render_notice(notice: Notice, dag_id: str, period_key: str) -> Rendered:
+    """Mask and hash one notice (nothing is written to the outbox)."""
+    if not notice.recipient or not notice.kind:
+        raise ValueError(f"a notice needs a recipient tag and a kind: {notice!r}")
+    subject = mask_text(notice.subject or "") or ""
+    body = mask_text(notice.body or "") or ""
+    link = notice.link or None
+    paths, digests = [], []
+    for a in notice.attachments or []:
+        p = Path(a)
+        if not p.is_file():
+            raise FileNotFoundError(f"attachment of {notice.recipient}/{notice.kind} not found: {a}")
+        sent_path, digest = _masked_attachment(p, dag_id, period_key, notice.recipient, notice.kind)
+        paths.append(str(sent_path))
+        digests.append([p.name, digest])
+    payload = json.dumps(
+        {"subject": subject, "body": body, "format": notice.format, "link": link, "attachments": digests},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return Rendered(
+        recipient=notice.recipient,
+        kind=notice.kind,
+        subject=subject,
+        body=body,
+        body_format=notice.format or "markdown",
+        link=link,
+        attachments=paths,
+        payload_hash=hashlib.sha256(payload.encode()).hexdigest(),
+    )
+
+
+# --- record and claim ------------------------------------------------------------------------
+
+
+def _key_clause(dag_id: str, period_key: str, recipient: str, kind: str):
+    return sa.and_(
+        outbox.c.dag_id == dag_id,
+        outbox.c.period_key == period_key,
+        outbox.c.recipient == recipient,
+        outbox.c.kind == kind,
+    )
+
+
+def _payload_values(r: Rendered) -> dict:
+    return {
+        "subject": r.subject,
+        "body": r.body,
+        "body_format": r.body_format,
+        "link": r.link,
+        "attachments_json": json.dumps(r.attachments, ensure_ascii=False),
+        "payload_hash": r.payload_hash,
+    }
+
+
+def _get(conn, row_id: int):
+    return conn.execute(sa.select(outbox).where(outbox.c.id == row_id)).mappings().one()
+
+
+def record(engine, dag_id: str, period_key: str, r: Rendered, status: str = "pending", run_id: str | None = None):
+    """Insert-or-get the outbox row of a rendered notice; an unsent row takes the new payload."""
+    key = _key_clause(dag_id, period_key, r.recipient, r.kind)
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(outbox).where(key)).mappings().first()
+        if row is None:
+            now = _now()
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        outbox.insert().values(
+                            dag_id=dag_id, period_key=period_key, recipient=r.recipient, kind=r.kind,
+                            status=status, attempts=0, channels_json="[]", resend_count=0, run_id=run_id,
+                            created_at=now, updated_at=now, **_payload_values(r),
+                        )
+                    )
+            except sa.exc.IntegrityError:
+                pass  # a concurrent run recorded it first: use that row
+            row = conn.execute(sa.select(outbox).where(key)).mappings().one()
+        elif row["status"] in CLAIMABLE and row["payload_hash"] != r.payload_hash:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == row["id"], outbox.c.status.in_(CLAIMABLE))
+                .values(updated_at=_now(), **_payload_values(r))
+            )
+            row = _get(conn, row["id"])
+    return row
+
+
+def _stale_cutoff() -> dt.datetime:
+    return _now() - dt.timedelta(seconds=_env_float("GXQ_NOTIFY_CLAIM_TTL", 900))
+
+
+def _claim(engine, row_id: int, token: str, run_id: str | None) -> bool:
+    """Atomically take a row for sending; False when another run has it or it is sent."""
+    with engine.begin() as conn:
+        res = conn.execute(
+            outbox.update()
+            .where(
+                outbox.c.id == row_id,
+                sa.or_(
+                    outbox.c.status.in_(CLAIMABLE),
+                    sa.and_(outbox.c.status == "sending", outbox.c.claimed_at < _stale_cutoff()),
+                ),
+            )
+            .values(status="sending", claim_token=token, claimed_at=_now(), updated_at=_now(), run_id=run_id)
+        )
+        return res.rowcount == 1
+
+
+def _reopen_for_resend(engine, row_id: int, r: Rendered, run_id: str | None) -> bool:
+    with engine.begin() as conn:
+        res = conn.execute(
+            outbox.update()
+            .where(outbox.c.id == row_id, outbox.c.status == "sent")
+            .values(
+                status="pending", channels_json="[]", resend_count=outbox.c.resend_count + 1,
+                resend_run_id=run_id, updated_at=_now(), **_payload_values(r),
+            )
+        )
+        return res.rowcount == 1
+
+
+def _update_owned(engine, row_id: int, token: str, **values) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id == row_id, outbox.c.claim_token == token)
+            .values(updated_at=_now(), **values)
+        )
+
+
+# --- send -----------------------------------------------------------------------------------
+
+_PERMANENT_HTTP = re.compile(r"(?:error=|\b)(4(?!08|29)\d\d)\b")
+
+
+def _send_once(server, msg: channels.Message, body_format: str, ctx: dict) -> tuple[bool, str, bool]:
+    """One Apprise delivery of one message to one URL: (ok, error text, transient?)."""
+    import apprise
+
+    apobj = apprise.Apprise(asset=channels.asset())
+    apobj.add(server)
+    token = channels.CURRENT.set(ctx)
+    try:
+        result = apobj.notify(
+            body=msg.body or " ",
+            title=msg.title,
+            body_format=body_format,
+            attach=msg.attach or None,
+        )
+    except Exception as exc:  # noqa: BLE001 - a plugin crash is a failed, retryable delivery
+        return False, f"{type(exc).__name__}: {exc}", True
+    finally:
+        channels.CURRENT.reset(token)
+    if result:
+        return True, "", False
+    try:
+        entries = list(result.logs())
+    except Exception:  # noqa: BLE001
+        entries = []
+    text = " | ".join(
+        str(getattr(e, "message", e)) for e in entries if getattr(e, "level", logging.WARNING) >= logging.WARNING
+    )
+    text = text or f"Apprise reported failure ({getattr(result, 'status', 'failed')})"
+    permanent = _PERMANENT_HTTP.search(text)
+    return False, text[-1000:], not permanent
+
+
+def _send_with_retry(server, msg, body_format: str, ctx: dict) -> tuple[bool, str, int]:
+    attempts = max(1, int(_env_float("GXQ_NOTIFY_ATTEMPTS", 4)))
+    delay = _env_float("GXQ_NOTIFY_RETRY_DELAY", 2.0)
+    max_delay = _env_float("GXQ_NOTIFY_MAX_DELAY", 30.0)
+    error = ""
+    for n in range(1, attempts + 1):
+        ok, error, transient = _send_once(server, msg, body_format, ctx)
+        if ok:
+            return True, "", n
+        if not transient or n == attempts:
+            return False, error, n
+        wait = min(delay * 2 ** (n - 1), max_delay)
+        log.warning("%s: attempt %d/%d failed (%s); retrying in %.2fs", channels.scheme_of(server), n, attempts,
+                    error[:200], wait)
+        time.sleep(wait)
+    return False, error, attempts
+
+
+def _send_row(engine, apobj, row, token: str, dag_id: str, period_key: str) -> NoticeOutcome:
+    recipient, kind = row["recipient"], row["kind"]
+    outcome = NoticeOutcome(recipient, kind, "failed", outbox_id=row["id"])
+    servers, via_fallback = channels.routes(apobj, recipient)
+    if not servers:
+        msg = f"no Apprise URL for tag {recipient!r} in GXQ_APPRISE_CONFIG={channels.config_path()}"
+        _update_owned(engine, row["id"], token, status="unrouted", last_error=msg, claim_token=None)
+        outcome.status, outcome.error = "unrouted", msg
+        return outcome
+    if via_fallback:
+        log.info("tag %s has no URL of its own: using the 'fallback' URL(s)", recipient)
+    notice = Notice(recipient, kind, row["subject"], row["body"], json.loads(row["attachments_json"] or "[]"),
+                    row["link"], row["body_format"])
+    done: list[str] = json.loads(row["channels_json"] or "[]")
+    errors: list[str] = []
+    attempts = 0
+    for server in servers:
+        uid = channels.url_id(server)
+        messages = channels.compose(server, notice, notice.attachments)
+        outcome.channels += 1
+        for m in messages:
+            part_key = f"{uid}#{m.part}/{m.parts}"
+            if part_key in done:
+                continue
+            ctx = {"recipient": recipient, "dag_id": dag_id, "period_key": period_key, "kind": kind,
+                   "part": m.part, "parts": m.parts}
+            ok, error, n = _send_with_retry(server, m, notice.format, ctx)
+            attempts += n
+            if not ok:
+                errors.append(f"{channels.scheme_of(server)}://… ({uid}): {error}")
+                break  # the rest of this URL's parts wait for the retry; other URLs go on
+            done.append(part_key)
+            outcome.messages += 1
+            _update_owned(engine, row["id"], token, channels_json=json.dumps(done),
+                          attempts=row["attempts"] + attempts)
+    outcome.attempts = attempts
+    if errors:
+        outcome.error = " ; ".join(errors)
+        _update_owned(engine, row["id"], token, status="failed", last_error=outcome.error[-4000:],
+                      attempts=row["attempts"] + attempts, claim_token=None, channels_json=json.dumps(done))
+        log.error("notice %s/%s for %s %s failed: %s", recipient, kind, dag_id, period_key, outcome.error)
+    else:
+        outcome.status = "sent"
+        _update_owned(engine, row["id"], token, status="sent", last_error=None, sent_at=_now(),
+                      attempts=row["attempts"] + attempts, claim_token=None, channels_json=json.dumps(done))
+    return outcome
+
+
+# --- the entry point ------------------------------------------------------------------------
+
+
+def _engine(engine):
+    from gxq import store
+
+    return store.ensure_schema(engine) if engine is not None else store.ops_engine()
+
+
+def deliver(
+    dag_id: str,
+    period_key: str,
+    notices: list[Notice],
+    dry_run: bool = False,
+    resend: bool = False,
+    engine=None,
+    run_id: str | None = None,
+    config_path: str | None = None,
+    report_unrouted: bool = True,
+) -> DeliveryResult:
+    """Record and send a run's notices through the outbox; see the module docstring.
+
+    ``dry_run``: render and record (status ``dry_run``), send nothing. ``resend``: send again
+    notices already sent for this period (once per ``run_id``, so a retried task does not resend
+    twice). Raises :class:`DeliveryFailed` after everything was attempted if any notice failed.
+    """
+    engine = _engine(engine)
+    result = DeliveryResult(dag_id, period_key)
+    seen: set[tuple[str, str]] = set()
+    for n in notices:
+        if (n.recipient, n.kind) in seen:
+            raise ValueError(f"two notices of kind {n.kind!r} for {n.recipient!r} in one delivery")
+        seen.add((n.recipient, n.kind))
+    rendered = [render_notice(n, dag_id, period_key) for n in notices]
+    for r in rendered:
+        leaks = find_unmasked(r.subject) + find_unmasked(r.body)
+        if leaks:  # cannot happen after mask_text; a guard, not a feature
+            raise AssertionError(f"unmasked personal data in {r.recipient}/{r.kind}")
+
+    if dry_run:
+        for r in rendered:
+            row = record(engine, dag_id, period_key, r, status="dry_run", run_id=run_id)
+            if row["status"] == "sent":
+                result.skipped_already_sent += 1
+                result.notices.append(NoticeOutcome(r.recipient, r.kind, "skipped_already_sent", row["id"],
+                                                    changed_since_sent=row["payload_hash"] != r.payload_hash))
+            else:
+                result.dry_run += 1
+                result.notices.append(NoticeOutcome(r.recipient, r.kind, "dry_run", row["id"]))
+        log.info("dry run of %s %s: %d notice(s) recorded, none sent", dag_id, period_key, result.dry_run)
+        return result
+
+    if not channels.config_path():
+        log.warning("GXQ_APPRISE_CONFIG is not set: no notice can be routed")
+    apobj = channels.load(config_path)
+
+    for r in rendered:
+        row = record(engine, dag_id, period_key, r, run_id=run_id)
+        outcome = _process(engine, apobj, row, r, dag_id, period_key, resend, run_id)
+        _count(result, outcome)
+
+    if result.unrouted and report_unrouted:
+        tags = sorted(set(result.unrouted))
+        log.warning("%s %s: no Apprise URL for tag(s) %s; their notices wait in the outbox (status unrouted)",
+                    dag_id, period_key, ", ".join(tags))
+        if "ops" not in tags:
+            ops_notice = _unrouted_notice(dag_id, period_key, tags)
+            r = render_notice(ops_notice, dag_id, period_key)
+            row = record(engine, dag_id, period_key, r, run_id=run_id)
+            outcome = _process(engine, apobj, row, r, dag_id, period_key, False, run_id)
+            _count(result, outcome)
+
+    log.info(
+        "notifications of %s %s: %d sent, %d already sent, %d in progress elsewhere, %d failed, unrouted %s",
+        dag_id, period_key, result.sent, result.skipped_already_sent, result.in_progress, result.failed,
+        result.unrouted or "none",
+    )
+    if result.failed:
+        raise DeliveryFailed(result)
+    return result
+
+
+def _count(result: DeliveryResult, outcome: NoticeOutcome) -> None:
+    result.notices.append(outcome)
+    if outcome.status == "sent":
+        result.sent += 1
+    elif outcome.status == "skipped_already_sent":
+        result.skipped_already_sent += 1
+    elif outcome.status == "in_progress":
+        result.in_progress += 1
+    elif outcome.status == "unrouted":
+        if outcome.recipient not in result.unrouted:
+            result.unrouted.append(outcome.recipient)
+    else:
+        result.failed += 1
+
+
+def _process(engine, apobj, row, r: Rendered, dag_id, period_key, resend: bool, run_id) -> NoticeOutcome:
+    if row["status"] == "sent":
+        if resend and (run_id is None or row["resend_run_id"] != run_id):
+            if _reopen_for_resend(engine, row["id"], r, run_id):
+                log.info("resend of %s/%s forced by the operator", r.recipient, r.kind)
+            with engine.connect() as conn:
+                row = _get(conn, row["id"])
+        if row["status"] == "sent":
+            return NoticeOutcome(r.recipient, r.kind, "skipped_already_sent", row["id"],
+                                 changed_since_sent=row["payload_hash"] != r.payload_hash)
+    token = uuid.uuid4().hex
+    if not _claim(engine, row["id"], token, run_id):
+        with engine.connect() as conn:
+            row = _get(conn, row["id"])
+        status = "skipped_already_sent" if row["status"] == "sent" else "in_progress"
+        return NoticeOutcome(r.recipient, r.kind, status, row["id"])
+    with engine.connect() as conn:
+        row = _get(conn, row["id"])
+    try:
+        return _send_row(engine, apobj, row, token, dag_id, period_key)
+    except Exception as exc:
+        # Never leave a claimed row behind: it would wait for the claim TTL.
+        _update_owned(engine, row["id"], token, status="failed", claim_token=None,
+                      last_error=f"{type(exc).__name__}: {exc}"[-4000:])
+        raise
+
+
+def _unrouted_notice(dag_id: str, period_key: str, tags: list[str]) -> Notice:
+    from gxq.notify.templates import render
+
+    subject, body = render("unrouted", dag_id=dag_id, period_key=period_key, tags=tags,
+                           config=channels.config_path() or "(GXQ_APPRISE_CONFIG not set)")
+    kind = "unrouted:" + ",".join(tags)
+    if len(kind) > 200:
+        kind = "unrouted:" + hashlib.sha256(",".join(tags).encode()).hexdigest()[:16]
+    return Notice("ops", kind, subject, body)
+
+
+def rows(engine, dag_id: str | None = None, period_key: str | None = None) -> list[dict]:
+    """Outbox rows (for reports, tests and the dashboard)."""
+    q = sa.select(outbox).order_by(outbox.c.id)
+    if dag_id:
+        q = q.where(outbox.c.dag_id == dag_id)
+    if period_key:
+        q = q.where(outbox.c.period_key == period_key)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]
