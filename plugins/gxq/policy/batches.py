@@ -1,0 +1,294 @@
+"""Redemption batches and the payment ledger in ``gxq_ops`` (兑现批次与兑现台账): paid at most once.
+
+- An award is (policy_id, credit_code, basis_id). The ledger has a unique key on it: an award is
+  paid at most once, ever, whatever is rerun or retried.
+- A batch is identified by its ``batch_key``: cadence + period for the scheduled DAGs, and
+  period + sorted policy_ids for adhoc runs (unique in the table). Issuing takes every candidate
+  award not yet in the ledger: payable ones become items (and ledger rows), the others are recorded
+  in that batch's withheld list with the reason and stay out of the ledger, so they come back in
+  every later batch until the enterprise is cleared and they are paid.
+- Issuing is one transaction, serialised across processes (PostgreSQL: a transaction-scoped
+  advisory lock; SQLite: BEGIN IMMEDIATE). Once issued a batch is frozen: issuing the same batch_key
+  again returns the stored batch, items and withheld as issued, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from gxq.periods import TZ
+from gxq.policy.evaluate import Evaluation
+from gxq.policy.model import money, money_json
+
+metadata = sa.MetaData()
+AMOUNT = sa.Numeric(16, 2, asdecimal=True)
+
+batches = sa.Table(
+    "policy_batches", metadata,
+    sa.Column("batch_id", sa.String(120), primary_key=True),
+    sa.Column("batch_key", sa.String(600), nullable=False, unique=True),
+    sa.Column("dag_id", sa.String(100), nullable=False),
+    sa.Column("cadence", sa.String(20), nullable=False),
+    sa.Column("period_key", sa.String(20), nullable=False),
+    sa.Column("policy_ids", sa.Text, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("issued_at", sa.DateTime, nullable=False),
+    sa.Column("run_id", sa.String(250)),
+    sa.Column("item_count", sa.Integer, nullable=False),
+    sa.Column("withheld_count", sa.Integer, nullable=False),
+    sa.Column("total_amount", AMOUNT, nullable=False),
+    sa.Column("withheld_amount", AMOUNT, nullable=False),
+    sa.Column("shortfalls_json", sa.Text, nullable=False),
+    sa.Column("data_problems_json", sa.Text, nullable=False),
+)
+
+
+def _award_table(name: str, *extra: sa.Column) -> sa.Table:
+    return sa.Table(
+        name, metadata,
+        sa.Column("batch_id", sa.String(120), primary_key=True),
+        sa.Column("policy_id", sa.String(64), primary_key=True),
+        sa.Column("credit_code", sa.String(64), primary_key=True),
+        sa.Column("basis_id", sa.String(128), primary_key=True),
+        sa.Column("basis_on", sa.String(10), nullable=False),
+        sa.Column("enterprise_name", sa.Text),
+        *extra,
+        sa.Column("amount", AMOUNT, nullable=False),
+        sa.Column("trace_json", sa.Text, nullable=False),
+    )
+
+
+items = _award_table("policy_batch_items")
+withheld = _award_table("policy_batch_withheld", sa.Column("reason", sa.String(40), nullable=False))
+
+ledger = sa.Table(
+    "policy_payment_ledger", metadata,
+    sa.Column("ledger_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("policy_id", sa.String(64), nullable=False),
+    sa.Column("credit_code", sa.String(64), nullable=False),
+    sa.Column("basis_id", sa.String(128), nullable=False),
+    sa.Column("amount", AMOUNT, nullable=False),
+    sa.Column("batch_id", sa.String(120), nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+)
+
+_PG_LOCK_KEY = 0x6A715062  # "gxq policy batches": one issuer at a time, whatever the period
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """Which batch a run issues: its identity, independent of when it runs."""
+
+    dag_id: str
+    cadence: str  # monthly | quarterly | adhoc
+    period_key: str
+    policy_ids: tuple[str, ...]
+
+    @property
+    def batch_key(self) -> str:
+        if self.cadence == "adhoc":
+            return f"adhoc|{self.period_key}|{','.join(sorted(self.policy_ids))}"
+        return f"{self.cadence}|{self.period_key}"
+
+    @property
+    def batch_id(self) -> str:
+        if self.cadence == "adhoc":
+            digest = hashlib.sha256(self.batch_key.encode()).hexdigest()[:10]
+            return f"adhoc-{self.period_key}-{digest}"
+        return f"{self.cadence}-{self.period_key}"
+
+
+@dataclass
+class Batch:
+    """A batch as issued (or as a dry run would issue it)."""
+
+    batch_id: str
+    batch_key: str
+    dag_id: str
+    cadence: str
+    period_key: str
+    policy_ids: list[str]
+    status: str  # issued | dry_run
+    issued_at: str  # ISO, Asia/Shanghai
+    items: list[dict] = field(default_factory=list)
+    withheld: list[dict] = field(default_factory=list)
+    shortfalls: list[dict] = field(default_factory=list)
+    data_problems: list[dict] = field(default_factory=list)
+    newly_issued: bool = False
+
+    @property
+    def total_amount(self):
+        return sum((money(i["amount"]) for i in self.items), money(0))
+
+    def to_json(self) -> dict:
+        def award(a: dict) -> dict:
+            return {**a, "amount": str(money(a["amount"]))}
+
+        return {
+            "batch_id": self.batch_id, "batch_key": self.batch_key, "dag_id": self.dag_id,
+            "cadence": self.cadence, "period_key": self.period_key, "policy_ids": self.policy_ids,
+            "status": self.status, "issued_at": self.issued_at, "newly_issued": self.newly_issued,
+            "items": [award(a) for a in self.items], "withheld": [award(a) for a in self.withheld],
+            "shortfalls": self.shortfalls, "data_problems": self.data_problems,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Batch:
+        def award(a: dict) -> dict:
+            return {**a, "amount": money(a["amount"])}
+
+        return cls(d["batch_id"], d["batch_key"], d["dag_id"], d["cadence"], d["period_key"],
+                   list(d["policy_ids"]), d["status"], d["issued_at"],
+                   [award(a) for a in d["items"]], [award(a) for a in d["withheld"]],
+                   list(d["shortfalls"]), list(d["data_problems"]), bool(d.get("newly_issued")))
+
+
+def _key(a: dict) -> tuple[str, str, str]:
+    return (a["policy_id"], a["credit_code"], a["basis_id"])
+
+
+def _local_iso(naive_utc: dt.datetime) -> str:
+    return naive_utc.replace(tzinfo=dt.timezone.utc).astimezone(TZ).isoformat(timespec="seconds")
+
+
+def paid_keys(conn, policy_ids) -> set[tuple[str, str, str]]:
+    rows = conn.execute(
+        sa.select(ledger.c.policy_id, ledger.c.credit_code, ledger.c.basis_id)
+        .where(ledger.c.policy_id.in_(list(policy_ids)))
+    )
+    return {tuple(r) for r in rows}
+
+
+def compose(spec: BatchSpec, ev: Evaluation, paid: set, issued_at: str, status: str) -> Batch:
+    """Split the candidates not yet paid into items and withheld awards."""
+    batch = Batch(spec.batch_id, spec.batch_key, spec.dag_id, spec.cadence, spec.period_key,
+                  sorted(spec.policy_ids), status, issued_at,
+                  shortfalls=list(ev.shortfalls), data_problems=list(ev.data_problems))
+    wanted = set(spec.policy_ids)
+    for c in sorted(ev.candidates, key=lambda c: c.key):
+        if c.policy_id not in wanted or c.key in paid:
+            continue
+        award = {"policy_id": c.policy_id, "credit_code": c.credit_code, "basis_id": c.basis_id,
+                 "basis_on": c.basis_on, "enterprise_name": c.enterprise_name, "amount": money(c.amount),
+                 "trace": c.trace}
+        if c.withhold_reason:
+            batch.withheld.append({**award, "reason": c.withhold_reason})
+        else:
+            batch.items.append(award)
+    return batch
+
+
+def _find(conn, batch_key: str) -> Batch | None:
+    row = conn.execute(sa.select(batches).where(batches.c.batch_key == batch_key)).mappings().first()
+    if row is None:
+        return None
+    order = lambda t: (t.c.policy_id, t.c.credit_code, t.c.basis_id)  # noqa: E731
+    its = conn.execute(sa.select(items).where(items.c.batch_id == row["batch_id"]).order_by(*order(items)))
+    whs = conn.execute(sa.select(withheld).where(withheld.c.batch_id == row["batch_id"]).order_by(*order(withheld)))
+
+    def award(r) -> dict:
+        return {"policy_id": r["policy_id"], "credit_code": r["credit_code"], "basis_id": r["basis_id"],
+                "basis_on": r["basis_on"], "enterprise_name": r["enterprise_name"], "amount": money(r["amount"]),
+                "trace": json.loads(r["trace_json"])}
+
+    batch = Batch(
+        row["batch_id"], row["batch_key"], row["dag_id"], row["cadence"], row["period_key"],
+        [p for p in row["policy_ids"].split(",") if p], row["status"], _local_iso(row["issued_at"]),
+        items=sorted((award(r) for r in its.mappings()), key=_key),
+        withheld=sorted(({**award(r), "reason": r["reason"]} for r in whs.mappings()), key=_key),
+        shortfalls=json.loads(row["shortfalls_json"]), data_problems=json.loads(row["data_problems_json"]),
+    )
+    return batch
+
+
+def find(engine, spec: BatchSpec) -> Batch | None:
+    with engine.connect() as conn:
+        return _find(conn, spec.batch_key)
+
+
+def _lock(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock before the first read
+    else:
+        conn.execute(sa.text("SET LOCAL lock_timeout = '10min'"))
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+
+
+def _rows(batch_id: str, awards: list[dict], with_reason: bool) -> list[dict]:
+    out = []
+    for a in awards:
+        row = {"batch_id": batch_id, "policy_id": a["policy_id"], "credit_code": a["credit_code"],
+               "basis_id": a["basis_id"], "basis_on": a["basis_on"], "enterprise_name": a["enterprise_name"],
+               "amount": money(a["amount"]), "trace_json": json.dumps(a["trace"], ensure_ascii=False, sort_keys=True)}
+        if with_reason:
+            row["reason"] = a["reason"]
+        out.append(row)
+    return out
+
+
+def issue(engine, spec: BatchSpec, ev: Evaluation, run_id: str | None = None,
+          now: dt.datetime | None = None) -> Batch:
+    """Issue the batch of ``spec`` in one transaction, or return it as issued before (frozen)."""
+    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    try:
+        with engine.connect() as conn:
+            _lock(conn)
+            existing = _find(conn, spec.batch_key)
+            if existing is not None:
+                conn.rollback()
+                return existing
+            batch = compose(spec, ev, paid_keys(conn, spec.policy_ids), _local_iso(now), "issued")
+            total = batch.total_amount
+            withheld_total = sum((money(w["amount"]) for w in batch.withheld), money(0))
+            conn.execute(batches.insert().values(
+                batch_id=batch.batch_id, batch_key=batch.batch_key, dag_id=batch.dag_id, cadence=batch.cadence,
+                period_key=batch.period_key, policy_ids=",".join(batch.policy_ids), status="issued",
+                issued_at=now, run_id=run_id, item_count=len(batch.items), withheld_count=len(batch.withheld),
+                total_amount=total, withheld_amount=withheld_total,
+                shortfalls_json=json.dumps(batch.shortfalls, ensure_ascii=False, sort_keys=True),
+                data_problems_json=json.dumps(batch.data_problems, ensure_ascii=False, sort_keys=True),
+            ))
+            if batch.items:
+                conn.execute(items.insert(), _rows(batch.batch_id, batch.items, False))
+                conn.execute(ledger.insert(), [
+                    {"policy_id": a["policy_id"], "credit_code": a["credit_code"], "basis_id": a["basis_id"],
+                     "amount": money(a["amount"]), "batch_id": batch.batch_id, "recorded_at": now}
+                    for a in batch.items
+                ])
+            if batch.withheld:
+                conn.execute(withheld.insert(), _rows(batch.batch_id, batch.withheld, True))
+            conn.commit()
+    except sa.exc.IntegrityError:
+        # Another issuer won (only possible without the lock, e.g. a foreign writer): the unique
+        # keys kept the ledger right; what was issued under this key is the batch.
+        existing = find(engine, spec)
+        if existing is None:
+            raise
+        return existing
+    stored = find(engine, spec)
+    stored.newly_issued = True
+    return stored
+
+
+def preview(engine, spec: BatchSpec, ev: Evaluation) -> Batch:
+    """What ``issue`` would issue now, writing nothing (dry run); the frozen batch if issued."""
+    with engine.connect() as conn:
+        existing = _find(conn, spec.batch_key)
+        if existing is not None:
+            return existing
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        return compose(spec, ev, paid_keys(conn, spec.policy_ids), _local_iso(now), "dry_run")
+
+
+def ledger_duplicates(engine) -> int:
+    """Awards paid more than once in the ledger (0, or the database is broken)."""
+    with engine.connect() as conn:
+        sub = (sa.select(ledger.c.policy_id, ledger.c.credit_code, ledger.c.basis_id)
+               .group_by(ledger.c.policy_id, ledger.c.credit_code, ledger.c.basis_id)
+               .having(sa.func.count() > 1).subquery())
+        return conn.execute(sa.select(sa.func.count()).select_from(sub)).scalar_one()

@@ -1,0 +1,90 @@
+"""The policy catalogue (政策目录), reviewed in the repository: one module per policy, each with
+its YAML test cases beside it (``<policy_id>.yaml``: period, input rows, expected awards).
+
+A policy module defines ``POLICY`` (a :class:`gxq.policy.model.Policy`). Adding a policy is adding
+a module here and its YAML; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+from gxq.policy.model import Policy
+
+HERE = Path(__file__).resolve().parent
+POLICY_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class PolicyParamError(ValueError):
+    """An operator-supplied policy id list that is not valid (named in the message)."""
+
+
+def _load() -> dict[str, Policy]:
+    found: dict[str, Policy] = {}
+    for info in sorted(pkgutil.iter_modules([str(HERE)]), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        policy = getattr(module, "POLICY", None)
+        if policy is None:
+            continue
+        if policy.id != info.name:
+            raise RuntimeError(f"catalogue module {info.name} defines policy {policy.id!r}: names must match")
+        found[policy.id] = policy
+    return found
+
+
+CATALOGUE: dict[str, Policy] = _load()
+
+
+def get(policy_id: str) -> Policy:
+    return CATALOGUE[policy_id]
+
+
+def for_cadence(cadence: str) -> list[Policy]:
+    """The policies a scheduled run pays: monthly or quarterly, sorted by id."""
+    return [p for pid, p in sorted(CATALOGUE.items()) if p.cadence == cadence]
+
+
+def recognition_policies() -> list[Policy]:
+    """Every 认定类 policy (paid without application): the adhoc default."""
+    return [p for pid, p in sorted(CATALOGUE.items()) if p.kind == "认定类"]
+
+
+def yaml_cases_path(policy_id: str) -> Path:
+    return HERE / f"{policy_id}.yaml"
+
+
+def parse_policy_ids(value) -> list[str]:
+    """Validate an operator's ``policy_ids`` (list or comma-separated text); sorted, unique.
+
+    Empty / None means every 认定类 policy. Anything that is not a known catalogue id fails with
+    a clear message before any query runs.
+    """
+    if value is None or value == "" or value == []:
+        return [p.id for p in recognition_policies()]
+    if isinstance(value, str):
+        items = [part.strip() for part in value.split(",")]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise PolicyParamError(f"policy_ids must be a list of policy ids, got {type(value).__name__}")
+    ids: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise PolicyParamError(f"policy_ids: {item!r} is not a policy id (text expected)")
+        item = item.strip()
+        if not item:
+            raise PolicyParamError("policy_ids: an empty policy id")
+        if not POLICY_ID_RE.match(item):
+            raise PolicyParamError(
+                f"policy_ids: {item[:80]!r} is not a policy id (lower-case letters, digits and _ only)"
+            )
+        ids.append(item)
+    unknown = sorted(set(ids) - set(CATALOGUE))
+    if unknown:
+        raise PolicyParamError(
+            f"policy_ids: unknown policy id(s) {', '.join(unknown)}; known: {', '.join(sorted(CATALOGUE))}"
+        )
+    return sorted(set(ids))

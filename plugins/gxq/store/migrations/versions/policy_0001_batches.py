@@ -1,0 +1,90 @@
+"""policy: redemption batches, their items and withheld awards, the payment ledger
+
+政策兑现批次 / 兑现明细 / 暂缓兑现 / 兑现台账. The ledger's unique key on (policy_id, credit_code,
+basis_id) is what makes "paid at most once, ever" a database fact; the unique batch_key makes two
+concurrent runs of the same period issue one batch.
+
+Revision ID: policy_0001
+Revises: core_0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "policy_0001"
+down_revision = "core_0001"
+branch_labels = ("policy",)
+depends_on = None
+
+AMOUNT = sa.Numeric(16, 2)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "policy_batches",
+        sa.Column("batch_id", sa.String(120), primary_key=True),
+        sa.Column("batch_key", sa.String(600), nullable=False),
+        sa.Column("dag_id", sa.String(100), nullable=False),
+        sa.Column("cadence", sa.String(20), nullable=False),
+        sa.Column("period_key", sa.String(20), nullable=False),
+        sa.Column("policy_ids", sa.Text, nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("issued_at", sa.DateTime, nullable=False),
+        sa.Column("run_id", sa.String(250)),
+        sa.Column("item_count", sa.Integer, nullable=False),
+        sa.Column("withheld_count", sa.Integer, nullable=False),
+        sa.Column("total_amount", AMOUNT, nullable=False),
+        sa.Column("withheld_amount", AMOUNT, nullable=False),
+        sa.Column("shortfalls_json", sa.Text, nullable=False),
+        sa.Column("data_problems_json", sa.Text, nullable=False),
+        sa.UniqueConstraint("batch_key", name="uq_policy_batches_key"),
+    )
+    op.create_table(
+        "policy_batch_items",
+        sa.Column("batch_id", sa.String(120), sa.ForeignKey("policy_batches.batch_id"), nullable=False),
+        sa.Column("policy_id", sa.String(64), nullable=False),
+        sa.Column("credit_code", sa.String(64), nullable=False),
+        sa.Column("basis_id", sa.String(128), nullable=False),
+        sa.Column("basis_on", sa.String(10), nullable=False),
+        sa.Column("enterprise_name", sa.Text),
+        sa.Column("amount", AMOUNT, nullable=False),
+        sa.Column("trace_json", sa.Text, nullable=False),
+        sa.PrimaryKeyConstraint("batch_id", "policy_id", "credit_code", "basis_id"),
+        # An award is an item of one batch only, ever (the ledger says the same).
+        sa.UniqueConstraint("policy_id", "credit_code", "basis_id", name="uq_policy_batch_items_award"),
+    )
+    op.create_table(
+        "policy_batch_withheld",
+        sa.Column("batch_id", sa.String(120), sa.ForeignKey("policy_batches.batch_id"), nullable=False),
+        sa.Column("policy_id", sa.String(64), nullable=False),
+        sa.Column("credit_code", sa.String(64), nullable=False),
+        sa.Column("basis_id", sa.String(128), nullable=False),
+        sa.Column("basis_on", sa.String(10), nullable=False),
+        sa.Column("enterprise_name", sa.Text),
+        sa.Column("reason", sa.String(40), nullable=False),
+        sa.Column("amount", AMOUNT, nullable=False),
+        sa.Column("trace_json", sa.Text, nullable=False),
+        sa.PrimaryKeyConstraint("batch_id", "policy_id", "credit_code", "basis_id"),
+    )
+    op.create_table(
+        "policy_payment_ledger",
+        sa.Column("ledger_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("policy_id", sa.String(64), nullable=False),
+        sa.Column("credit_code", sa.String(64), nullable=False),
+        sa.Column("basis_id", sa.String(128), nullable=False),
+        sa.Column("amount", AMOUNT, nullable=False),
+        sa.Column("batch_id", sa.String(120), sa.ForeignKey("policy_batches.batch_id"), nullable=False),
+        sa.Column("recorded_at", sa.DateTime, nullable=False),
+        sa.UniqueConstraint("policy_id", "credit_code", "basis_id", name="uq_policy_payment_ledger_award"),
+    )
+    op.create_index("ix_policy_batches_period", "policy_batches", ["cadence", "period_key"])
+    op.create_index("ix_policy_batch_withheld_award", "policy_batch_withheld", ["policy_id", "credit_code", "basis_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_policy_batch_withheld_award", table_name="policy_batch_withheld")
+    op.drop_index("ix_policy_batches_period", table_name="policy_batches")
+    op.drop_table("policy_payment_ledger")
+    op.drop_table("policy_batch_withheld")
+    op.drop_table("policy_batch_items")
+    op.drop_table("policy_batches")
