@@ -57,23 +57,27 @@ COMPLETION_CAP = 1.2
 # Severity of a light, for "up / down" comparisons between months.
 SEVERITY = {"green": 0, "yellow": 1, "red": 2}
 
-DATA_PROBLEM_RULES: dict[str, tuple[str, str]] = {
-    "duplicate_month": ("同一项目同月多次报送", "latest reported_at counts (undated rows oldest; tie: larger gap)"),
-    "non_numeric_progress": ("进度值非数字", "row discarded"),
-    "missing_progress": ("进度值为空", "read as 0"),
-    "progress_above_100": ("进度超过100%", "used as reported"),
-    "negative_progress": ("进度为负数", "used as reported"),
-    "no_responsible_unit": ("项目无责任单位", "listed with unit null, in no unit row; notices to the office"),
-    "missing_start_on": ("项目无启动日期", "not active: appears nowhere else"),
-    "unknown_project": ("月报项目不在项目库", "rows ignored"),
-    "unknown_indicator": ("指标值不在指标库", "rows ignored"),
-    "duplicate_indicator_value": ("指标同月多个值", "largest value_ytd counts"),
-    "missing_indicator_value": ("指标值为空", "indicator left out"),
-    "non_numeric_indicator_value": ("指标值非数字", "indicator left out"),
-    "negative_indicator_value": ("指标值为负数", "used as reported"),
-    "no_annual_target": ("指标年度目标为0或缺失", "indicator left out"),
-    "bad_weight": ("指标权重缺失、非数字或为负", "NULL / non-numeric weight counts as 0; negative used as is"),
-    "zero_total_weight": ("所列指标权重合计为0", "composite score null"),
+DATA_PROBLEM_RULES: dict[str, tuple[str, str, str]] = {
+    # kind: (问题, 处理规则, rule)
+    "duplicate_month": ("同一项目同月多次报送", "以最晚报送时间的记录为准（无报送时间的最旧；同时间取进度差较大者）",
+                        "latest reported_at counts (undated rows oldest; tie: larger gap)"),
+    "non_numeric_progress": ("进度值非数字", "该条记录作废", "row discarded"),
+    "missing_progress": ("进度值为空", "按0计", "read as 0"),
+    "progress_above_100": ("进度超过100%", "按报送值计算并提示", "used as reported"),
+    "negative_progress": ("进度为负数", "按报送值计算并提示", "used as reported"),
+    "no_responsible_unit": ("项目无责任单位", "照常评价，不计入单位统计，通知营商局",
+                            "listed with unit null, in no unit row; notices to the office"),
+    "missing_start_on": ("项目无启动日期", "视为未启动，不参与评价", "not active: appears nowhere else"),
+    "unknown_project": ("月报项目不在项目库", "忽略该记录", "rows ignored"),
+    "unknown_indicator": ("指标值不在指标库", "忽略该记录", "rows ignored"),
+    "duplicate_indicator_value": ("指标同月多个值", "取最大累计值", "largest value_ytd counts"),
+    "missing_indicator_value": ("指标值为空", "该指标本月不参与计算", "indicator left out"),
+    "non_numeric_indicator_value": ("指标值非数字", "该指标本月不参与计算", "indicator left out"),
+    "negative_indicator_value": ("指标值为负数", "按报送值计算并提示", "used as reported"),
+    "no_annual_target": ("指标年度目标为0或缺失", "该指标不参与计算", "indicator left out"),
+    "bad_weight": ("指标权重缺失、非数字或为负", "缺失或非数字按0计，负数按原值计",
+                   "NULL / non-numeric weight counts as 0; negative used as is"),
+    "zero_total_weight": ("所列指标权重合计为0", "综合得分为空", "composite score null"),
 }
 
 
@@ -257,7 +261,8 @@ class Problems:
         key = (kind, subject or "", month or "", detail)
         self.items[key] = {
             "kind": kind, "month": month, "subject": subject, "detail": detail,
-            "label": DATA_PROBLEM_RULES[kind][0], "rule": DATA_PROBLEM_RULES[kind][1],
+            "label": DATA_PROBLEM_RULES[kind][0], "rule_zh": DATA_PROBLEM_RULES[kind][1],
+            "rule": DATA_PROBLEM_RULES[kind][2],
         }
 
     def as_list(self) -> list[dict]:
@@ -353,12 +358,12 @@ def evaluate_projects(month: Period, projects: list[Project], rows: Iterable[Pro
     out = []
     for project in sorted(projects, key=lambda p: p.project_id):
         if project.start_on is None:
-            problems.add("missing_start_on", month.key, project.project_id, "start_on is NULL")
+            problems.add("missing_start_on", None, project.project_id, "start_on is NULL")
             continue
         if not project.active_in(month):
             continue
         if project.responsible_unit is None:
-            problems.add("no_responsible_unit", month.key, project.project_id, "responsible_unit is NULL")
+            problems.add("no_responsible_unit", None, project.project_id, "responsible_unit is NULL")
         chosen = choose_month_row(grouped.get((project.project_id, month.key), []), problems)
         if chosen is None:
             out.append(ProjectStatus(project.project_id, project.name, project.responsible_unit, "unreported", None))

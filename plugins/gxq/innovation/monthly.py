@@ -1,0 +1,117 @@
+"""月评价 report (``innovation_monthly_evaluation``) for a month M.
+
+The contract keys (period, projects, counts, indicators, composite_score, units) come straight
+from :func:`gxq.innovation.rules.evaluate_month`. Extra keys, for people and the dashboard:
+
+- ``comparison``: against the month before (环比): composite score change, counts then and now,
+  projects whose light got better (``up``) or worse (``down``), ``new_red`` (red now, not red
+  then, including projects not active then) and ``new_projects`` (active now, not then);
+  ``previous_statuses`` (last month's light of each project listed now); indicators' completion change;
+- ``unit_ranking``: 责任单位排名 (see :func:`gxq.innovation.rules.unit_ranking`);
+- ``composite_trend``: the composite score of each month of M's year up to M (trend chart);
+- ``project_details`` / ``indicator_details``: names, plan and actual progress, values, targets;
+- ``data_problems``: see the rules in :mod:`gxq.innovation.rules`.
+
+Nothing here depends on the time of the run: a rerun on the same data gives the same report.
+"""
+
+from __future__ import annotations
+
+from gxq.innovation import rules
+from gxq.innovation.source import InnovationData, load
+from gxq.periods import Period, month_period
+
+
+def months_of_year_to(month: Period) -> list[Period]:
+    return [month_period(month.year, m) for m in range(1, month.start.month + 1)]
+
+
+def load_for(month: Period, engine=None) -> InnovationData:
+    """What a month's report reads: progress of M and the month before, indicators from the
+    earlier of (the month before, January of M's year) up to M."""
+    previous = month.previous()
+    first_indicator = min(previous.key, months_of_year_to(month)[0].key)
+    return load(previous.key, month.key, first_indicator, engine=engine)
+
+
+def _change(now: float | None, before: float | None, digits: int) -> float | None:
+    if now is None or before is None:
+        return None
+    return round(now - before, digits)
+
+
+def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) -> dict:
+    before = {p.project_id: p for p in previous.projects}
+    up, down, new_red, new_projects = [], [], [], []
+    for p in current.projects:
+        old = before.get(p.project_id)
+        if old is None:
+            new_projects.append(p.project_id)
+        if p.status == "red" and (old is None or old.status != "red"):
+            new_red.append(p.project_id)
+        if old is not None and p.status in rules.SEVERITY and old.status in rules.SEVERITY:
+            if rules.SEVERITY[p.status] < rules.SEVERITY[old.status]:
+                up.append(p.project_id)
+            elif rules.SEVERITY[p.status] > rules.SEVERITY[old.status]:
+                down.append(p.project_id)
+    previous_completion = {i["indicator_code"]: i["completion"] for i in previous.indicators}
+    counts_now, counts_before = current.counts, previous.counts
+    return {
+        "previous_period": previous.period.key,
+        "composite_score_previous": previous.composite_score,
+        "composite_score_change": _change(current.composite_score, previous.composite_score, 2),
+        "counts_previous": counts_before,
+        "counts_change": {s: counts_now[s] - counts_before[s] for s in rules.STATUSES},
+        "up": up,
+        "down": down,
+        "new_red": new_red,
+        "new_projects": new_projects,
+        "previous_statuses": {p.project_id: before[p.project_id].status for p in current.projects
+                              if p.project_id in before},
+        "indicators": [
+            {"indicator_code": i["indicator_code"], "previous": previous_completion.get(i["indicator_code"]),
+             "change": _change(i["completion"], previous_completion.get(i["indicator_code"]), 4)}
+            for i in current.indicators
+        ],
+    }
+
+
+def build_report(month: Period, data: InnovationData) -> dict:
+    problems = rules.Problems()
+    current = rules.evaluate_month(month, data.projects, data.progress, data.indicators,
+                                   data.indicator_values, problems)
+    # Earlier months are evaluated only to compare and chart: their data problems belong to
+    # their own reports.
+    quiet = rules.Problems(enabled=False)
+    previous = rules.evaluate_month(month.previous(), data.projects, data.progress, data.indicators,
+                                    data.indicator_values, quiet)
+    trend = []
+    for m in months_of_year_to(month):
+        if m.key == month.key:
+            score = current.composite_score
+        else:
+            _, score = rules.evaluate_indicators(m, data.indicators, data.indicator_values, quiet)
+        trend.append({"period": m.key, "composite_score": score})
+
+    report = current.contract()
+    report.update({
+        "comparison": comparison(current, previous),
+        "unit_ranking": rules.unit_ranking(report["units"]),
+        "composite_trend": trend,
+        "project_details": [
+            {"project_id": p.project_id, "name": p.name, "plan_progress_pct": p.plan,
+             "actual_progress_pct": p.actual, "reported_at": p.reported_at}
+            for p in current.projects
+        ],
+        "indicator_details": [
+            {k: i[k] for k in ("indicator_code", "name", "weight", "value_ytd", "target_to_date", "annual_target")}
+            for i in current.indicators
+        ],
+        "data_problems": problems.as_list(),
+    })
+    return report
+
+
+def evaluate(month: Period, engine=None) -> dict:
+    """Read ``dept_innovation`` and build the month's report."""
+    return build_report(month, load_for(month, engine))
