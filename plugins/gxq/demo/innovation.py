@@ -27,6 +27,11 @@ PROJECT_NAMES = (
     "软件和信息服务出口基地", "科技金融服务中心", "院士专家工作站集群", "国际人才社区", "双创示范基地二期",
     "高端医疗器械产业园", "储能技术研发中心", "半导体材料中试线", "区块链创新应用中心", "北斗导航应用产业园",
     "工业软件研发中心", "智慧港航大数据中心", "绿色建筑科技示范区", "海水淡化技术中心",
+    "腾飞软件园四期", "大连先进光源装置配套园区", "催化剂中试基地", "智能网联汽车测试场", "跨境电商产业园",
+    "文化科技融合示范基地", "高新区人才公寓", "科技企业加速器", "国家级检验检测中心", "数字经济产业园",
+    "海洋生物医药中试平台", "燃料电池关键材料产业化", "低碳技术创新中心", "量子信息实验室配套",
+    "智慧社区示范工程", "东软医疗影像研发基地", "软件园道路与管网改造", "黄泥川综合管廊", "凌水河综合治理",
+    "七贤岭产业化基地改造",
 )
 # 重大项目 responsible units (the zone's bureaus and street offices)
 RESPONSIBLE_UNITS = (["U14", "U01", "U13", "U12", "U08", "U05", "U06", "U09", "U15", "U16", "U17", "U18", "U19"],
@@ -88,14 +93,12 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
     del scale  # 60 major projects whatever the volume of the rest
     names = list(PROJECT_NAMES)
     rng.shuffle(names)
+    kinds = list(range(60))  # start category, shuffled so ids do not follow start dates
+    rng.shuffle(kinds)
     projects = []
     for i in range(60):
-        name = names[i % len(names)] + ("项目" if i < len(names) else "二期项目")
         unit = rng.choices(*RESPONSIBLE_UNITS)[0]
-        start = _start_on(rng, i)
-        projects.append((f"XM{i + 1:03d}", name, unit, start))
-    rng.shuffle(projects)
-    projects.sort(key=lambda p: p[0])
+        projects.append((f"XM{i + 1:03d}", names[i] + "项目", unit, _start_on(rng, kinds[i])))
     for pid, name, unit, start in projects:
         yield "projects", (pid, name, unit, start.isoformat())
 
@@ -103,13 +106,14 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
     for pid, _name, _unit, start in projects:
         duration = rng.randint(18, 48)
         profile = rng.choices(("steady", "lagging", "troubled"), (60, 25, 15))[0]
-        gap = {"steady": rng.gauss(3, 3), "lagging": rng.gauss(16, 5), "troubled": rng.gauss(35, 8)}[profile]
+        target = {"steady": rng.gauss(3, 3), "lagging": rng.gauss(17, 4), "troubled": rng.gauss(36, 6)}[profile]
+        gap = target
         for ym in all_months:
             if (ym[0], ym[1]) < (start.year, start.month):
                 continue
             elapsed = (ym[0] - start.year) * 12 + ym[1] - start.month + 1
             plan = min(100.0, round(100.0 * elapsed / duration, 1))
-            gap = max(-5.0, gap + rng.gauss(0, 3.5))
+            gap = max(-5.0, gap + 0.3 * (target - gap) + rng.gauss(0, 3.5))  # drifts, pulled back to its profile
             actual = round(min(100.0, max(0.0, plan - gap)), 1)
             if rng.random() < 0.01:
                 actual = round(rng.uniform(101, 120), 1)  # odd value the department let through
@@ -141,10 +145,9 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
             # uneven months: slow around the Spring Festival, fast at year end
             weight = {1: 0.6, 2: 0.5, 12: 1.5, 6: 1.2}.get(ym[1], 1.0)
             ytd += max(0.0, base * year_pace / 12 * weight * rng.uniform(0.8, 1.2))
-            if target == 0:
-                ytd = float(int(ytd))
             if rng.random() < 0.08:
                 continue  # not reported this month
             if ym == LAST_MONTH and rng.random() < 0.5:
                 continue
-            yield "indicator_monthly", (code, _month_key(ym), round(ytd, 2))
+            value = float(int(ytd)) if target == 0 else round(ytd, 2)  # a count of listed companies
+            yield "indicator_monthly", (code, _month_key(ym), value)

@@ -34,7 +34,7 @@ HTE, SSME, TSME = "高新技术企业", "专精特新中小企业", "科技型�
 # application-based policies (申报类) present in the department's table
 POLICIES = {
     # policy_id: (share of enterprises applying, amount range, rounding)
-    "ip_pledge_interest": (0.04, (50_000, 900_000), 100),     # 知识产权质押贴息
+    "ip_pledge_interest": (0.04, (50_000, 500_000), 100),     # 知识产权质押贴息 (some above the 500,000 cap)
     "loan_interest_subsidy": (0.04, (20_000, 300_000), 100),  # 金融支持: 贷款贴息
     "talent_housing_subsidy": (0.06, (24_000, 120_000), 6000),  # 人才: 住房补贴
     "employment_subsidy": (0.08, (2_000, 80_000), 1000),      # 用工补贴
@@ -147,6 +147,8 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
             for _ in range(1 if rng.random() < 0.8 else 2):
                 submitted = _office_time(rng, _day_between(rng, FIRST_DAY, LAST_DAY))
                 amount = round(rng.uniform(lo, hi) / step) * step
+                if policy_id == "ip_pledge_interest" and rng.random() < 0.15:
+                    amount = round(rng.uniform(500_100, 1_200_000) / step) * step
                 if rng.random() < 0.005:
                     amount = None  # the department left it empty: counts as 0
                 s = rng.random()
