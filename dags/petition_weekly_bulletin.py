@@ -1,0 +1,108 @@
+"""
+### 市民服务平台情况通报 — weekly petition bulletin (8890) with 挂牌督办
+
+**中文**: 每周一 09:00(北京时间)发布上一个完整自然周(ISO 周, 周一 00:00 至下周一 00:00)的
+《市民服务平台情况通报》: 受理量及环比、诉求类型、按时分拨率、按时反馈率、满意率(目标 100% / 100% /
+95% 以上, 并列出未达目标的单位, 含年度累计)、高频投诉事项(前 10 项, 第 6 位起须 2 件以上)纳入挂牌督办
+并跟踪(新增挂牌、仍在榜、回落、已销号; 挂牌满 3 周未销号提级至营商环境建设局)、超期未反馈工单、各承办
+单位办理情况、数据质量问题(隔离并通知平台数据管理员)。每月第一期附上月办件质量排名。产出
+`report.json`、通报网页、Word、Excel; 营商环境建设局收到全文, 各承办单位收到本单位部分。
+
+**English**: every Monday 09:00 Asia/Shanghai, the bulletin of the last complete ISO week before
+the logical date's week (`week` param overrides it, e.g. `2021-W09`). Steps: `check_schema`
+(period validated, `gxq_ops` migrated, department columns checked) → `compute` (SQL in
+`include/sql/petitions`) → `supervise` (挂牌督办 items in `gxq_ops`, state as of the week) →
+`render` (HTML, docx, xlsx, charts) → `publish_report` (`report.json` last) → `notify`
+(outbox: office, each unit, escalations, data-quality notice to `ops`). Params: `week`, `dry_run`,
+`resend`. Reruns and backfills of a week reproduce its report and send nothing twice.
+"""
+
+from __future__ import annotations
+
+import pendulum  # noqa: F401 - start_date and schedule carry Asia/Shanghai through dagkit
+from airflow.sdk import Param, dag, get_current_context, task
+
+from gxq import dagkit, schedules
+
+DAG_ID = "petition_weekly_bulletin"
+
+try:  # the notify engineer's deadline alert (Monday 12:00 Asia/Shanghai); light at parse time
+    from gxq.notify.deadlines import bulletin_deadline as _bulletin_deadline
+except ImportError:  # pragma: no cover - before gxq.notify lands
+    _bulletin_deadline = None
+
+_deadline = _bulletin_deadline() if _bulletin_deadline else None
+_deadline_kwargs = {"deadline": _deadline} if _deadline is not None else {}
+
+
+@dag(
+    dag_id=DAG_ID,
+    schedule=schedules.schedule_for(DAG_ID),
+    start_date=dagkit.START_DATE,
+    catchup=False,
+    default_args=dagkit.default_args(),
+    params=dagkit.common_params(
+        week=Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^[0-9]{4}-W[0-9]{2}$",
+            description="ISO week to report, e.g. 2021-W09 (通报周); empty: the week before the logical date's week.",
+        ),
+    ),
+    tags=["petitions", "市民服务平台", "weekly", "bulletin"],
+    doc_md=__doc__,
+    max_active_runs=1,
+    **_deadline_kwargs,
+)
+def petition_weekly_bulletin():
+    @task
+    def check_schema() -> str:
+        """Validate the week, migrate gxq_ops, check the department columns (before any query)."""
+        from gxq.petitions import pipeline
+
+        context = get_current_context()
+        period = dagkit.run_period(context, "previous_week", param_name="week")
+        return pipeline.check_schema(period.key)
+
+    @task
+    def compute(week_key: str) -> dict:
+        from gxq.petitions import pipeline
+
+        return pipeline.compute_all(week_key)
+
+    @task
+    def supervise(week_key: str, computed: dict) -> list:
+        from gxq.petitions import pipeline
+
+        return pipeline.supervise(week_key, computed)
+
+    @task
+    def render(week_key: str, computed: dict, supervised: list) -> dict:
+        from gxq.petitions import pipeline
+
+        return pipeline.render(week_key, computed, supervised)
+
+    @task
+    def publish_report(week_key: str, rendered: dict) -> str:
+        from gxq.petitions import pipeline
+
+        return pipeline.publish_report(week_key, rendered, run_id=dagkit.run_id(get_current_context()))
+
+    @task
+    def notify(week_key: str, computed: dict, rendered: dict) -> dict:
+        from gxq.petitions import pipeline
+
+        dry_run, resend = dagkit.flags(get_current_context())
+        result = pipeline.notify(week_key, computed, rendered, dry_run=dry_run, resend=resend)
+        return result.as_dict() if hasattr(result, "as_dict") else {"result": str(result)}
+
+    week = check_schema()
+    computed = compute(week)
+    supervised = supervise(week, computed)
+    rendered = render(week, computed, supervised)
+    published = publish_report(week, rendered)
+    sent = notify(week, computed, rendered)
+    published >> sent
+
+
+petition_weekly_bulletin()

@@ -1,0 +1,126 @@
+"""The week's figures, computed in the department database (``include/sql/petitions``).
+
+Only the rows of the windows asked for are read (indexes on the four time columns serve the
+range predicates), and counting happens in SQL; Python only orders and assembles (``rules``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gxq import periods, sql
+from gxq.petitions import rules
+
+CONN_ID = "dept_petitions"
+# Columns of the contract the bulletin reads; checked first so a missing one fails by name.
+REQUIRED_COLUMNS = {
+    "petitions": ("petition_id", "received_at", "kind", "topic", "street", "dispatch_due_at", "dispatched_at",
+                  "feedback_due_at", "feedback_at", "status", "satisfaction", "revisited_at"),
+    "petition_units": ("petition_id", "unit_code", "role"),
+    "units": ("unit_code", "unit_name"),
+}
+# Lower bound of due times: keeps '' (NULL on SQLite) out of "due before the end".
+DUE_FLOOR = "1900-01-01 00:00:00"
+
+
+def check_schema(engine) -> None:
+    for table, columns in REQUIRED_COLUMNS.items():
+        sql.require_columns(engine, table, columns)
+
+
+def _window(start: dt.datetime, end: dt.datetime) -> dict:
+    return {"start": sql.ts_text(start), "end": sql.ts_text(end)}
+
+
+def unit_metrics(engine, start: dt.datetime, end: dt.datetime):
+    """(totals, per lead unit) of the window's valid relevant petitions."""
+    return rules.unit_metrics(sql.query(engine, "petitions/unit_metrics", _window(start, end)))
+
+
+def received_by_kind(engine, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+    return rules.by_kind(sql.query(engine, "petitions/received_by_kind", _window(start, end)))
+
+
+
+def invalid_rows(engine, period: periods.Period) -> list[dict]:
+    rows = sql.query(engine, "petitions/invalid_rows", _window(period.start, period.end))
+    out = [{"petition_id": str(r["petition_id"]), "reason": r["reason"],
+            "received_at": _fmt(sql.to_dt(r["received_at"]))} for r in rows]
+    order = {reason: i for i, reason in enumerate(rules.INVALID_REASONS)}
+    out.sort(key=lambda r: (order[r["reason"]], r["petition_id"]))
+    return out
+
+
+def topics(engine, period: periods.Period) -> tuple[list[dict], dict[str, int]]:
+    """(top_topics, complaints per topic) of complaints received in the week."""
+    window = _window(period.start, period.end)
+    lead_rows = sql.query(engine, "petitions/topic_leads", window)
+    unit_rows = sql.query(engine, "petitions/topic_units", window)
+    return rules.top_topics(lead_rows, unit_rows), rules.topic_counts(lead_rows)
+
+
+def overdue_rows(engine, end: dt.datetime) -> list[dict]:
+    rows = sql.query(engine, "petitions/overdue_open", {"floor": DUE_FLOOR, "end": sql.ts_text(end)})
+    out = []
+    for r in rows:
+        due = sql.to_dt(r["feedback_due_at"])
+        out.append({
+            "petition_id": str(r["petition_id"]),
+            "topic": r["topic"],
+            "street": r["street"],
+            "received_at": _fmt(sql.to_dt(r["received_at"])),
+            "feedback_due_at": _fmt(due),
+            "days_overdue": (end - due).days if due else None,
+            "lead_unit": None if r["lead_unit"] is None else str(r["lead_unit"]),
+        })
+    out.sort(key=lambda r: r["petition_id"])
+    return out
+
+
+def unit_names(engine) -> dict[str, str]:
+    return {str(r["unit_code"]): r["unit_name"] or str(r["unit_code"]) for r in sql.query(engine, "petitions/units")}
+
+
+def _fmt(value: dt.datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%d %H:%M") if value else None
+
+
+def compute_week(engine, period: periods.Period) -> dict:
+    """Every number of the contract's report for one week, plus the detail rows behind them.
+
+    Returns ``{"report": <contract report>, "detail": {...}}``; ``detail`` holds what the people's
+    files need (per-unit metrics, overdue and quarantined rows, topic counts).
+    """
+    totals, per_unit = unit_metrics(engine, period.start, period.end)
+    kinds = received_by_kind(engine, period.start, period.end)
+    prev = period.previous()
+    prev_received = sum(received_by_kind_rows(engine, prev.start, prev.end))
+    top, counts = topics(engine, period)
+    overdue = overdue_rows(engine, period.end)
+    invalid = invalid_rows(engine, period)
+    report = {
+        "period": period.key,
+        "start": period.first_day.isoformat(),
+        "end": period.last_day.isoformat(),
+        "received": totals["received"],
+        "received_prev": prev_received,
+        "by_kind": kinds,
+        **rules.rates_block(totals),
+        "top_topics": top,
+        "overdue_open": [r["petition_id"] for r in overdue],
+        "units": rules.units_table(per_unit, overdue),
+        "excluded": rules.excluded(invalid),
+    }
+    detail = {
+        "totals": totals,
+        "per_unit": per_unit,
+        "topic_counts": counts,
+        "overdue": overdue,
+        "invalid": invalid,
+    }
+    return {"report": report, "detail": detail}
+
+
+def received_by_kind_rows(engine, start: dt.datetime, end: dt.datetime) -> list[int]:
+    """Counts of valid received petitions per kind (NULL kinds included) in a window."""
+    return [int(r["received"] or 0) for r in sql.query(engine, "petitions/received_by_kind", _window(start, end))]

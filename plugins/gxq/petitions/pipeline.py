@@ -1,0 +1,210 @@
+"""The bulletin's steps, one function per DAG task (check_schema → compute → supervise → render →
+publish_report → notify). Plain Python: each step runs and tests without Airflow; values passed
+between steps are JSON-serialisable (they travel as XComs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from gxq import periods
+from gxq.petitions import DAG_ID, compute, rules, supervision
+
+log = logging.getLogger(__name__)
+TREND_WEEKS = 8
+
+
+def resolve_week(week_param, logical_date, run_time=None) -> periods.Period:
+    """The week of a run: the ``week`` param (validated) or the week before D's week."""
+    if week_param not in (None, ""):
+        if not isinstance(week_param, str):
+            raise periods.PeriodError(f"week must be a string such as 2021-W09, got {week_param!r}")
+    return periods.from_run(logical_date, run_time, week_param or None, periods.previous_week, ("week",))
+
+
+def dept_engine():
+    from gxq.connections import engine_for
+
+    return engine_for(compute.CONN_ID)
+
+
+# --- check_schema ---------------------------------------------------------------------------
+
+
+def check_schema(week_key: str) -> str:
+    """gxq_ops created or migrated first; then the department columns the bulletin reads."""
+    from gxq.store import ops_engine
+
+    period = periods.parse_key(week_key, ("week",))
+    ops_engine()
+    compute.check_schema(dept_engine())
+    return period.key
+
+
+# --- compute --------------------------------------------------------------------------------
+
+
+def ytd_window(period: periods.Period) -> tuple[dt.datetime, dt.datetime]:
+    """Year to date for the plan's annual targets: 1 January of the year of W's last day to W's end."""
+    year = period.last_day.year
+    return dt.datetime(year, 1, 1), period.end
+
+
+def ranking_month(period: periods.Period) -> periods.Period | None:
+    """The month ranked by this bulletin: the first bulletin of a month (issued on the Monday
+    after W, in that month's first 7 days) ranks the month before."""
+    issued = period.end.date()
+    if issued.day > 7:
+        return None
+    return periods.month_containing(issued).previous()
+
+
+def compute_all(week_key: str, engine=None) -> dict:
+    """The contract report plus the extras (year to date, trend, ranking, names, publicity line)."""
+    engine = engine or dept_engine()
+    period = periods.parse_key(week_key, ("week",))
+    result = compute.compute_week(engine, period)
+    report, detail = result["report"], result["detail"]
+
+    ytd_start, ytd_end = ytd_window(period)
+    ytd_totals, ytd_units = compute.unit_metrics(engine, ytd_start, ytd_end)
+    trend = []
+    week = period
+    weeks = []
+    for _ in range(TREND_WEEKS):
+        weeks.append(week)
+        week = week.previous()
+    for w in reversed(weeks):
+        totals = detail["totals"] if w.key == period.key else compute.unit_metrics(engine, w.start, w.end)[0]
+        block = rules.rates_block(totals)
+        trend.append({"period": w.key, "received": totals["received"],
+                      "dispatch_rate": block["dispatch"]["rate"], "feedback_rate": block["feedback"]["rate"],
+                      "satisfaction_rate": block["satisfaction"]["rate"]})
+    month = ranking_month(period)
+    ranking = None
+    if month is not None:
+        _, month_units = compute.unit_metrics(engine, month.start, month.end)
+        ranking = {"month": month.key, "formula": rules.RANKING_FORMULA,
+                   "units": rules.quality_ranking(month_units)}
+    extras = {
+        "targets": dict(rules.TARGETS),
+        "unit_rates": {
+            code: {k: v["rate"] for k, v in rules.rates_block(m).items()} for code, m in sorted(detail["per_unit"].items())
+        },
+        "below_target": {"week": rules.below_target(detail["per_unit"]), "ytd": rules.below_target(ytd_units)},
+        "ytd": {"start": ytd_start.date().isoformat(), "end": period.last_day.isoformat(),
+                "received": ytd_totals["received"], **rules.rates_block(ytd_totals),
+                "unit_rates": {code: {k: v["rate"] for k, v in rules.rates_block(m).items()}
+                               for code, m in sorted(ytd_units.items())}},
+        "trend": trend,
+        "monthly_ranking": ranking,
+        "data_quality": {"invalid": [{"petition_id": r["petition_id"], "reason": r["reason"]}
+                                     for r in detail["invalid"]]},
+        "issued_on": period.end.date().isoformat(),
+    }
+    line = publicity_line(period)
+    if line:
+        extras["publicity_line"] = line
+    return {
+        "report": report,
+        "extras": extras,
+        "topic_counts": detail["topic_counts"],
+        "overdue": detail["overdue"],
+        "invalid": detail["invalid"],
+        "unit_names": compute.unit_names(engine),
+    }
+
+
+def publicity_line(period: periods.Period) -> str | None:
+    """The publicity engineer's optional "short weekly line" (gxq.publicity.weekly_line)."""
+    try:
+        from gxq.publicity import weekly_line
+    except ImportError:
+        return None
+    try:
+        line = weekly_line(period)
+    except Exception:  # noqa: BLE001 - an optional line never stops the bulletin
+        log.warning("gxq.publicity.weekly_line(%s) failed; bulletin goes without it", period.key, exc_info=True)
+        return None
+    return str(line) if line else None
+
+
+# --- supervise ------------------------------------------------------------------------------
+
+
+def week_topics_from_dept(engine):
+    def get(week_key: str) -> supervision.WeekTopics:
+        top, counts = compute.topics(engine, periods.parse_key(week_key, ("week",)))
+        return supervision.WeekTopics(week_key, counts, top)
+
+    return get
+
+
+def supervise(week_key: str, computed: dict, ops=None, engine=None) -> list[dict]:
+    """Record W's top list, derive every item's state as of W, record the states."""
+    from gxq.store import ops_engine
+
+    ops = ops or ops_engine()
+    engine = engine or dept_engine()
+    this_week = supervision.WeekTopics(week_key, computed["topic_counts"], computed["report"]["top_topics"])
+    supervision.save_week(ops, this_week)
+    get_week = supervision.week_source(ops, week_topics_from_dept(engine))
+    states = supervision.states_as_of(week_key, get_week)
+    supervision.save_states(ops, week_key, states)
+    return [s.as_dict() for s in states]
+
+
+# --- render / publish -----------------------------------------------------------------------
+
+
+def assemble_report(computed: dict, supervised: list[dict]) -> dict:
+    """The contract keys first, exactly; then the extras."""
+    report = dict(computed["report"])
+    for key, value in computed["extras"].items():
+        report[key] = value
+    report["supervised_items"] = supervised
+    return report
+
+
+def render(week_key: str, computed: dict, supervised: list[dict]) -> dict:
+    from gxq import output
+    from gxq.petitions import render as r
+
+    report = assemble_report(computed, supervised)
+    ctx = r.build_context(report, computed["overdue"], computed["invalid"], computed["unit_names"])
+    folder = output.period_dir(DAG_ID, week_key)
+    files = r.write_files(folder, ctx)
+    return {"report": report, "files": {k: str(v) for k, v in files.items()}}
+
+
+def publish_report(week_key: str, rendered: dict, run_id: str | None = None) -> str:
+    from gxq import output, store
+
+    path = output.write_report(DAG_ID, week_key, rendered["report"])
+    store.record_report(store.ops_engine(), DAG_ID, week_key, rendered["report"], run_id=run_id)
+    return str(path)
+
+
+# --- notify ---------------------------------------------------------------------------------
+
+
+def notify(week_key: str, computed: dict, rendered: dict, dry_run: bool = False, resend: bool = False):
+    from gxq.notify import deliver
+    from gxq.petitions.notices import build_notices
+
+    notices = build_notices(rendered["report"], computed["overdue"], computed["invalid"], computed["unit_names"],
+                            rendered["files"])
+    return deliver(DAG_ID, week_key, notices, dry_run=dry_run, resend=resend)
+
+
+def run_week(week_key: str, dry_run: bool = True, resend: bool = False, send: bool = True) -> dict:
+    """All steps in-process (for operators and scripts): returns the report."""
+    key = check_schema(week_key)
+    computed = compute_all(key)
+    supervised = supervise(key, computed)
+    rendered = render(key, computed, supervised)
+    publish_report(key, rendered)
+    if send:
+        notify(key, computed, rendered, dry_run=dry_run, resend=resend)
+    return rendered["report"]

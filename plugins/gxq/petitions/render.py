@@ -1,0 +1,294 @@
+"""What people read: the bulletin as HTML and Word (official 情况通报 form), an Excel workbook
+of its tables, 8-week trend charts (CJK font), and the texts of the notices.
+
+Every text comes from a template in ``include/templates/petitions`` and goes through
+``gxq.masking.mask_text`` before it is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from pathlib import Path
+
+from gxq.connections import REPO_ROOT
+from gxq.petitions import rules
+from gxq.petitions.supervision import STATE_LABELS
+
+TEMPLATES = REPO_ROOT / "include" / "templates" / "petitions"
+ISSUER = "大连高新区营商环境建设局"
+OVERDUE_SHOWN = 100  # rows of the overdue list in the bulletin itself; the workbook has them all
+KIND_ORDER = ("投诉", "求助", "咨询", "建议", "举报")
+
+
+@functools.lru_cache(maxsize=None)
+def _env(html: bool):
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=html,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+
+
+def render_template(name: str, **ctx) -> str:
+    from gxq.masking import mask_text
+
+    ctx.setdefault("pct", pct)
+    return mask_text(_env(name.endswith(".html.j2")).get_template(name).render(**ctx))
+
+
+def pct(value) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def _change(now: int, before: int) -> str:
+    if not before:
+        return "无可比数据" if not now else "上周为0"
+    delta = (now - before) / before
+    return f"{'增长' if delta >= 0 else '下降'}{abs(delta) * 100:.1f}%"
+
+
+def issue_label(report: dict) -> str:
+    year, week = report["period"].split("-W")
+    return f"{year}年第{int(week)}期({report['start']}至{report['end']})"
+
+
+def unit_label(code: str | None, names: dict[str, str]) -> str:
+    if code is None:
+        return "—"
+    name = names.get(code)
+    return f"{name}({code})" if name and name != code else code
+
+
+def _below_lines(below: dict, names: dict[str, str]) -> list[str]:
+    lines = []
+    for metric, units in below.items():
+        if units:
+            lines.append(
+                f"{rules.METRIC_LABELS[metric]}: "
+                + "、".join(f"{unit_label(u['unit'], names)} {pct(u['rate'])}" for u in units)
+            )
+    return lines
+
+
+def build_context(report: dict, overdue: list[dict], invalid: list[dict], names: dict[str, str]) -> dict:
+    """Everything the templates and the workbook show, as plain strings and numbers."""
+    r = report
+    summary = render_template(
+        "summary.txt.j2", r=r, change=_change(r["received"], r["received_prev"]),
+        escalated=[s for s in r.get("supervised_items", []) if s["escalated"]],
+        excluded_total=sum(r["excluded"].values()),
+    )
+    unit_rates = r.get("unit_rates", {})
+    units_rows = []
+    for u in r["units"]:
+        ur = unit_rates.get(u["unit"], {})
+        units_rows.append([
+            unit_label(u["unit"], names), u["led"], u["feedback_due"], u["feedback_on_time"],
+            pct(ur.get("feedback")), u["overdue_open"], u["surveyed"], u["satisfied"], pct(ur.get("satisfaction")),
+        ])
+    top_rows = [
+        [i, t["topic"], t["complaints"], unit_label(t["lead_unit"], names),
+         "、".join(unit_label(c, names) for c in t["units"])]
+        for i, t in enumerate(r["top_topics"], start=1)
+    ]
+    sup_rows = [
+        [s["topic"], unit_label(s["lead_unit"], names), s["opened_week"], s["weeks_open"], STATE_LABELS[s["state"]],
+         s["complaints"], s["rank"] or "—", "是" if s["escalated"] else "否"]
+        for s in r.get("supervised_items", [])
+    ]
+    overdue_sorted = sorted(overdue, key=lambda o: (-(o["days_overdue"] or 0), o["petition_id"]))
+    overdue_rows = [
+        [o["petition_id"], o["topic"] or "", o["street"] or "", unit_label(o["lead_unit"], names),
+         o["received_at"] or "", o["feedback_due_at"] or "", o["days_overdue"]]
+        for o in overdue_sorted
+    ]
+    invalid_rows = [[i["petition_id"], rules.REASON_LABELS[i["reason"]], i["reason"]] for i in invalid]
+    trend_rows = [
+        [t["period"], t["received"], pct(t["dispatch_rate"]), pct(t["feedback_rate"]), pct(t["satisfaction_rate"])]
+        for t in r.get("trend", [])
+    ]
+    ranking = r.get("monthly_ranking")
+    ranking_rows = [
+        [x["rank"], unit_label(x["unit"], names), x["score"], pct(x["feedback_rate"]), pct(x["satisfaction_rate"]),
+         pct(x["dispatch_rate"])]
+        for x in (ranking or {}).get("units", [])
+    ]
+    tables = {
+        "units": {"title": "各承办单位", "headers": ["承办单位", "主办受理", "应反馈", "按时反馈", "按时反馈率",
+                                                  "超期未反馈", "回访", "满意及基本满意", "满意率"],
+                  "rows": units_rows},
+        "top_topics": {"title": "高频投诉事项", "headers": ["序号", "诉求事项", "投诉量", "主办单位", "承办单位"],
+                       "rows": top_rows},
+        "supervised": {"title": "挂牌督办", "headers": ["事项", "主办单位", "挂牌周", "已挂牌周数", "状态", "本周投诉",
+                                                       "本周排名", "提级督办"],
+                       "rows": sup_rows},
+        "overdue": {"title": "超期未反馈", "headers": ["工单编号", "诉求事项", "街道", "主办单位", "受理时间",
+                                                      "反馈时限", "超期天数"],
+                    "rows": overdue_rows},
+        "invalid": {"title": "数据质量", "headers": ["工单编号", "问题", "代码"], "rows": invalid_rows},
+        "trend": {"title": "近8周趋势", "headers": ["周", "受理量", "按时分拨率", "按时反馈率", "满意率"],
+                  "rows": trend_rows},
+        "ranking": {"title": "月度办件质量排名", "headers": ["名次", "承办单位", "得分", "按时反馈率", "满意率",
+                                                          "按时分拨率"],
+                    "rows": ranking_rows},
+    }
+    return {
+        "r": r,
+        "issue_label": issue_label(r),
+        "issuer": ISSUER,
+        "issued_on": r.get("issued_on", r["end"]),
+        "summary_lines": [line for line in summary.splitlines() if line.strip()],
+        "below_week_lines": _below_lines(r.get("below_target", {}).get("week", {}), names),
+        "below_ytd_lines": _below_lines(r.get("below_target", {}).get("ytd", {}), names),
+        "excluded_lines": [f"{rules.REASON_LABELS[k]} {v}件" for k, v in r["excluded"].items()],
+        "invalid_total": len(invalid),
+        "overdue_shown": min(len(overdue_rows), OVERDUE_SHOWN),
+        "ranking": ranking,
+        "publicity_line": r.get("publicity_line"),
+        "tables": tables,
+    }
+
+
+def charts(report: dict) -> dict[str, bytes]:
+    """近8周趋势: received per week, and the three rates against their targets."""
+    from gxq.charts import pyplot, to_png
+
+    plt = pyplot()
+    trend = report.get("trend", [])
+    labels = [t["period"][5:] for t in trend]
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.bar(labels, [t["received"] for t in trend], color="#4472c4")
+    ax.set_title("近8周受理量(件)")
+    for i, t in enumerate(trend):
+        ax.annotate(str(t["received"]), (i, t["received"]), ha="center", va="bottom", fontsize=8)
+    received_png = to_png(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 3))
+    for key, label, color in (("dispatch_rate", "按时分拨率", "#4472c4"), ("feedback_rate", "按时反馈率", "#ed7d31"),
+                              ("satisfaction_rate", "满意率", "#70ad47")):
+        ax.plot(labels, [None if t[key] is None else t[key] * 100 for t in trend], marker="o", label=label,
+                color=color)
+    ax.axhline(95, color="#c00000", linestyle="--", linewidth=1, label="满意率目标95%")
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("%")
+    ax.set_title("近8周按时分拨率、按时反馈率、满意率")
+    ax.legend(fontsize=8, loc="lower left")
+    rates_png = to_png(fig)
+    return {"trend_received": received_png, "trend_rates": rates_png}
+
+
+def html(ctx: dict, images: dict[str, bytes]) -> str:
+    encoded = {k: base64.b64encode(v).decode() for k, v in images.items()}
+    return render_template("bulletin.html.j2", images=encoded, **ctx)
+
+
+def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
+    """The Word bulletin, laid out by ``bulletin.docx.j2`` (one block per line)."""
+    import io
+
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt, RGBColor
+
+    from gxq.masking import mask_text
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "FangSong"
+    style.font.size = Pt(12)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋")
+    layout = render_template("bulletin.docx.j2", **ctx)
+    for line in layout.splitlines():
+        if not line.strip():
+            continue
+        kind, _, text = line.partition(" ")
+        if kind == "TITLE":
+            p = doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            run = p.add_run(text)
+            run.bold = True
+            run.font.size = Pt(24)
+            run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+            run.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+        elif kind == "SUB":
+            p = doc.add_paragraph(text)
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif kind == "H":
+            h = doc.add_heading(text, level=2)
+            for run in h.runs:
+                run.element.rPr.rFonts.set(qn("w:eastAsia"), "黑体")
+        elif kind == "P":
+            p = doc.add_paragraph(text)
+            p.paragraph_format.first_line_indent = Pt(24)
+        elif kind == "IMAGE":
+            if images.get(text):
+                doc.add_picture(io.BytesIO(images[text]), width=Cm(15))
+        elif kind == "TABLE":
+            table = ctx["tables"][text]
+            rows = table["rows"][:OVERDUE_SHOWN] if text == "overdue" else table["rows"]
+            t = doc.add_table(rows=1, cols=len(table["headers"]))
+            t.style = "Table Grid"
+            for cell, header in zip(t.rows[0].cells, table["headers"]):
+                cell.text = header
+            for row in rows:
+                cells = t.add_row().cells
+                for cell, value in zip(cells, row):
+                    cell.text = mask_text(str(value))
+        else:
+            raise ValueError(f"bulletin.docx.j2: unknown block {kind!r}")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def xlsx(ctx: dict) -> bytes:
+    """The workbook for the units: one sheet per table, every row (the full overdue list)."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from gxq.masking import mask_text
+
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "概要"
+    summary.append(["市民服务平台情况通报", ctx["issue_label"]])
+    for line in ctx["summary_lines"]:
+        summary.append([line])
+    summary.column_dimensions["A"].width = 120
+    for name in ("units", "top_topics", "supervised", "overdue", "invalid", "trend", "ranking"):
+        table = ctx["tables"][name]
+        if name == "ranking" and not ctx["ranking"]:
+            continue
+        ws = wb.create_sheet(table["title"])
+        ws.append(table["headers"])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in table["rows"]:
+            ws.append([mask_text(v) if isinstance(v, str) else v for v in row])
+        for i, _ in enumerate(table["headers"]):
+            ws.column_dimensions[chr(ord("A") + i)].width = 18
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_files(folder: Path, ctx: dict) -> dict[str, Path]:
+    """Write charts, HTML, docx and xlsx atomically; returns their paths by kind."""
+    from gxq import output
+
+    images = charts(ctx["r"])
+    files = {}
+    for name, data in images.items():
+        files[name] = output.write_bytes(folder / f"{name}.png", data)
+    files["html"] = output.write_text(folder / "bulletin.html", html(ctx, images))
+    files["docx"] = output.write_bytes(folder / "bulletin.docx", docx(ctx, images))
+    files["xlsx"] = output.write_bytes(folder / "bulletin.xlsx", xlsx(ctx))
+    return files

@@ -1,0 +1,193 @@
+"""The contract's rules for the weekly bulletin, as pure functions over aggregated rows.
+
+SQL (``include/sql/petitions``) does the filtering and counting in the department database;
+these functions order, cut and assemble, so that ordering follows Unicode code points whatever
+the database's collation.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Iterable
+
+from gxq.rates import rate
+
+# Invalid-row reasons, in the order they are checked (CONTRACT.md).
+INVALID_REASONS = (
+    "missing_received_at",
+    "dispatched_before_received",
+    "feedback_before_received",
+    "bad_satisfaction",
+)
+REASON_LABELS = {
+    "missing_received_at": "缺少受理时间",
+    "dispatched_before_received": "分拨时间早于受理时间",
+    "feedback_before_received": "反馈时间早于受理时间",
+    "bad_satisfaction": "回访结果不规范",
+}
+SATISFACTION_VALUES = ("满意", "基本满意", "不满意")
+
+TOP_LIMIT = 10
+TOP_FREE_PLACES = 5  # from the 6th place on, a topic needs at least 2 complaints
+TOP_MIN_FROM_SIXTH = 2
+
+# The plan's targets (全年按时分拨率 100%, 按时反馈率 100%, 满意度 95% 以上).
+TARGETS = {"dispatch": 1.0, "feedback": 1.0, "satisfaction": 0.95}
+METRIC_LABELS = {"dispatch": "按时分拨率", "feedback": "按时反馈率", "satisfaction": "满意率"}
+
+UNIT_METRIC_FIELDS = (
+    "received", "dispatch_due", "dispatch_on_time", "feedback_due", "feedback_on_time", "surveyed", "satisfied",
+)
+
+
+def _int(value) -> int:
+    return int(value or 0)
+
+
+def top_topics(topic_lead_rows: Iterable[dict], topic_unit_rows: Iterable[dict]) -> list[dict]:
+    """高频投诉事项: per topic, complaints, lead unit and every unit on them.
+
+    ``topic_lead_rows``: (topic, lead_unit, complaints) with lead_unit None for complaints
+    without a lead; ``topic_unit_rows``: distinct (topic, unit_code).
+    """
+    complaints: Counter = Counter()
+    leads: dict[str, Counter] = defaultdict(Counter)
+    for row in topic_lead_rows:
+        topic = row["topic"]
+        if topic is None:  # a complaint without a topic is no topic to supervise
+            continue
+        n = _int(row["complaints"])
+        complaints[topic] += n
+        if row.get("lead_unit") is not None:
+            leads[topic][str(row["lead_unit"])] += n
+    units: dict[str, set] = defaultdict(set)
+    for row in topic_unit_rows:
+        if row["topic"] is not None and row["unit_code"] is not None:
+            units[row["topic"]].add(str(row["unit_code"]))
+
+    ordered = sorted(complaints.items(), key=lambda kv: (-kv[1], kv[0]))
+    result = []
+    for place, (topic, count) in enumerate(ordered, start=1):
+        if place > TOP_LIMIT:
+            break
+        if place > TOP_FREE_PLACES and count < TOP_MIN_FROM_SIXTH:
+            break
+        result.append({
+            "topic": topic,
+            "complaints": count,
+            "lead_unit": lead_of(leads.get(topic, Counter())),
+            "units": sorted(units.get(topic, ())),
+        })
+    return result
+
+
+def lead_of(lead_counts: Counter) -> str | None:
+    """The unit that leads most complaints (tie: smallest code), None when none has a lead."""
+    if not lead_counts:
+        return None
+    return min(lead_counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def topic_counts(topic_lead_rows: Iterable[dict]) -> dict[str, int]:
+    counts: Counter = Counter()
+    for row in topic_lead_rows:
+        if row["topic"] is not None:
+            counts[row["topic"]] += _int(row["complaints"])
+    return dict(sorted(counts.items()))
+
+
+def excluded(invalid_rows: Iterable[dict]) -> dict[str, int]:
+    counts = Counter(row["reason"] for row in invalid_rows)
+    return {reason: counts[reason] for reason in INVALID_REASONS if counts[reason] > 0}
+
+
+def by_kind(kind_rows: Iterable[dict]) -> dict[str, int]:
+    out = {}
+    for row in sorted(kind_rows, key=lambda r: (r["kind"] is None, r["kind"] or "")):
+        if row["kind"] is not None and _int(row["received"]) > 0:
+            out[row["kind"]] = _int(row["received"])
+    return out
+
+
+def unit_metrics(rows: Iterable[dict]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Totals over all rows (including petitions without a lead) and per lead unit."""
+    totals = dict.fromkeys(UNIT_METRIC_FIELDS, 0)
+    per_unit: dict[str, dict[str, int]] = {}
+    for row in rows:
+        values = {f: _int(row[f]) for f in UNIT_METRIC_FIELDS}
+        for f in UNIT_METRIC_FIELDS:
+            totals[f] += values[f]
+        if row["unit"] is not None:
+            unit = str(row["unit"])
+            acc = per_unit.setdefault(unit, dict.fromkeys(UNIT_METRIC_FIELDS, 0))
+            for f in UNIT_METRIC_FIELDS:
+                acc[f] += values[f]
+    return totals, per_unit
+
+
+def rates_block(m: dict[str, int]) -> dict:
+    return {
+        "dispatch": {"due": m["dispatch_due"], "on_time": m["dispatch_on_time"],
+                     "rate": rate(m["dispatch_on_time"], m["dispatch_due"])},
+        "feedback": {"due": m["feedback_due"], "on_time": m["feedback_on_time"],
+                     "rate": rate(m["feedback_on_time"], m["feedback_due"])},
+        "satisfaction": {"surveyed": m["surveyed"], "satisfied": m["satisfied"],
+                         "rate": rate(m["satisfied"], m["surveyed"])},
+    }
+
+
+def units_table(per_unit: dict[str, dict[str, int]], overdue_rows: Iterable[dict]) -> list[dict]:
+    """One row per unit leading a valid relevant petition or an overdue one, by code."""
+    overdue = Counter(str(r["lead_unit"]) for r in overdue_rows if r.get("lead_unit") is not None)
+    codes = sorted(set(per_unit) | set(overdue))
+    rows = []
+    for code in codes:
+        m = per_unit.get(code) or dict.fromkeys(UNIT_METRIC_FIELDS, 0)
+        rows.append({
+            "unit": code,
+            "led": m["received"],
+            "feedback_due": m["feedback_due"],
+            "feedback_on_time": m["feedback_on_time"],
+            "overdue_open": overdue.get(code, 0),
+            "surveyed": m["surveyed"],
+            "satisfied": m["satisfied"],
+        })
+    return rows
+
+
+def below_target(per_unit: dict[str, dict[str, int]]) -> dict[str, list[dict]]:
+    """Units below the plan's targets, per metric: [{"unit", "rate"}] by code."""
+    out: dict[str, list[dict]] = {k: [] for k in TARGETS}
+    for code in sorted(per_unit):
+        block = rates_block(per_unit[code])
+        for metric, target in TARGETS.items():
+            r = block[metric]["rate"]
+            if r is not None and r < target:
+                out[metric].append({"unit": code, "rate": r})
+    return out
+
+
+# 办件质量 ranking (the plan puts it into units' 绩效考核): a weighted mean of the unit's rates.
+RANKING_WEIGHTS = {"feedback": 0.4, "satisfaction": 0.4, "dispatch": 0.2}
+RANKING_FORMULA = (
+    "办件质量得分 = 100 × (0.4 × 按时反馈率 + 0.4 × 满意率 + 0.2 × 按时分拨率);"
+    " 某项当月无应考核件时不计该项, 其余权重按比例折算; 得分相同按单位代码排序"
+)
+
+
+def quality_ranking(per_unit: dict[str, dict[str, int]]) -> list[dict]:
+    rows = []
+    for code, m in per_unit.items():
+        block = rates_block(m)
+        parts = {k: block[k]["rate"] for k in RANKING_WEIGHTS if block[k]["rate"] is not None}
+        if not parts:
+            continue
+        weight = sum(RANKING_WEIGHTS[k] for k in parts)
+        score = round(100 * sum(RANKING_WEIGHTS[k] * v for k, v in parts.items()) / weight, 2)
+        rows.append({"unit": code, "score": score, "feedback_rate": block["feedback"]["rate"],
+                     "satisfaction_rate": block["satisfaction"]["rate"],
+                     "dispatch_rate": block["dispatch"]["rate"]})
+    rows.sort(key=lambda r: (-r["score"], r["unit"]))
+    for i, row in enumerate(rows, start=1):
+        row["rank"] = i
+    return rows

@@ -1,0 +1,39 @@
+"""SQLAlchemy Core tables of the petitions branch of ``gxq_ops`` (migration ``petitions_0001``)."""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+petition_weeks = sa.Table(
+    "petition_weeks",
+    metadata,
+    sa.Column("week_key", sa.String(10), primary_key=True),
+    sa.Column("week_start", sa.Date, nullable=False),
+    sa.Column("topics_json", sa.Text, nullable=False),
+    sa.Column("top_json", sa.Text, nullable=False),
+    sa.Column("computed_at", sa.DateTime, nullable=False),
+)
+
+supervised_items = sa.Table(
+    "petition_supervised_items",
+    metadata,
+    sa.Column("item_id", sa.String(250), primary_key=True),
+    sa.Column("topic", sa.String(200), nullable=False),
+    sa.Column("opened_week", sa.String(10), nullable=False),
+    sa.Column("lead_unit", sa.String(40)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+supervised_states = sa.Table(
+    "petition_supervised_states",
+    metadata,
+    sa.Column("item_id", sa.String(250), primary_key=True),
+    sa.Column("week_key", sa.String(10), primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("weeks_open", sa.Integer, nullable=False),
+    sa.Column("complaints", sa.Integer, nullable=False),
+    sa.Column("rank", sa.Integer),
+    sa.Column("lead_unit", sa.String(40)),
+    sa.Column("escalated", sa.Boolean, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
