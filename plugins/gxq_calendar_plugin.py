@@ -1,0 +1,17 @@
+"""Registers the working-calendar timetables (工作日时间表) with Airflow.
+
+Airflow only deserialises custom timetables that a plugin registers; the classes live in the
+domain package (``gxq.calendar.timetables``), which ``plugins/.airflowignore`` keeps out of plugin
+discovery, so the registration is here, in a top-level plugin module.
+"""
+
+from __future__ import annotations
+
+from airflow.plugins_manager import AirflowPlugin
+
+from gxq.calendar.timetables import TIMETABLES
+
+
+class GxqCalendarPlugin(AirflowPlugin):
+    name = "gxq_calendar"
+    timetables = list(TIMETABLES)
