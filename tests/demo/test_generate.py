@@ -11,8 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-
 from gxq.demo import generate, schema, vocab
+
 from tests.conftest import pg_url
 
 SCALE = 0.2
@@ -61,7 +61,7 @@ def test_subset_is_the_same_as_in_the_full_seed(demo, tmp_path):
 
 
 def test_counts_at_scale(demo):
-    folder, counts = demo
+    _folder, counts = demo
     assert set(counts) == {t for cid in DEPTS for t in schema.TABLES[cid]}
     assert counts["units"] == 20
     per_week = counts["petitions"] / WEEKS / SCALE

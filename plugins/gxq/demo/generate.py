@@ -27,8 +27,8 @@ import random
 import re
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from . import innovation, petitions, policy, publicity, schema
 
@@ -51,7 +51,7 @@ def columns(conn_id: str) -> dict[str, list[tuple[str, str]]]:
     """``{table: [(column, type placeholder)]}`` read from the contract DDL in schema.py."""
     out = {}
     for stmt in schema.DDL[conn_id]:
-        m = re.match(r"\s*CREATE TABLE (\w+) \((.*)\)\s*$", stmt, re.S)
+        m = re.match(r"\s*CREATE TABLE (\w+) \((.*)\)\s*$", stmt, re.DOTALL)
         table, body = m.group(1), m.group(2)
         cols = []
         for part in body.split(","):

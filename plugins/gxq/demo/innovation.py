@@ -9,8 +9,8 @@ year-to-date values per month and some months missing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Iterator
 
 from .petitions import SNAPSHOT
 

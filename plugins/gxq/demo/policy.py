@@ -10,8 +10,8 @@ applications without approved_at.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Iterator
 
 from . import vocab
 from .petitions import SNAPSHOT
@@ -204,7 +204,7 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
     yield "applications", (ids("A"), ghost_a, "ip_pledge_interest", "2021-03-02 10:15:00", 200000, "approved",
                            "2021-04-12 15:30:00")
     # the same enterprise certified twice on the same day: the smaller cert_id is the first
-    twin = without_hte or sorted(taken)[0]
+    twin = without_hte or min(taken)
     yield "certifications", (ids("C"), twin, HTE, "2021-06-18", "2024-06-18")
     yield "certifications", (ids("C"), twin, HTE, "2021-06-18", "2024-06-18")
 

@@ -6,8 +6,8 @@ information a week: most weeks meet it, some do not (0 or 1), so the reminder ha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Iterator
 
 from .petitions import SNAPSHOT
 
