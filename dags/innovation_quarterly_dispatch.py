@@ -1,0 +1,87 @@
+"""
+### 自创区重大项目季调度 · Innovation zone quarterly dispatch (`innovation_quarterly_dispatch`)
+
+**中文**：落实自创区重大项目“季调度”。每季首月12日09:00（上海时间）调度上一季度：季度末月为红灯或未报送，
+或季度内两个及以上月份为红灯或未报送的重大项目列入调度（项目启动前的月份不列、不计）。按责任单位分组生成
+调度会议程（Word、HTML），列出每个项目三个月的红黄绿灯轨迹；全季度红灯的项目生成督办函。营商局收到议程，
+各责任单位收到本单位列入调度的项目，督办函发送责任单位；数据问题按既定规则处理并通知运维。
+
+**English**: the innovation zone's quarterly dispatch meeting. Run on the 12th of each quarter's first month at
+09:00 Asia/Shanghai, a logical date D covers the previous calendar quarter Q. Each month of Q is evaluated with
+the monthly rules; a project is dispatched when it is red or unreported in Q's last month or in at least two of
+its months (months before its start are neither listed nor counted). Outputs in
+`$GXQ_OUTPUT_DIR/innovation_quarterly_dispatch/<YYYY-Qn>/`: `agenda.docx`, `agenda.html` (grouped by responsible
+unit with each project's three-month trail), `letters/督办函_<project>.docx` for projects red all quarter, and
+`report.json` (written last). Notices: the agenda to `office`, each unit its dispatched projects, each
+supervision letter to its unit, data problems to `ops`.
+
+Params: `period` (a quarter key such as `2021-Q1`, for manual runs; anything else fails with a clear error),
+`dry_run`, `resend`. A rerun of a quarter reproduces its report.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, get_current_context, task
+
+from gxq import dagkit
+from gxq.schedules import schedule_for
+
+DAG_ID = "innovation_quarterly_dispatch"
+CADENCE = "quarterly"
+
+
+@dag(
+    dag_id=DAG_ID,
+    schedule=schedule_for(DAG_ID),
+    start_date=dagkit.START_DATE,
+    catchup=False,
+    default_args=dagkit.default_args(),
+    params=dagkit.common_params(period=dagkit.period_param("2021-Q1", "Quarter to dispatch (调度季度).")),
+    tags=["gxq", "innovation", "自创区", "季调度", "quarterly"],
+    doc_md=__doc__,
+    max_active_runs=1,
+)
+def innovation_quarterly_dispatch():
+    @task
+    def resolve_period() -> str:
+        """调度季度: the quarter the run covers, validated; gxq_ops migrated first."""
+        from gxq.innovation import pipeline
+
+        return pipeline.resolve_period(get_current_context(), CADENCE)
+
+    @task
+    def select_projects(period_key: str) -> dict:
+        """列入调度: each month's lights, projects to dispatch, supervision letters."""
+        from gxq.innovation import pipeline
+
+        return pipeline.evaluate(CADENCE, period_key)
+
+    @task
+    def render_agenda(report: dict) -> dict:
+        """调度会议程 (Word, HTML) and 督办函."""
+        from gxq.innovation import pipeline
+
+        return pipeline.render_outputs(CADENCE, report)
+
+    @task
+    def publish_report(report: dict, paths: dict) -> str:
+        """report.json (after the files people read) and its copy in gxq_ops."""
+        from gxq.innovation import pipeline
+
+        return pipeline.publish(CADENCE, report, dagkit.run_id(get_current_context()))
+
+    @task
+    def send_notices(report: dict, paths: dict, report_path: str) -> dict:
+        """通知: agenda to the office, each unit its projects, letters, data problems to ops."""
+        from gxq.innovation import pipeline
+
+        context = get_current_context()
+        dry_run, resend = dagkit.flags(context)
+        return pipeline.notify(CADENCE, report, paths, dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context))
+
+    report = select_projects(resolve_period())
+    paths = render_agenda(report)
+    send_notices(report, paths, publish_report(report, paths))
+
+
+innovation_quarterly_dispatch()
