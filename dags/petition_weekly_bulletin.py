@@ -92,9 +92,11 @@ def petition_weekly_bulletin():
     def notify(week_key: str, computed: dict, rendered: dict) -> dict:
         from gxq.petitions import pipeline
 
-        dry_run, resend = dagkit.flags(get_current_context())
-        result = pipeline.notify(week_key, computed, rendered, dry_run=dry_run, resend=resend)
-        return result.as_dict() if hasattr(result, "as_dict") else {"result": str(result)}
+        context = get_current_context()
+        dry_run, resend = dagkit.flags(context)
+        result = pipeline.notify(week_key, computed, rendered, dry_run=dry_run, resend=resend,
+                                 run_id=dagkit.run_id(context))
+        return result.to_dict()
 
     week = check_schema()
     computed = compute(week)

@@ -1,4 +1,4 @@
--- 数据质量隔离 (quarantine): not withdrawn petitions relevant to [:start, :end) that fail a check,
+-- 数据质量隔离 (quarantine): not withdrawn petitions relevant to [start, end) that fail a check,
 -- with the first failing reason in the contract's order.
 SELECT q.petition_id, q.reason, q.received_at
 FROM (

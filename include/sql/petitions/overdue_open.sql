@@ -1,5 +1,5 @@
--- 超期未反馈 backlog as of :end: valid, not withdrawn petitions whose feedback was due before
--- :end and not given before :end, whatever week they were received in. :floor ('1900-01-01')
+-- 超期未反馈 backlog as of end: valid, not withdrawn petitions whose feedback was due before
+-- end and not given before end, whatever week they were received in. floor ('1900-01-01')
 -- keeps '' and NULL due times out (a NULL due time is never due) and lets the index serve.
 WITH o AS (
     SELECT p.petition_id,

@@ -1,4 +1,4 @@
--- 受理量 by kind (诉求类型): valid, not withdrawn petitions received in [:start, :end).
+-- 受理量 by kind (诉求类型): valid, not withdrawn petitions received in [start, end).
 SELECT {{ txt('p.kind') }} AS kind, COUNT(*) AS received
 FROM petitions p
 WHERE p.received_at >= :start AND p.received_at < :end

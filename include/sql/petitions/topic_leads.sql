@@ -1,4 +1,4 @@
--- 高频投诉事项: complaints (kind 投诉) received in [:start, :end), valid and not withdrawn,
+-- 高频投诉事项: complaints (kind 投诉) received in [start, end), valid and not withdrawn,
 -- counted per (topic, lead unit); the lead is the smallest lead code of each petition.
 WITH c AS (
     SELECT p.petition_id, {{ txt('p.topic') }} AS topic

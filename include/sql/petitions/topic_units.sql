@@ -1,4 +1,4 @@
--- Units (主办 and 协办) on the complaints of each topic received in [:start, :end).
+-- Units (主办 and 协办) on the complaints of each topic received in [start, end).
 WITH c AS (
     SELECT p.petition_id, {{ txt('p.topic') }} AS topic
     FROM petitions p

@@ -17,7 +17,7 @@ def build_notices(report: dict, overdue: list[dict], invalid: list[dict], names:
     attachments = [files[k] for k in ("docx", "xlsx", "html") if k in files]
     notices = [Notice(
         recipient="office", kind="bulletin", subject=f"市民服务平台情况通报 {label}",
-        body=r.render_template("office_notice.txt.j2", **ctx), attachments=attachments,
+        body=r.render_template("office_notice.txt.j2", **ctx), attachments=attachments, format="text",
     )]
     items = report.get("supervised_items", [])
     ytd_rates = report.get("ytd", {}).get("unit_rates", {})
@@ -36,7 +36,7 @@ def build_notices(report: dict, overdue: list[dict], invalid: list[dict], names:
                            key=lambda o: (-(o["days_overdue"] or 0), o["petition_id"])),
         )
         notices.append(Notice(recipient=code, kind="unit_bulletin", subject=f"市民服务平台情况通报 {label}(本单位)",
-                              body=body, attachments=[files["xlsx"]] if "xlsx" in files else []))
+                              body=body, attachments=[files["xlsx"]] if "xlsx" in files else [], format="text"))
     escalated = [dict(it, lead_name=r.unit_label(it["lead_unit"], names)) for it in items if it["escalated"]]
     if escalated:
         from gxq.petitions.supervision import ESCALATE_AFTER_WEEKS
@@ -45,11 +45,13 @@ def build_notices(report: dict, overdue: list[dict], invalid: list[dict], names:
             recipient="office", kind="escalation", subject=f"挂牌督办提级督办 {label}",
             body=r.render_template("escalation.txt.j2", issue_label=label, items=escalated,
                                    weeks=ESCALATE_AFTER_WEEKS),
+            format="text",
         ))
     if invalid:
         notices.append(Notice(
             recipient="ops", kind="quarantine", subject=f"市民服务平台数据质量提示 {label}",
             body=r.render_template("quarantine.txt.j2", issue_label=label, invalid=invalid,
                                    excluded=report["excluded"], labels=rules.REASON_LABELS),
+            format="text",
         ))
     return notices

@@ -189,13 +189,14 @@ def publish_report(week_key: str, rendered: dict, run_id: str | None = None) -> 
 # --- notify ---------------------------------------------------------------------------------
 
 
-def notify(week_key: str, computed: dict, rendered: dict, dry_run: bool = False, resend: bool = False):
+def notify(week_key: str, computed: dict, rendered: dict, dry_run: bool = False, resend: bool = False,
+           run_id: str | None = None):
     from gxq.notify import deliver
     from gxq.petitions.notices import build_notices
 
     notices = build_notices(rendered["report"], computed["overdue"], computed["invalid"], computed["unit_names"],
                             rendered["files"])
-    return deliver(DAG_ID, week_key, notices, dry_run=dry_run, resend=resend)
+    return deliver(DAG_ID, week_key, notices, dry_run=dry_run, resend=resend, run_id=run_id)
 
 
 def run_week(week_key: str, dry_run: bool = True, resend: bool = False, send: bool = True) -> dict:

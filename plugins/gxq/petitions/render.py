@@ -7,7 +7,6 @@ Every text comes from a template in ``include/templates/petitions`` and goes thr
 
 from __future__ import annotations
 
-import base64
 import functools
 from pathlib import Path
 
@@ -183,8 +182,8 @@ def charts(report: dict) -> dict[str, bytes]:
 
 
 def html(ctx: dict, images: dict[str, bytes]) -> str:
-    encoded = {k: base64.b64encode(v).decode() for k, v in images.items()}
-    return render_template("bulletin.html.j2", images=encoded, **ctx)
+    """The page; charts are the PNG files beside it (not inlined: base64 could mimic a number)."""
+    return render_template("bulletin.html.j2", images={k: f"{k}.png" for k in images}, **ctx)
 
 
 def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
@@ -202,7 +201,7 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
     style = doc.styles["Normal"]
     style.font.name = "FangSong"
     style.font.size = Pt(12)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋")
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "仿宋")
     layout = render_template("bulletin.docx.j2", **ctx)
     for line in layout.splitlines():
         if not line.strip():
@@ -215,14 +214,14 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
             run.bold = True
             run.font.size = Pt(24)
             run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
-            run.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+            _east_asia(run, "宋体")
         elif kind == "SUB":
             p = doc.add_paragraph(text)
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         elif kind == "H":
             h = doc.add_heading(text, level=2)
             for run in h.runs:
-                run.element.rPr.rFonts.set(qn("w:eastAsia"), "黑体")
+                _east_asia(run, "黑体")
         elif kind == "P":
             p = doc.add_paragraph(text)
             p.paragraph_format.first_line_indent = Pt(24)
@@ -245,6 +244,14 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def _east_asia(run, font: str) -> None:
+    """Set the East Asian font of a run (Word picks CJK glyphs from it)."""
+    from docx.oxml.ns import qn
+
+    run.font.name = font
+    run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
 
 
 def xlsx(ctx: dict) -> bytes:
