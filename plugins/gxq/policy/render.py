@@ -1,0 +1,194 @@
+"""What people read (面向人的产出): the finance batch workbook, the 兑现公示 HTML list and the
+notices to finance, to each policy's competent unit (主管部门) and, for 双承诺 shortfalls, to the
+responsible unit. Every text comes from include/templates/policy/ and goes through mask_text.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+from gxq.connections import REPO_ROOT
+from gxq.masking import mask_text
+from gxq.policy import catalogue
+from gxq.policy.batches import Batch
+from gxq.policy.commitments import responsible_unit
+from gxq.policy.model import money
+
+TEMPLATE_DIR = REPO_ROOT / "include" / "templates" / "policy"
+CADENCE_CN = {"monthly": "月兑现", "quarterly": "季兑现", "adhoc": "随时兑现"}
+REASON_CN = {"unknown_enterprise": "企业未登记 (unknown_enterprise)", "dishonest": "严重失信 (dishonest)",
+             "abnormal": "经营异常 (abnormal)"}
+
+
+@lru_cache(maxsize=2)
+def _env(html: bool):
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), undefined=jinja2.StrictUndefined,
+        autoescape=html, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def _subject_body(name: str, **values) -> tuple[str, str]:
+    text = _env(False).get_template(name).render(**values)
+    first, _, rest = text.partition("\n")
+    assert first.startswith("Subject:"), name
+    return mask_text(first[len("Subject:"):].strip()), mask_text(rest.strip() + "\n")
+
+
+def _f(value) -> float:
+    return float(money(value))
+
+
+def _policy_name(pid: str) -> str:
+    p = catalogue.CATALOGUE.get(pid)
+    return p.name if p else pid
+
+
+def summary(batch: Batch) -> list[dict]:
+    """Per policy of the batch: items, amount, withheld (the workbook's summary sheet)."""
+    rows = []
+    for pid in batch.policy_ids:
+        p = catalogue.CATALOGUE.get(pid)
+        its = [i for i in batch.items if i["policy_id"] == pid]
+        whs = [w for w in batch.withheld if w["policy_id"] == pid]
+        rows.append({
+            "policy_id": pid, "name": _policy_name(pid), "kind": p.kind if p else "",
+            "unit": p.competent_unit if p else "", "unit_name": p.competent_unit_name if p else "",
+            "count": len(its), "amount": _f(sum((money(i["amount"]) for i in its), money(0))),
+            "withheld": len(whs), "withheld_amount": _f(sum((money(w["amount"]) for w in whs), money(0))),
+        })
+    return rows
+
+
+def trace_text(trace: dict) -> str:
+    return mask_text("; ".join(f"{k}: {v}" for k, v in trace.items() if k != "policy"))
+
+
+def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
+    """One sheet per policy plus 汇总 (summary), 暂缓兑现, 双承诺, 数据问题; totals add up."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from gxq.output import write_bytes
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "汇总"
+    bold = Font(bold=True)
+    ws.append([f"政策兑现批次 {batch.batch_id}" + ("(试运行,未出具)" if dry_run else "")])
+    ws.append(["兑现期间", batch.period_key, "类型", CADENCE_CN.get(batch.cadence, batch.cadence),
+               "出具时间", batch.issued_at])
+    ws.append([])
+    header = ["政策编号", "政策名称", "类别", "主管部门", "兑现笔数", "兑现金额(元)", "暂缓笔数", "暂缓金额(元)"]
+    ws.append(header)
+    for cell in ws[ws.max_row]:
+        cell.font = bold
+    rows = summary(batch)
+    for r in rows:
+        ws.append([r["policy_id"], r["name"], r["kind"], f'{r["unit_name"]} ({r["unit"]})', r["count"],
+                   r["amount"], r["withheld"], r["withheld_amount"]])
+    ws.append(["合计", "", "", "", sum(r["count"] for r in rows), _f(batch.total_amount),
+               sum(r["withheld"] for r in rows), sum(r["withheld_amount"] for r in rows)])
+    for cell in ws[ws.max_row]:
+        cell.font = bold
+    for col, width in zip("ABCDEFGH", (30, 26, 10, 34, 10, 16, 10, 16)):
+        ws.column_dimensions[col].width = width
+
+    for pid in batch.policy_ids:
+        sheet = wb.create_sheet(pid[:31])
+        sheet.append([f"{_policy_name(pid)} ({pid})"])
+        sheet.append(["统一社会信用代码", "企业名称", "依据编号", "依据日期", "金额(元)", "兑现依据 (trace)"])
+        for cell in sheet[sheet.max_row]:
+            cell.font = bold
+        its = [i for i in batch.items if i["policy_id"] == pid]
+        for i in its:
+            sheet.append([i["credit_code"], mask_text(i["enterprise_name"] or ""), i["basis_id"], i["basis_on"],
+                          _f(i["amount"]), trace_text(i["trace"])])
+        sheet.append(["合计", f"{len(its)} 笔", "", "", _f(sum((money(i["amount"]) for i in its), money(0))), ""])
+        for cell in sheet[sheet.max_row]:
+            cell.font = bold
+        for col, width in zip("ABCDEF", (24, 30, 16, 12, 14, 90)):
+            sheet.column_dimensions[col].width = width
+
+    sheet = wb.create_sheet("暂缓兑现")
+    sheet.append(["政策编号", "统一社会信用代码", "企业名称", "依据编号", "依据日期", "金额(元)", "暂缓原因"])
+    for w in batch.withheld:
+        sheet.append([w["policy_id"], w["credit_code"], mask_text(w["enterprise_name"] or ""), w["basis_id"],
+                      w["basis_on"], _f(w["amount"]), REASON_CN.get(w["reason"], w["reason"])])
+    sheet = wb.create_sheet("双承诺")
+    sheet.append(["承诺编号", "统一社会信用代码", "企业名称", "承诺类型", "到期日", "承诺金额", "完成金额", "责任单位"])
+    for s in batch.shortfalls:
+        sheet.append([s["commitment_id"], s["credit_code"], mask_text(s.get("enterprise_name") or ""),
+                      s.get("kind"), s.get("due_on"), s["promised_amount"], s["fulfilled_amount"],
+                      responsible_unit(s.get("kind"))[0]])
+    sheet = wb.create_sheet("数据问题")
+    sheet.append(["政策编号", "申请编号", "统一社会信用代码", "问题"])
+    for d in batch.data_problems:
+        sheet.append([d["policy_id"], d["application_id"], d.get("credit_code"), "已批准但无批准时间 (approved_without_approved_at)"])
+
+    import io
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return write_bytes(path, buf.getvalue())
+
+
+def publicity_html(batch: Batch, path: Path, dry_run: bool) -> Path:
+    """兑现公示: enterprise name, policy, amount; paid items only (not the withheld)."""
+    from gxq.output import write_text
+
+    rows = [{"enterprise_name": mask_text(i["enterprise_name"] or i["credit_code"]),
+             "policy_name": _policy_name(i["policy_id"]), "amount": _f(i["amount"])}
+            for i in sorted(batch.items, key=lambda i: (i["policy_id"], i["credit_code"], i["basis_id"]))]
+    html = _env(True).get_template("publicity.html.j2").render(
+        batch=batch, rows=rows, total=_f(batch.total_amount), dry_run=dry_run,
+        cadence_cn=CADENCE_CN.get(batch.cadence, batch.cadence))
+    return write_text(path, html)
+
+
+def notices(batch: Batch, workbook_path: Path, dry_run: bool) -> list[dict]:
+    """The batch's notices as dicts (gxq.notify.Notice fields): finance, competent units, 双承诺."""
+    kind_suffix = batch.batch_id
+    out: list[dict] = []
+    rows = summary(batch)
+    withheld_total = _f(sum((money(w["amount"]) for w in batch.withheld), money(0)))
+    subject, body = _subject_body(
+        "finance_notice.md.j2", batch=batch, summary=rows, item_count=len(batch.items), total=_f(batch.total_amount),
+        withheld_count=len(batch.withheld), withheld_total=withheld_total, data_problems=batch.data_problems,
+        workbook_name=workbook_path.name, dry_run=dry_run, cadence_cn=CADENCE_CN.get(batch.cadence, batch.cadence))
+    out.append({"recipient": "finance", "kind": f"policy_batch:{kind_suffix}", "subject": subject, "body": body,
+                "attachments": [str(workbook_path)]})
+
+    by_unit: dict[str, list[str]] = defaultdict(list)
+    for pid in batch.policy_ids:
+        p = catalogue.CATALOGUE.get(pid)
+        if p:
+            by_unit[p.competent_unit].append(pid)
+    for unit, pids in sorted(by_unit.items()):
+        policies = []
+        for pid in pids:
+            p = catalogue.CATALOGUE[pid]
+            its = [{**i, "amount": _f(i["amount"])} for i in batch.items if i["policy_id"] == pid]
+            whs = [{**w, "amount": _f(w["amount"])} for w in batch.withheld if w["policy_id"] == pid]
+            policies.append({"policy_id": pid, "name": p.name, "kind": p.kind, "items": its, "withheld": whs,
+                             "amount": sum(i["amount"] for i in its),
+                             "data_problems": [d for d in batch.data_problems if d["policy_id"] == pid]})
+        unit_name = catalogue.CATALOGUE[pids[0]].competent_unit_name
+        subject, body = _subject_body("unit_notice.md.j2", batch=batch, unit=unit, unit_name=unit_name,
+                                      policies=policies, reasons=REASON_CN, dry_run=dry_run)
+        out.append({"recipient": unit, "kind": f"policy_unit:{kind_suffix}", "subject": subject, "body": body,
+                    "attachments": []})
+
+    by_resp: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for s in batch.shortfalls:
+        by_resp[responsible_unit(s.get("kind"))].append(s)
+    for (unit, unit_name), rows_ in sorted(by_resp.items()):
+        subject, body = _subject_body("shortfall_notice.md.j2", batch=batch, unit=unit, unit_name=unit_name,
+                                      shortfalls=rows_, dry_run=dry_run)
+        out.append({"recipient": unit, "kind": f"commitment_shortfalls:{kind_suffix}", "subject": subject,
+                    "body": body, "attachments": []})
+    return out
