@@ -1,0 +1,100 @@
+"""
+### 宣传工作提醒 · Publicity cadence reminder (`publicity_cadence_reminder`)
+
+**中文**：落实《大连高新区2021年优化营商环境工作实施方案》“营商公众号每周更新1–2次、每周报送工作信息2篇以上”。
+每周三 10:00、周五 15:00（上海时间）核对本周（周一 0 时至本次运行时刻）公众号发文和工作信息报送篇数，目标各2篇；
+未达标的，向宣传部门（`publicity`）发送提醒，周五为紧急提醒；均已达标则不发送。按法定工作日历调度：节假日不提醒，
+遇节假日顺延至本周下一个工作日（调休上班日算工作日），本周再无工作日则不提醒。服务号每月只能群发4次，本月已用完时
+不再催发公众号文章。公众号文章可从宣传发布记录库（`wechat_posts` 表）读取，也可直接从微信公众平台接口读取
+（`GXQ_WECHAT_SOURCE=api`，连接 `wechat_mp`）。另检查节假日日历是否覆盖下一年，缺失时提前通知运维（每年一次）。
+
+**English**: runs Wednesday 10:00 and Friday 15:00 Asia/Shanghai on China's working calendar (never on a
+holiday; moved to the next working day of the same week, else skipped). A logical date D covers its own ISO week
+so far, [Monday 00:00, D): WeChat posts and work-information submissions against the targets 2 and 2. `behind`
+lists the counts below target; a reminder goes to `publicity` only when something is behind (the Friday one is
+urgent), and a 服务号 that has used its four monthly mass sends is not urged to post. Output:
+`$GXQ_OUTPUT_DIR/publicity_cadence_reminder/<week>-<wed|fri|...>/report.json` (+ `reminder.md` when one is due).
+It also warns `ops`, once a year, when the holiday calendar package does not know next year yet.
+
+Params: `as_of` (manual runs: the moment to count up to, ISO date-time, Asia/Shanghai if no zone; empty: the
+logical date, else the trigger time), `dry_run`, `resend`. WeChat source: env `GXQ_WECHAT_SOURCE` or Variable
+`gxq_wechat_source` = `table` | `api`; account type: connection `wechat_mp` extra `account_type`, or
+`GXQ_WECHAT_ACCOUNT_TYPE` (订阅号 / 服务号).
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from gxq import dagkit
+from gxq.schedules import schedule_for
+
+DAG_ID = "publicity_cadence_reminder"
+
+
+@dag(
+    dag_id=DAG_ID,
+    schedule=schedule_for(DAG_ID),
+    start_date=dagkit.START_DATE,
+    catchup=False,
+    default_args=dagkit.default_args(),
+    params=dagkit.common_params(
+        as_of=Param(
+            None,
+            type=["null", "string"],
+            description=(
+                "Count up to this moment (统计截止时刻), e.g. 2021-03-03T10:00 (Asia/Shanghai) or "
+                "2021-03-03T10:00:00+08:00; empty: the run's logical date."
+            ),
+        ),
+    ),
+    tags=["gxq", "publicity", "宣传", "weekly"],
+    doc_md=__doc__,
+    max_active_runs=1,
+)
+def publicity_cadence_reminder():
+    @task
+    def resolve_run() -> dict:
+        """统计截止时刻: D, its ISO week and the report key (validated); gxq_ops migrated first."""
+        from gxq.publicity import pipeline
+
+        return pipeline.resolve(get_current_context())
+
+    @task
+    def count_week(run: dict) -> dict:
+        """本周已完成: WeChat posts and work-information submissions in [Monday 00:00, D)."""
+        from gxq.publicity import pipeline
+
+        return pipeline.count(run)
+
+    @task
+    def publish_report(run: dict, counts: dict) -> dict:
+        """report.json (behind list, targets), and reminder.md when a reminder is due."""
+        from gxq.publicity import pipeline
+
+        return pipeline.publish(run, counts, dagkit.run_id(get_current_context()))
+
+    @task
+    def send_reminder(report: dict) -> dict:
+        """提醒: to `publicity` only when behind; Friday's is urgent."""
+        from gxq.publicity import pipeline
+
+        context = get_current_context()
+        dry_run, resend = dagkit.flags(context)
+        return pipeline.notify(report, dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context))
+
+    @task
+    def check_holiday_calendar(run: dict) -> dict:
+        """节假日日历到期检查: warn `ops` once a year when next year's holidays are unknown."""
+        from gxq.publicity import pipeline
+
+        context = get_current_context()
+        dry_run, resend = dagkit.flags(context)
+        return pipeline.calendar_check(run, dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context))
+
+    run = resolve_run()
+    send_reminder(publish_report(run, count_week(run)))
+    check_holiday_calendar(run)
+
+
+publicity_cadence_reminder()

@@ -1,0 +1,73 @@
+"""Task bodies of ``publicity_cadence_reminder`` (the DAG file only wires them)."""
+
+from __future__ import annotations
+
+import logging
+
+from gxq.publicity import reminder
+
+log = logging.getLogger(__name__)
+DAG_ID = reminder.DAG_ID
+
+
+def resolve(context: dict) -> dict:
+    """D, the week and the report key of this run; gxq_ops migrated first."""
+    from gxq import store
+
+    store.ops_engine()
+    as_of = reminder.as_of_for_run(context)
+    week, bound, key = reminder.run_key(as_of)
+    return {"as_of": as_of.isoformat(timespec="seconds"), "period": week.key, "report_key": key,
+            "start": week.start.isoformat(sep=" "), "end": bound.isoformat(sep=" ")}
+
+
+def count(run: dict) -> dict:
+    """Counts over [Monday 00:00, D) from the configured sources."""
+    import datetime as dt
+
+    from gxq.publicity import source
+
+    got = source.counts(dt.datetime.fromisoformat(run["start"]), dt.datetime.fromisoformat(run["end"]))
+    return got.to_dict()
+
+
+def publish(run: dict, counts: dict, run_id: str | None = None) -> dict:
+    """report.json (and reminder.md for people when a reminder is due), copy in gxq_ops."""
+    import datetime as dt
+
+    from gxq import output, store
+
+    report = reminder.build_report(dt.datetime.fromisoformat(run["as_of"]), counts)
+    notice = reminder.reminder_notice(report)
+    if notice is not None:
+        from gxq.masking import mask_text
+
+        folder = output.period_dir(DAG_ID, run["report_key"])
+        output.write_text(folder / "reminder.md", f"# {mask_text(notice.subject)}\n\n{mask_text(notice.body)}")
+    output.write_report(DAG_ID, run["report_key"], report)
+    store.record_report(store.ops_engine(), DAG_ID, run["report_key"], report, run_id=run_id)
+    return report
+
+
+def notify(report: dict, *, dry_run: bool = False, resend: bool = False, run_id: str | None = None) -> dict:
+    """The reminder to ``publicity`` when behind; nothing otherwise."""
+    notice = reminder.reminder_notice(report)
+    if notice is None:
+        log.info("%s %s: on target (or nothing that can still be done): no reminder",
+                 DAG_ID, report["report_key"])
+        return {"sent": 0, "reason": "not behind" if not report["behind"] else "nothing can be urged"}
+    from gxq.notify import deliver
+
+    result = deliver(DAG_ID, report["report_key"], [notice], dry_run=dry_run, resend=resend, run_id=run_id)
+    return result.to_dict()
+
+
+def calendar_check(run: dict, *, dry_run: bool = False, resend: bool = False, run_id: str | None = None) -> dict:
+    """节假日日历到期检查: warn ops (once per year) when next year's calendar is missing."""
+    import datetime as dt
+
+    from gxq.calendar import coverage
+
+    as_of = dt.datetime.fromisoformat(run["as_of"])
+    return coverage.check(DAG_ID, as_of.date(), checked_at=run["as_of"], dry_run=dry_run, resend=resend,
+                          run_id=run_id)

@@ -1,0 +1,162 @@
+"""宣传工作提醒: 公众号每周更新1–2次, 每周报送工作信息2篇以上 (publicity cadence reminder).
+
+A run with logical date D (Asia/Shanghai) counts its own ISO week so far, [Monday 00:00, D):
+WeChat posts (公众号文章) and work-information submissions (工作信息报送), against the plan's weekly
+targets (2 and 2). ``behind`` lists, in that order, each count below its target, with no
+pro-rating by weekday. A reminder goes to ``publicity`` only when something is behind and can
+still be done: a 服务号 that has used its four mass sends of the month is not urged to post.
+The Friday reminder (or any run on the week's last working days) is the urgent one.
+
+Report key: ``<ISO week>-<weekday>`` (``2021-W09-wed``, ``2021-W09-fri``; a Wednesday reminder
+moved to Thursday by a holiday is ``-thu``), so both runs of a week keep their report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from gxq import periods
+
+DAG_ID = "publicity_cadence_reminder"
+# 实施方案: 营商公众号每周更新1–2次; 每周向上报送工作信息2篇以上 (targets per ISO week)
+TARGETS = {"wechat_posts": 2, "info_submissions": 2}
+LABELS = {"wechat_posts": "公众号更新", "info_submissions": "工作信息报送"}
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+URGENT_FROM_WEEKDAY = 4  # Friday (or a make-up Saturday): the week's last reminder
+
+
+class AsOfError(ValueError):
+    """An ``as_of`` param that is not a date-time."""
+
+
+def parse_as_of(value: Any) -> dt.datetime:
+    """An operator's ``as_of`` (ISO date-time; without zone: Asia/Shanghai) as aware local time."""
+    if isinstance(value, dt.datetime):
+        when = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            when = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise AsOfError(
+                f"as_of must be an ISO date-time such as 2021-03-03T10:00 or 2021-03-03T10:00:00+08:00, got {value!r}"
+            ) from None
+        if len(text) <= 10:  # a bare date means that day's start: nothing of the day is counted
+            when = dt.datetime.combine(when.date(), dt.time())
+    else:
+        raise AsOfError(f"as_of must be an ISO date-time string, got {value!r}")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=periods.TZ)
+    return when.astimezone(periods.TZ).replace(microsecond=0)
+
+
+def as_of_for_run(context: dict) -> dt.datetime:
+    """D of this run: the ``as_of`` param, else the logical date, else the run's start time."""
+    params = context.get("params") or {}
+    if params.get("as_of"):
+        return parse_as_of(params["as_of"])
+    logical = context.get("logical_date")
+    if logical is None:
+        dag_run = context.get("dag_run")
+        logical = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
+    if logical is None:
+        logical = dt.datetime.now(dt.timezone.utc)
+    return periods.to_local(logical).replace(microsecond=0)
+
+
+def run_key(as_of: dt.datetime) -> tuple[periods.Period, dt.datetime, str]:
+    """(week, D as naive local bound, report period key) of a run at ``as_of``."""
+    week, bound = periods.week_so_far(as_of)
+    return week, bound, f"{week.key}-{WEEKDAY_KEYS[bound.weekday()]}"
+
+
+def behind(counts: dict[str, int], targets: dict[str, int] = TARGETS) -> list[str]:
+    return [key for key in ("wechat_posts", "info_submissions") if counts[key] < targets[key]]
+
+
+def not_urged(counts: dict, behind_keys: list[str]) -> dict[str, str]:
+    """What is behind but cannot be done this week, with the reason (shown in the notice)."""
+    out = {}
+    limit = counts.get("monthly_send_limit")
+    if "wechat_posts" in behind_keys and limit is not None and counts.get("sends_this_month", 0) >= limit:
+        out["wechat_posts"] = f"服务号本月 {limit} 次群发已用完"
+    return out
+
+
+def build_report(as_of: dt.datetime, counts: dict) -> dict:
+    """report.json of a run (CONTRACT.md keys first, then what explains them)."""
+    week, _bound, key = run_key(as_of)
+    late = behind(counts)
+    skipped = not_urged(counts, late)
+    return {
+        "period": week.key,
+        "as_of": as_of.astimezone(periods.TZ).isoformat(timespec="seconds"),
+        "wechat_posts": int(counts["wechat_posts"]),
+        "info_submissions": int(counts["info_submissions"]),
+        "targets": dict(TARGETS),
+        "behind": late,
+        "report_key": key,
+        "urged": [k for k in late if k not in skipped],
+        "not_urged": skipped,
+        "urgent": as_of.astimezone(periods.TZ).weekday() >= URGENT_FROM_WEEKDAY,
+        "source": counts.get("source", "table"),
+        "account": {
+            "type": counts.get("account_type"),
+            "sends_this_month": counts.get("sends_this_month"),
+            "monthly_send_limit": counts.get("monthly_send_limit"),
+            "sends_left": counts.get("sends_left"),
+        },
+    }
+
+
+def reminder_notice(report: dict):
+    """The notice to ``publicity``, or None when nothing is behind that can still be done."""
+    if not report["urged"]:
+        return None
+    from gxq.calendar import workdays
+    from gxq.notify import Notice
+    from gxq.publicity.texts import render_notice
+
+    as_of = dt.datetime.fromisoformat(report["as_of"])
+    week = periods.parse_key(report["period"], ("week",))
+    rows = []
+    for key in ("wechat_posts", "info_submissions"):
+        count, target = report[key], report["targets"][key]
+        rows.append({
+            "key": key, "label": LABELS[key], "count": count, "target": target,
+            "missing": max(target - count, 0), "behind": key in report["behind"],
+            "urged": key in report["urged"], "reason": report["not_urged"].get(key, ""),
+        })
+    next_day = workdays.next_working_day(as_of.date(), include=False)
+    subject, body = render_notice(
+        "reminder",
+        urgent=report["urgent"], period=report["period"], week_first=week.first_day.isoformat(),
+        as_of_text=as_of.strftime("%Y-%m-%d %H:%M"), rows=rows,
+        sends_left=report["account"].get("sends_left"),
+        next_working_day=next_day.isoformat() if next_day < week.end.date() else None,
+        source_label="微信公众平台接口" if report.get("source") == "api" else "宣传发布记录库",
+    )
+    kind = "reminder_urgent" if report["urgent"] else "reminder"
+    return Notice(recipient="publicity", kind=kind, subject=subject, body=body)
+
+
+def weekly_line(week_period: periods.Period | str, *, source: str | None = None) -> dict:
+    """Last week's publicity in one line, for the Monday bulletin (周通报中的宣传工作一行).
+
+    ``week_period``: the bulletin's week (a Period or a key such as ``2021-W09``); counts cover
+    the whole ISO week [Monday 00:00, next Monday 00:00). Returns ``{"period", "wechat_posts",
+    "info_submissions", "targets", "behind", "text"}``; ``text`` is the Chinese line.
+    """
+    from gxq.publicity import source as sources
+    from gxq.publicity.texts import render_text
+
+    week = periods.parse_key(week_period, ("week",)) if isinstance(week_period, str) else week_period
+    got = sources.counts(week.start, week.end, source=source)
+    counts = {"wechat_posts": got.wechat_posts, "info_submissions": got.info_submissions}
+    late = behind(counts)
+    text = render_text(
+        "weekly_line.txt.j2", period=week.key, targets=TARGETS, behind=late,
+        behind_labels=[LABELS[k] for k in late], **counts,
+    ).strip()
+    return {"period": week.key, **counts, "targets": dict(TARGETS), "behind": late, "text": text}
