@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ FALLBACK_TAG = "fallback"
 # Which notice a channel is carrying right now (read by the gxqfile:// demo plugin).
 CURRENT: contextvars.ContextVar[dict | None] = contextvars.ContextVar("gxq_notify_current", default=None)
 
+# Generic webhooks (the receiver decides how to show the text) and the demo file channel.
+RAW_SCHEMES = {"json", "jsons", "form", "forms", "xml", "xmls", "gxqfile"}
 # Per-scheme limits the Apprise plugin does not express (bytes, not characters).
 BYTE_LIMITS = {"dingtalk": 20000}
 # Schemes whose limit is enforced by upstream servers: prefer a short message + link over parts.
@@ -86,10 +89,17 @@ def url_id(server) -> str:
     return hashlib.sha256(server.url(privacy=False).encode()).hexdigest()[:16]
 
 
+def tag_names(server_or_tags) -> set[str]:
+    """Plain lower-case tag names (Apprise 2 keeps ``AppriseTag`` objects, lower-cased)."""
+    tags = getattr(server_or_tags, "tags", server_or_tags) or ()
+    return {str(getattr(t, "_tag", t)).strip().lower() for t in tags}
+
+
 def routes(apobj, tag: str) -> tuple[list, bool]:
     """The servers that serve ``tag`` and whether they came from the ``fallback`` catch-all."""
     servers = [s for s in apobj.find(tag=tag, match_always=True)]
-    own = [s for s in servers if tag in (getattr(s, "tags", None) or set())]
+    # Apprise matches tags case-insensitively (and may store them lower-cased).
+    own = [s for s in servers if tag.lower() in tag_names(s)]
     if own:
         return servers, False
     fallback = list(apobj.find(tag=FALLBACK_TAG, match_always=False))
@@ -147,9 +157,30 @@ def _split(text: str, budget_ok) -> list[str]:
     return chunks or [""]
 
 
+_MASK_RUN = re.compile(r"(?<=[0-9A-Za-z])\*+(?=[0-9A-Za-z])")
+
+
+def escape_masks(markdown: str) -> str:
+    """``136****0546`` would render as bold markers in Markdown (-> ``1360546``): escape the stars."""
+    return _MASK_RUN.sub(lambda m: "\\*" * len(m.group(0)), markdown)
+
+
+def renders_markdown(server, body_format: str) -> bool:
+    """True when the channel interprets the Markdown body (HTML e-mail, Markdown chat bots)."""
+    formats = getattr(server, "notify_format", None) or ()
+    if isinstance(formats, str) or not isinstance(formats, (tuple, list, set, frozenset)):
+        formats = (formats,)
+    targets = {str(getattr(f, "value", f)).lower() for f in formats}
+    if scheme_of(server) in RAW_SCHEMES:
+        return False  # generic webhooks and the demo files get the text as written
+    return (body_format or "markdown") == "markdown" and bool(targets & {"html", "markdown"})
+
+
 def compose(server, notice, attachments: list[str]) -> list[Message]:
     """The message(s) one URL gets for a (masked) notice, each within the channel's limits."""
     title, body = notice.subject, notice.body
+    if renders_markdown(server, notice.format):
+        body = escape_masks(body)
     takes_files = bool(getattr(server, "attachment_support", False))
     attach = list(attachments) if takes_files else []
     if attachments and not takes_files:

@@ -228,6 +228,13 @@ def _update_owned(engine, row_id: int, token: str, **values) -> None:
 _PERMANENT_HTTP = re.compile(r"(?:error=|\b)(4(?!08|29)\d\d)\b")
 
 
+def _level(entry) -> int:
+    level = getattr(entry, "level", logging.WARNING)
+    if isinstance(level, str):
+        level = logging.getLevelName(level.upper())
+    return level if isinstance(level, int) else logging.WARNING
+
+
 def _send_once(server, msg: channels.Message, body_format: str, ctx: dict) -> tuple[bool, str, bool]:
     """One Apprise delivery of one message to one URL: (ok, error text, transient?)."""
     import apprise
@@ -252,9 +259,7 @@ def _send_once(server, msg: channels.Message, body_format: str, ctx: dict) -> tu
         entries = list(result.logs())
     except Exception:  # noqa: BLE001
         entries = []
-    text = " | ".join(
-        str(getattr(e, "message", e)) for e in entries if getattr(e, "level", logging.WARNING) >= logging.WARNING
-    )
+    text = " | ".join(str(getattr(e, "message", e)) for e in entries if _level(e) >= logging.WARNING)
     text = text or f"Apprise reported failure ({getattr(result, 'status', 'failed')})"
     permanent = _PERMANENT_HTTP.search(text)
     return False, text[-1000:], not permanent

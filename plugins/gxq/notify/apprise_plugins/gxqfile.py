@@ -23,10 +23,11 @@ from apprise.decorators import notify
 
 
 def _root(meta: dict) -> Path:
-    path = (meta.get("fullpath") or "").strip()
+    # gxqfile:///abs/dir parses as host "abs" + path "/dir"
     host = (meta.get("host") or "").strip()
-    if path and path != "/":
-        return Path(("/" + host if host else "") + path) if not host else Path("/" + host + path)
+    path = (meta.get("fullpath") or "").strip()
+    if host or (path and path != "/"):
+        return Path("/" + host + path) if host else Path(path)
     out = os.environ.get("GXQ_OUTPUT_DIR")
     if not out:
         from gxq.output import output_root
@@ -55,7 +56,8 @@ def gxqfile(body, title, notify_type, meta, attach=None, *args, **kwargs):
     from gxq.notify.channels import CURRENT
 
     ctx = CURRENT.get()
-    tags = sorted(t for t in (meta.get("tag") or ()) if t not in ("fallback", "always"))
+    tags = sorted(str(getattr(t, "_tag", t)) for t in (meta.get("tag") or ()))
+    tags = [t for t in tags if t.lower() not in ("fallback", "always")]
     if ctx:
         folder = _root(meta) / _safe(ctx["recipient"]) / _safe(ctx["dag_id"]) / _safe(ctx["period_key"])
         stem = _safe(ctx["kind"])
