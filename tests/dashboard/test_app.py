@@ -1,0 +1,128 @@
+"""The plugin inside Airflow's own api-server app (in-process): mounted, linked, authenticated."""
+
+from __future__ import annotations
+
+import json
+
+import conftest
+import pytest
+import sqlalchemy as sa
+
+from tests.dashboard import seeding
+
+PASSWORD = "gxq-dash-test"
+
+
+@pytest.fixture(scope="module")
+def api(airflow_db, tmp_path_factory):
+    """Airflow's api-server FastAPI app with the simple auth manager and a seeded gxq_ops."""
+    from gxq import store
+    from gxq.connections import dispose_all
+
+    tmp = tmp_path_factory.mktemp("dash_app")
+    mp = pytest.MonkeyPatch()
+    passwords = tmp / "passwords.json"
+    passwords.write_text(json.dumps({"admin": PASSWORD, "viewer": PASSWORD}))
+    ops = tmp / "gxq_ops.db"
+    mp.setenv(
+        "AIRFLOW__CORE__AUTH_MANAGER",
+        "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+    )
+    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin,viewer:viewer")
+    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(passwords))
+    mp.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "dashboard-test-secret-" + "0123456789abcdef" * 4)
+    mp.setenv("AIRFLOW_CONN_GXQ_OPS", conftest.sqlite_conn_json(ops))
+    engine = sa.create_engine(f"sqlite:///{ops}", poolclass=sa.pool.NullPool)
+    store.ensure_schema(engine)
+    seeding.seed_ops(engine)
+
+    from airflow.api_fastapi.app import create_app, purge_cached_app
+    from fastapi.testclient import TestClient
+
+    purge_cached_app()
+    client = TestClient(create_app(), base_url="http://localhost")
+    yield client
+    client.close()
+    purge_cached_app()
+    dispose_all()
+    mp.undo()
+
+
+def token(client, user="admin") -> str:
+    resp = client.post("/auth/token", json={"username": user, "password": PASSWORD})
+    assert resp.status_code in (200, 201), resp.text
+    return resp.json()["access_token"]
+
+
+def test_plugin_is_registered_with_a_nav_link(api):
+    resp = api.get("/api/v2/plugins", headers={"Authorization": f"Bearer {token(api)}"})
+    assert resp.status_code == 200, resp.text
+    plugin = next(p for p in resp.json()["plugins"] if p["name"] == "gxq_dashboard")
+    assert plugin["fastapi_apps"][0]["url_prefix"] == "/gxq"
+    assert plugin["fastapi_apps"][0]["name"] == "营商环境看板"
+    view = plugin["external_views"][0]
+    assert view["name"] == "营商环境看板" and view["url_route"] == "gxq-dashboard"
+    assert view["href"] == "gxq/" and view["destination"] == "nav"
+
+
+def test_anonymous_is_refused(api):
+    assert api.get("/gxq/").status_code == 401
+    assert api.get("/gxq/api/dashboard").status_code == 401
+    page = api.get("/gxq/", headers={"Accept": "text/html"})
+    assert page.status_code == 401 and "请先登录" in page.text and "/auth/login" in page.text
+
+
+def test_bad_token_is_refused(api):
+    assert api.get("/gxq/", headers={"Authorization": "Bearer not-a-jwt"}).status_code == 403
+    api.cookies.set("_token", "forged")
+    try:
+        assert api.get("/gxq/").status_code == 403
+    finally:
+        api.cookies.clear()
+
+
+def test_bearer_token_sees_the_dashboard(api):
+    resp = api.get("/gxq/", headers={"Authorization": f"Bearer {token(api)}"})
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].startswith("text/html")
+    html = resp.text
+    for text in (
+        "营商环境看板",
+        "2021-W09",
+        "94.5%",
+        "供暖",
+        "1,087,500.50",
+        "发送失败",
+        "136****0546",
+        "admin",
+    ):
+        assert text in html, text
+    assert seeding.PHONE not in html
+
+
+def test_ui_cookie_sees_the_dashboard_as_viewer(api):
+    """The UI's iframe sends the `_token` cookie, not a header; a viewer may look."""
+    api.cookies.set("_token", token(api, "viewer"))
+    try:
+        resp = api.get("/gxq/")
+        assert resp.status_code == 200 and "挂牌督办事项" in resp.text
+    finally:
+        api.cookies.clear()
+
+
+def test_json_endpoint(api):
+    resp = api.get("/gxq/api/dashboard", headers={"Authorization": f"Bearer {token(api)}"})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["warning"] is None
+    sections = body["sections"]
+    assert sections["bulletin"]["data"]["period"] == "2021-W09"
+    assert [r["batch_id"] for r in sections["batches"]["rows"]][0] == "B-2021-Q1-Q"
+    assert seeding.PHONE not in resp.text
+
+
+def test_read_only(api):
+    """Nothing but GET: the dashboard changes nothing."""
+    headers = {"Authorization": f"Bearer {token(api)}"}
+    assert api.post("/gxq/", headers=headers).status_code == 405
+    assert api.delete("/gxq/api/dashboard", headers=headers).status_code == 405
