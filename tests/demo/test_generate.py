@@ -275,6 +275,12 @@ def test_cli_writes_sqlite_files(tmp_path, capsys):
     assert (tmp_path / "dept_publicity.db").exists() and not (tmp_path / "dept_petitions.db").exists()
 
 
+def test_copy_lines_escape_and_null():
+    fmt = generate.copy_line_formatter(["TEXT", "TS", "BOOL", "NUM", "TEXT", "TEXT"])
+    assert fmt(("a\tb\\c\nd", "", True, 0, None, "")) == "a\\tb\\\\c\\nd\t\\N\tt\t0\t\\N\t\n"
+    assert fmt(("中文", "2021-01-01 00:00:00", False, 12.5, "x", "y")) == "中文\t2021-01-01 00:00:00\tf\t12.5\tx\ty\n"
+
+
 @pytest.mark.postgres
 def test_postgres_seed_uses_copy_and_matches_sqlite(pg, demo, monkeypatch):
     copies: Counter = Counter()
