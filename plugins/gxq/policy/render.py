@@ -174,7 +174,7 @@ def notices(batch: Batch, workbook_path: Path, dry_run: bool) -> list[dict]:
             p = catalogue.CATALOGUE[pid]
             its = [{**i, "amount": _f(i["amount"])} for i in batch.items if i["policy_id"] == pid]
             whs = [{**w, "amount": _f(w["amount"])} for w in batch.withheld if w["policy_id"] == pid]
-            policies.append({"policy_id": pid, "name": p.name, "kind": p.kind, "items": its, "withheld": whs,
+            policies.append({"policy_id": pid, "name": p.name, "kind": p.kind, "awards": its, "held": whs,
                              "amount": sum(i["amount"] for i in its),
                              "data_problems": [d for d in batch.data_problems if d["policy_id"] == pid]})
         unit_name = catalogue.CATALOGUE[pids[0]].competent_unit_name
