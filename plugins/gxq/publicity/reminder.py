@@ -14,6 +14,7 @@ moved to Thursday by a holiday is ``-thu``), so both runs of a week keep their r
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from gxq import periods
@@ -36,6 +37,8 @@ def parse_as_of(value: Any) -> dt.datetime:
         when = value
     elif isinstance(value, str) and value.strip():
         text = value.strip().replace("Z", "+00:00")
+        if not re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2})?)?$", text):
+            text = "invalid"
         try:
             when = dt.datetime.fromisoformat(text)
         except ValueError:

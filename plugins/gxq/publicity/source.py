@@ -31,15 +31,27 @@ class PublicityConfigError(ValueError):
     """A configuration value that is not one of the allowed ones."""
 
 
+def _in_task() -> bool:
+    """True inside an Airflow task (the only place Airflow Variables can be read quickly)."""
+    try:
+        from airflow.sdk.execution_time import task_runner
+    except Exception:  # noqa: BLE001 - Airflow absent
+        return False
+    return getattr(task_runner, "SUPERVISOR_COMMS", None) is not None
+
+
 def _setting(env_name: str, variable: str) -> str | None:
-    value = os.environ.get(env_name)
+    """A setting: our env var, else the Airflow Variable (``AIRFLOW_VAR_<NAME>`` or the UI)."""
+    value = os.environ.get(env_name) or os.environ.get(f"AIRFLOW_VAR_{variable.upper()}")
     if value and value.strip():
         return value.strip()
+    if os.environ.get("GXQ_NO_AIRFLOW_CONNECTIONS") or not _in_task():
+        return None
     try:
         from airflow.sdk import Variable
 
         value = Variable.get(variable, default=None)
-    except Exception:  # noqa: BLE001 - outside a task, or Airflow absent
+    except Exception:  # noqa: BLE001 - not reachable: the default applies
         value = None
     return value.strip() if isinstance(value, str) and value.strip() else None
 

@@ -1,0 +1,142 @@
+"""The reminder's counts, report and notice on SQLite and PostgreSQL (hand-built dept_publicity)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from gxq.periods import TZ
+from gxq.publicity import reminder, source, weekly_line
+
+
+def counts_at(when: str, **kwargs):
+    as_of = reminder.parse_as_of(when)
+    week, bound, key = reminder.run_key(as_of)
+    return as_of, key, source.counts(week.start, bound, **kwargs)
+
+
+def test_as_of_boundaries(backend):
+    # Wednesday run: W1 at Monday 00:00 counted, W2 exactly at D not; S2 one second before D counted
+    as_of, key, got = counts_at("2021-03-03T10:00:00+08:00")
+    assert key == "2021-W09-wed"
+    assert (got.wechat_posts, got.info_submissions) == (1, 2)
+    # one second later W2 is in
+    _, _, later = counts_at("2021-03-03T10:00:01+08:00")
+    assert later.wechat_posts == 2
+    # Friday run: W2 now counted, W3 exactly at D not
+    _, key, fri = counts_at("2021-03-05T15:00:00+08:00")
+    assert key == "2021-W09-fri"
+    assert (fri.wechat_posts, fri.info_submissions) == (2, 2)
+
+
+def test_report_behind_in_contract_order(backend):
+    as_of, _, got = counts_at("2021-03-10T10:00")  # W10: no post, S4 at Monday 00:00
+    report = reminder.build_report(as_of, got.to_dict())
+    assert report["period"] == "2021-W10" and report["as_of"] == "2021-03-10T10:00:00+08:00"
+    assert (report["wechat_posts"], report["info_submissions"]) == (0, 1)
+    assert report["targets"] == {"wechat_posts": 2, "info_submissions": 2}
+    assert report["behind"] == ["wechat_posts", "info_submissions"]
+    notice = reminder.reminder_notice(report)
+    assert notice.recipient == "publicity" and notice.kind == "reminder"
+    assert "公众号更新还差 2 篇" in notice.body and "工作信息报送还差 1 篇" in notice.body
+    assert "紧急" not in notice.subject
+
+
+def test_no_reminder_when_on_target(backend):
+    as_of, _, got = counts_at("2021-03-05T15:00")
+    report = reminder.build_report(as_of, got.to_dict())
+    assert report["behind"] == [] and report["urgent"] is True
+    assert reminder.reminder_notice(report) is None
+
+
+def test_friday_reminder_is_urgent(backend):
+    as_of, key, got = counts_at("2021-03-12T15:00")  # W10 Friday: still 0 posts, 1 submission
+    report = reminder.build_report(as_of, got.to_dict())
+    notice = reminder.reminder_notice(report)
+    assert key == "2021-W10-fri" and report["behind"] == ["wechat_posts", "info_submissions"]
+    assert notice.kind == "reminder_urgent" and "紧急提醒" in notice.subject
+
+
+def test_service_account_with_its_four_sends_used_is_not_urged_to_post(backend, monkeypatch):
+    # W12 Wednesday: no post this week, 2 submissions; March had 4 sends (W1, W2, W3, W5a+b... W6)
+    as_of, _, sub = counts_at("2021-03-24T10:00")
+    assert sub.account_type == "订阅号" and sub.monthly_send_limit is None
+    report = reminder.build_report(as_of, sub.to_dict())
+    assert report["behind"] == ["wechat_posts"] and reminder.reminder_notice(report) is not None
+
+    monkeypatch.setenv("GXQ_WECHAT_ACCOUNT_TYPE", "服务号")
+    _, _, svc = counts_at("2021-03-24T10:00")
+    # distinct publish times in March before D: 03-01, 03-03, 03-05, 03-18 (two articles), 03-19
+    assert svc.sends_this_month == 5 and svc.sends_left == 0 and svc.monthly_send_limit == 4
+    report = reminder.build_report(as_of, svc.to_dict())
+    assert report["behind"] == ["wechat_posts"]  # the contract's list is unchanged ...
+    assert report["urged"] == [] and "服务号" in report["not_urged"]["wechat_posts"]
+    assert reminder.reminder_notice(report) is None  # ... but nobody is urged to do the impossible
+
+
+def test_service_account_with_sends_left_is_urged_and_told_how_many():
+    counts = {"wechat_posts": 0, "info_submissions": 0, "source": "table", "account_type": "服务号",
+              "sends_this_month": 1, "monthly_send_limit": 4, "sends_left": 3}
+    report = reminder.build_report(reminder.parse_as_of("2021-03-10T10:00"), counts)
+    notice = reminder.reminder_notice(report)
+    assert report["urged"] == ["wechat_posts", "info_submissions"]
+    assert "还剩 3 次" in notice.body
+    counts.update(sends_this_month=4, sends_left=0)
+    report = reminder.build_report(reminder.parse_as_of("2021-03-10T10:00"), counts)
+    notice = reminder.reminder_notice(report)
+    assert report["urged"] == ["info_submissions"]
+    assert "工作信息报送还差 2 篇" in notice.body and "本周不再催办" in notice.body
+
+
+def test_weekly_line_for_the_bulletin(backend):
+    line = weekly_line("2021-W09")
+    # the whole week: W1, W2, W3 (W0 is the Sunday before); S1, S2, S3 (S4 is next Monday 00:00)
+    assert (line["wechat_posts"], line["info_submissions"]) == (3, 3)
+    assert line["behind"] == [] and "均已达标" in line["text"] and "2021-W09" in line["text"]
+    line = weekly_line("2021-W10")
+    assert (line["wechat_posts"], line["info_submissions"]) == (0, 1)
+    assert line["behind"] == ["wechat_posts", "info_submissions"] and "未达标" in line["text"]
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "iso"),
+    [
+        ("2021-03-03T10:00", "2021-W09-wed", "2021-03-03T10:00:00+08:00"),
+        ("2021-03-03T02:00:00Z", "2021-W09-wed", "2021-03-03T10:00:00+08:00"),
+        ("2021-03-04T10:00:00+08:00", "2021-W09-thu", "2021-03-04T10:00:00+08:00"),  # a moved Wednesday
+        ("2021-02-20T15:00", "2021-W07-sat", "2021-02-20T15:00:00+08:00"),  # make-up Saturday
+        ("2021-03-07", "2021-W09-sun", "2021-03-07T00:00:00+08:00"),
+    ],
+)
+def test_as_of_param_and_report_key(value, key, iso):
+    as_of = reminder.parse_as_of(value)
+    assert reminder.run_key(as_of)[2] == key
+    assert as_of.isoformat() == iso
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2021-W09", 42, ""])
+def test_bad_as_of_is_refused(value):
+    with pytest.raises(reminder.AsOfError):
+        reminder.parse_as_of(value)
+
+
+def test_as_of_for_run_prefers_param_then_logical_date():
+    logical = dt.datetime(2021, 3, 5, 7, 0, tzinfo=dt.timezone.utc)  # Friday 15:00 Shanghai
+    assert reminder.as_of_for_run({"logical_date": logical, "params": {}}) == dt.datetime(2021, 3, 5, 15, tzinfo=TZ)
+    got = reminder.as_of_for_run({"logical_date": logical, "params": {"as_of": "2021-03-03T10:00"}})
+    assert got == dt.datetime(2021, 3, 3, 10, tzinfo=TZ)
+
+    class Run:
+        run_after = dt.datetime(2021, 3, 3, 2, 0, 30, 123456, tzinfo=dt.timezone.utc)
+
+    got = reminder.as_of_for_run({"logical_date": None, "dag_run": Run(), "params": {}})
+    assert got == dt.datetime(2021, 3, 3, 10, 0, 30, tzinfo=TZ)
+
+
+def test_bad_source_setting(monkeypatch):
+    monkeypatch.setenv("GXQ_WECHAT_SOURCE", "spreadsheet")
+    with pytest.raises(source.PublicityConfigError):
+        source.wechat_source()
+    monkeypatch.setenv("GXQ_WECHAT_SOURCE", "API")
+    assert source.wechat_source() == "api"
