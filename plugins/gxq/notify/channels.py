@@ -118,7 +118,9 @@ class Message:
 def _fits(server, title: str, body: str) -> bool:
     limit = int(getattr(server, "body_maxlen", 0) or 0)
     title_limit = int(getattr(server, "title_maxlen", 0) or 0)
-    total = len(body) + (len(title) + 2 if title_limit == 0 else 0)
+    # Apprise counts the title as part of body_maxlen (and merges it into the body when the
+    # channel has no title), so the limit holds for both together.
+    total = len(body) + len(title) + 2
     if limit and total > limit:
         return False
     if title_limit and len(title) > title_limit:
