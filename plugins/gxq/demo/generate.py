@@ -17,6 +17,8 @@ Command line::
     python -m gxq.demo.generate --data-dir /tmp/demo --scale 0.2
     python -m gxq.demo.generate --pg-url-prefix postgresql+psycopg2://postgres@127.0.0.1:5432/ \\
         --pg-db-prefix gxqdemo_ --scale 100          # databases gxqdemo_dept_petitions, ...
+    python -m gxq.demo.generate --url postgresql+psycopg2://postgres@db:5432/depts   # all four in one
+    python -m gxq.demo.generate --from-connections    # wherever AIRFLOW_CONN_DEPT_* point (compose init)
 """
 
 from __future__ import annotations
@@ -255,15 +257,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-url-prefix", help="PostgreSQL server URL ending in '/', e.g. "
                         "postgresql+psycopg2://postgres@127.0.0.1:5432/")
     parser.add_argument("--pg-db-prefix", default="gxqdemo_", help="database name prefix (default gxqdemo_)")
+    parser.add_argument("--url", help="one SQLAlchemy URL for every selected conn id (table names do not clash)")
+    parser.add_argument("--from-connections", action="store_true",
+                        help="seed the databases the connections resolve to (AIRFLOW_CONN_DEPT_* or data/)")
     parser.add_argument("--scale", type=float, default=1.0, help="volume multiplier (petitions, enterprises)")
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--only", action="append", choices=CONN_IDS, help="seed only this conn id (repeatable)")
     args = parser.parse_args(argv)
-    if args.data_dir and args.pg_url_prefix:
-        parser.error("--data-dir and --pg-url-prefix exclude each other")
+    if sum(bool(x) for x in (args.data_dir, args.pg_url_prefix, args.url, args.from_connections)) > 1:
+        parser.error("choose one of --data-dir, --pg-url-prefix, --url, --from-connections")
 
     conn_ids = args.only or list(CONN_IDS)
-    urls = urls_for(conn_ids, args.data_dir, args.pg_url_prefix, args.pg_db_prefix)
+    if args.url:
+        urls = dict.fromkeys(conn_ids, args.url)
+    elif args.from_connections:
+        from gxq import connections
+
+        urls = {cid: connections.resolve(cid).sqlalchemy_url() for cid in conn_ids}
+    else:
+        urls = urls_for(conn_ids, args.data_dir, args.pg_url_prefix, args.pg_db_prefix)
     total_start = time.perf_counter()
     for cid in conn_ids:
         url = urls[cid]
@@ -271,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             ensure_pg_database(url)
         start = time.perf_counter()
         counts = seed_one(cid, url, scale=args.scale, seed=args.seed)
-        where = url.rsplit("@", 1)[-1]
+        where = url.rsplit("@", 1)[-1]  # never print a password
         print(f"{cid:16s} {time.perf_counter() - start:7.2f} s  {where}")
         for table, n in counts.items():
             print(f"    {table:18s} {n:>10,d}")
