@@ -117,7 +117,7 @@ def test_json_endpoint(api):
     assert body["warning"] is None
     sections = body["sections"]
     assert sections["bulletin"]["data"]["period"] == "2021-W09"
-    assert [r["batch_id"] for r in sections["batches"]["rows"]][0] == "B-2021-Q1-Q"
+    assert sections["batches"]["rows"][0]["batch_id"] == "B-2021-Q1-Q"
     assert seeding.PHONE not in resp.text
 
 
