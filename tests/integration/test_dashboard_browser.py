@@ -25,13 +25,12 @@ import sys
 import time
 from pathlib import Path
 
+import conftest
 import pytest
 import requests
 import sqlalchemy as sa
 
 from tests.dashboard import seeding
-
-import conftest
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
