@@ -273,6 +273,11 @@ def test_cli_writes_sqlite_files(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "wechat_posts" in out and "total" in out
     assert (tmp_path / "dept_publicity.db").exists() and not (tmp_path / "dept_petitions.db").exists()
+    # one database for several conn ids: the contract's table names do not clash
+    one = tmp_path / "all.db"
+    assert generate.main(["--url", f"sqlite:///{one}", "--only", "dept_publicity", "--only", "dept_innovation"]) == 0
+    tables = {t for (t,) in sqlite3.connect(one).execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == set(schema.TABLES["dept_publicity"]) | set(schema.TABLES["dept_innovation"])
 
 
 def test_copy_lines_escape_and_null():
@@ -284,18 +289,23 @@ def test_copy_lines_escape_and_null():
 @pytest.mark.postgres
 def test_postgres_seed_uses_copy_and_matches_sqlite(pg, demo, monkeypatch):
     copies: Counter = Counter()
+    calls: Counter = Counter()
     original = generate.PostgresWriter.write
 
     def spy(self, table, rows):
         copies[table] += len(rows)
+        calls[table] += 1
+        assert len(rows) <= 1000  # bounded chunks, whatever the scale
         return original(self, table, rows)
 
     monkeypatch.setattr(generate.PostgresWriter, "write", spy)
+    monkeypatch.setattr(generate.PostgresWriter, "chunk", 1000)
     monkeypatch.setattr(generate.SqliteWriter, "write", lambda *a: pytest.fail("executemany on PostgreSQL"))
     names = {cid: pg.create(f"demo_{cid}") for cid in DEPTS}
     counts = generate.seed({cid: pg_url(name) for cid, name in names.items()}, scale=SCALE)
     assert counts == demo[1]
     assert dict(copies) == counts
+    assert calls["petitions"] > 3 and calls["units"] == 1
     assert set(generate.last_methods.values()) == {"copy"}
 
     import sqlalchemy as sa
