@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import re
 import sys
@@ -277,16 +278,29 @@ def main(argv: list[str] | None = None) -> int:
     else:
         urls = urls_for(conn_ids, args.data_dir, args.pg_url_prefix, args.pg_db_prefix)
     total_start = time.perf_counter()
+    # Dedicated SQLite files (--data-dir) are built beside the target and moved into place at the
+    # end, so an interrupted run never leaves a half-filled database that looks seeded.
+    staged: list[tuple[Path, Path]] = []
     for cid in conn_ids:
         url = urls[cid]
         if url.startswith("postgresql"):
             ensure_pg_database(url)
+        elif not args.url and not args.from_connections:
+            target = Path(url.split("sqlite:///", 1)[1])
+            if not Path(f"{target}-wal").exists():
+                tmp = target.with_name(target.name + ".tmp")
+                tmp.unlink(missing_ok=True)
+                staged.append((tmp, target))
+                url = f"sqlite:///{tmp}"
         start = time.perf_counter()
         counts = seed_one(cid, url, scale=args.scale, seed=args.seed)
-        where = url.rsplit("@", 1)[-1]  # never print a password
+        where = urls[cid].rsplit("@", 1)[-1]  # never print a password
         print(f"{cid:16s} {time.perf_counter() - start:7.2f} s  {where}")
         for table, n in counts.items():
             print(f"    {table:18s} {n:>10,d}")
+    for tmp, target in staged:
+        Path(f"{target}-journal").unlink(missing_ok=True)
+        os.replace(tmp, target)
     print(f"total {time.perf_counter() - total_start:.2f} s (scale {args.scale}, seed {args.seed})")
     return 0
 

@@ -24,26 +24,26 @@ DDL: dict[str, list[str]] = {
         "CREATE TABLE petition_units (petition_id TEXT, unit_code TEXT, role TEXT)",
     ],
     "dept_policy": [
-        "CREATE TABLE enterprises (credit_code TEXT PRIMARY KEY, name TEXT, street TEXT, abnormal {BOOL},"
-        " dishonest {BOOL})",
-        "CREATE TABLE certifications (cert_id TEXT PRIMARY KEY, credit_code TEXT, cert_type TEXT,"
-        " certified_on {DATE}, expires_on {DATE})",
-        "CREATE TABLE applications (application_id TEXT PRIMARY KEY, credit_code TEXT, policy_id TEXT,"
-        " submitted_at {TS}, amount_requested {NUM}, status TEXT, approved_at {TS})",
-        "CREATE TABLE commitments (commitment_id TEXT PRIMARY KEY, credit_code TEXT, kind TEXT,"
-        " promised_amount {NUM}, due_on {DATE}, fulfilled_amount {NUM})",
+        ("CREATE TABLE enterprises (credit_code TEXT PRIMARY KEY, name TEXT, street TEXT, abnormal {BOOL},"
+        " dishonest {BOOL})"),
+        ("CREATE TABLE certifications (cert_id TEXT PRIMARY KEY, credit_code TEXT, cert_type TEXT,"
+        " certified_on {DATE}, expires_on {DATE})"),
+        ("CREATE TABLE applications (application_id TEXT PRIMARY KEY, credit_code TEXT, policy_id TEXT,"
+        " submitted_at {TS}, amount_requested {NUM}, status TEXT, approved_at {TS})"),
+        ("CREATE TABLE commitments (commitment_id TEXT PRIMARY KEY, credit_code TEXT, kind TEXT,"
+        " promised_amount {NUM}, due_on {DATE}, fulfilled_amount {NUM})"),
     ],
     "dept_innovation": [
         "CREATE TABLE projects (project_id TEXT PRIMARY KEY, name TEXT, responsible_unit TEXT, start_on {DATE})",
-        "CREATE TABLE project_monthly (project_id TEXT, month TEXT, plan_progress_pct {NUM},"
-        " actual_progress_pct {NUM}, reported_at {TS})",
+        ("CREATE TABLE project_monthly (project_id TEXT, month TEXT, plan_progress_pct {NUM},"
+        " actual_progress_pct {NUM}, reported_at {TS})"),
         "CREATE TABLE indicators (indicator_code TEXT PRIMARY KEY, name TEXT, weight {NUM}, annual_target {NUM})",
         "CREATE TABLE indicator_monthly (indicator_code TEXT, month TEXT, value_ytd {NUM})",
     ],
     "dept_publicity": [
         "CREATE TABLE wechat_posts (post_id TEXT PRIMARY KEY, published_at {TS}, title TEXT, unit_code TEXT)",
-        "CREATE TABLE info_submissions (submission_id TEXT PRIMARY KEY, submitted_at {TS}, title TEXT,"
-        " agency TEXT, unit_code TEXT)",
+        ("CREATE TABLE info_submissions (submission_id TEXT PRIMARY KEY, submitted_at {TS}, title TEXT,"
+        " agency TEXT, unit_code TEXT)"),
     ],
 }
 
