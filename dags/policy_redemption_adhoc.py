@@ -48,6 +48,9 @@ def policy_redemption_adhoc():
     @task
     def check_schema(**context) -> dict:
         """Validate params, migrate gxq_ops, check dept_policy columns; the run's plan."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from gxq.periods import PeriodError
         from gxq.policy import pipeline
 
         params = context["params"]
@@ -55,7 +58,10 @@ def policy_redemption_adhoc():
         if period_key in (None, ""):  # no period given: the month before the logical date / run time
             period_key = dagkit.run_period(context, "previous_month").key
         dry_run, resend = dagkit.flags(context)
-        plan = pipeline.plan(DAG_ID, period_key, params.get("policy_ids"), dry_run, resend, dagkit.run_id(context))
+        try:  # bad params fail at once, with the reason, and are not retried
+            plan = pipeline.plan(DAG_ID, period_key, params.get("policy_ids"), dry_run, resend, dagkit.run_id(context))
+        except pipeline.PolicyRunError as exc:
+            raise AirflowFailException(str(exc)) from None
         return pipeline.check_schema(plan)
 
     @task

@@ -37,11 +37,18 @@ def policy_redemption_quarterly():
     @task
     def check_schema(**context) -> dict:
         """Validate params, migrate gxq_ops, check dept_policy columns; the run's plan."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from gxq.periods import PeriodError
         from gxq.policy import pipeline
 
-        period = dagkit.run_period(context, "previous_quarter")
         dry_run, resend = dagkit.flags(context)
-        return pipeline.check_schema(pipeline.plan(DAG_ID, period.key, None, dry_run, resend, dagkit.run_id(context)))
+        try:  # a malformed period param fails at once, with the reason, and is not retried
+            period = dagkit.run_period(context, "previous_quarter")
+            plan = pipeline.plan(DAG_ID, period.key, None, dry_run, resend, dagkit.run_id(context))
+        except (PeriodError, pipeline.PolicyRunError) as exc:
+            raise AirflowFailException(str(exc)) from None
+        return pipeline.check_schema(plan)
 
     @task
     def evaluate(plan: dict) -> str:
