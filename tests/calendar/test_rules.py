@@ -179,3 +179,17 @@ def test_texts():
     assert "第3个工作日" in NthWorkingDayRule(3, "09:00").description
     assert NthWorkingDayRule(3, "09:00").summary == "3rd working day of the month, 09:00 (CN)"
     assert "Wed 10:00, Fri 15:00" in REMINDER.summary
+
+
+def test_moved_listing_2021():
+    from gxq.calendar.moved import moved
+
+    lines = moved(2021)
+    text = "\n".join(lines)
+    assert "2021-02-15 Mon 09:00 -> 2021-02-18 Thu 09:00  covers 2021-W06" in text
+    assert "2021-10-04 Mon 09:00 -> 2021-10-08 Fri 09:00  covers 2021-W39" in text
+    assert "2021-05-05 Wed 09:00 -> 2021-05-08 Sat 09:00  covers 2021-04" in text  # make-up Saturday
+    assert "2021-02-17 Wed 10:00 -> 2021-02-18 Thu 10:00  covers 2021-W07" in text
+    assert "skipped 2021-10-06 Wed 10:00" in text and "has the week's later reminder" in text
+    assert "skipped 2021-02-12 Fri 15:00" in text and "no working day left" in text
+    assert lines[0].startswith("petition_weekly_bulletin") and "52 runs, 6 moved" in lines[0]

@@ -1,0 +1,88 @@
+"""Which scheduled runs the holiday calendar moved (节假日调整的运行日期), per DAG and year.
+
+    python -m gxq.calendar.moved 2021          # from plugins/ on sys.path (PYTHONPATH=plugins)
+    python -m gxq.calendar.moved 2021 --all    # every run, moved or not
+
+A run is *moved* when its working-calendar time differs from where plain weekdays (Monday to
+Friday, no holidays: the fallback calendar) put it; *skipped* when a reminder's weekday was a
+holiday with no working day left in its week. Each line also names the period the run covers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from gxq import periods
+from gxq.calendar import workdays
+from gxq.calendar.rules import WeekdayRule
+
+COVERS = {
+    "petition_weekly_bulletin": periods.previous_week,
+    "policy_redemption_monthly": periods.previous_month,
+    "policy_redemption_quarterly": periods.previous_quarter,
+    "innovation_monthly_evaluation": periods.previous_month,
+    "innovation_quarterly_dispatch": periods.previous_quarter,
+    "publicity_cadence_reminder": lambda d: periods.week_containing(periods.to_local(d)),
+}
+WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _fmt(when: dt.datetime) -> str:
+    return f"{when:%Y-%m-%d} {WEEKDAY[when.weekday()]} {when:%H:%M}"
+
+
+def _skipped(rule: WeekdayRule, year: int) -> list[dt.datetime]:
+    """Nominal reminder times with no run (same-week rule only)."""
+    out = []
+    monday = dt.date(year, 1, 1) - dt.timedelta(days=dt.date(year, 1, 1).weekday())
+    while monday.year <= year:
+        nominal = {s.nominal for s in rule._week(monday)}
+        for weekday, hhmm in rule.slot_specs:
+            day = monday + dt.timedelta(days=weekday)
+            when = dt.datetime.combine(day, dt.time.fromisoformat(hhmm))
+            if day.year == year and when not in nominal:
+                out.append(when)
+        monday += dt.timedelta(days=7)
+    return out
+
+
+def moved(year: int, show_all: bool = False) -> list[str]:
+    from gxq.schedules import WORKING_DAY_SCHEDULES, timetable_for
+
+    lines = []
+    for dag_id, spec in WORKING_DAY_SCHEDULES.items():
+        if spec is None:
+            continue
+        tt = timetable_for(dag_id)
+        slots = tt.run_times(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+        lines.append(f"{dag_id}  [{tt.summary}]  {len(slots)} runs, {sum(s.moved for s in slots)} moved")
+        for s in slots:
+            if not (s.moved or show_all):
+                continue
+            covers = COVERS[dag_id](s.logical.replace(tzinfo=periods.TZ)).key
+            tag = "moved  " if s.moved else "       "
+            extra = "" if s.logical == s.run_at else f"  (logical date kept at {_fmt(s.logical)})"
+            lines.append(f"  {tag}{_fmt(s.nominal)} -> {_fmt(s.run_at)}  covers {covers}{extra}")
+        if isinstance(tt.rule, WeekdayRule) and tt.rule.move == "same_week":
+            for when in _skipped(tt.rule, year):
+                name = workdays.holiday_name(when.date()) or "holiday"
+                target = workdays.next_working_day(when.date(), include=False)
+                if target.isocalendar()[:2] == when.isocalendar()[:2]:
+                    why = f"its next working day {target} has the week's later reminder"
+                else:
+                    why = "no working day left in that week"
+                lines.append(f"  skipped {_fmt(when)}  ({name}; {why})")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("year", type=int)
+    parser.add_argument("--all", action="store_true", help="list every run, not only moved ones")
+    args = parser.parse_args(argv)
+    print("\n".join(moved(args.year, args.all)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
