@@ -292,3 +292,10 @@ def ledger_duplicates(engine) -> int:
                .group_by(ledger.c.policy_id, ledger.c.credit_code, ledger.c.basis_id)
                .having(sa.func.count() > 1).subquery())
         return conn.execute(sa.select(sa.func.count()).select_from(sub)).scalar_one()
+
+
+def ledger_totals(engine) -> tuple[int, float]:
+    """(rows, total amount) of the payment ledger."""
+    with engine.connect() as conn:
+        n, total = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(ledger.c.amount), 0))).one()
+    return n, float(total)

@@ -235,7 +235,7 @@ def main(argv=None) -> int:
     from collections import defaultdict
 
     from gxq import store
-    from gxq.policy.batches import ledger_duplicates
+    from gxq.policy.batches import ledger_duplicates, ledger_totals
 
     ap = argparse.ArgumentParser(description="政策兑现 batches outside Airflow")
     ap.add_argument("--dag", choices=sorted(DAG_CADENCE))
@@ -248,21 +248,33 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.year:
-        reports = {}
-        for _ in range(args.times):
+        first: dict = {}
+        changed = 0
+        for n in range(args.times):
             for dag_id, key in year_periods(args.year):
-                reports[(dag_id, key)] = run(dag_id, key, dry_run=args.dry_run, send=not args.no_send)
+                rep = run(dag_id, key, dry_run=args.dry_run, send=not args.no_send)
+                if n == 0:
+                    first[(dag_id, key)] = rep
+                elif rep != first[(dag_id, key)]:
+                    changed += 1
         per_policy = defaultdict(lambda: [0, 0])
-        for rep in reports.values():
+        for rep in first.values():
             for item in rep["items"]:
                 per_policy[item["policy_id"]][0] += 1
                 per_policy[item["policy_id"]][1] += item["amount"]
+        withheld_open = {(w["policy_id"], w["credit_code"], w["basis_id"])
+                         for w in first[year_periods(args.year)[-1]]["withheld"]}
+        print(f"{'policy':32s} {'awards':>7s} {'paid (yuan)':>17s}")
         for pid in sorted(catalogue.CATALOGUE):
             n, amount = per_policy.get(pid, (0, 0))
-            print(f"{pid:32s} awards {n:5d}  paid {amount:>16,.2f}")
-        print(f"{'TOTAL':32s} awards {sum(v[0] for v in per_policy.values()):5d}  "
-              f"paid {sum(v[1] for v in per_policy.values()):>16,.2f}")
-        print(f"ledger duplicates: {ledger_duplicates(store.ops_engine())}")
+            print(f"{pid:32s} {n:7d} {amount:17,.2f}")
+        print(f"{'TOTAL':32s} {sum(v[0] for v in per_policy.values()):7d} "
+              f"{sum(v[1] for v in per_policy.values()):17,.2f}")
+        engine = store.ops_engine()
+        ledger_n, ledger_sum = ledger_totals(engine)
+        print(f"ledger rows {ledger_n}, ledger total {ledger_sum:,.2f}; still withheld at year end "
+              f"{len(withheld_open)}; passes {args.times}; rerun reports that differ from the first: {changed}; "
+              f"ledger duplicates: {ledger_duplicates(engine)}")
         return 0
     if not (args.dag and args.period):
         ap.error("--dag and --period, or --year")
