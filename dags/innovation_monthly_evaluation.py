@@ -25,7 +25,6 @@ reproduces its report. Rules and data-problem handling: `plugins/gxq/innovation/
 from __future__ import annotations
 
 from airflow.sdk import dag, get_current_context, task
-
 from gxq import dagkit
 from gxq.schedules import schedule_for
 

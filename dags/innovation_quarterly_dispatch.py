@@ -22,7 +22,6 @@ Params: `period` (a quarter key such as `2021-Q1`, for manual runs; anything els
 from __future__ import annotations
 
 from airflow.sdk import dag, get_current_context, task
-
 from gxq import dagkit
 from gxq.schedules import schedule_for
 

@@ -16,7 +16,6 @@ class DeptDB:
 
     def __init__(self, url: str, conn_json: str):
         import sqlalchemy as sa
-
         from gxq.demo import schema
 
         self.url = url

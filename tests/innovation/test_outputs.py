@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from gxq.innovation import notices, pipeline, render
 from gxq.periods import PeriodError
 
@@ -99,6 +98,7 @@ def test_agenda_letters_and_quarterly_notices(small_zone):
     assert 'class="light-cell red"' in html and "洁净能源项目" in html
     letter = docx.Document(paths["letter:XM1"])
     letter_text = "\n".join(p.text for p in letter.paragraphs)
+    assert "XM1 软件园扩建项目（U01）：全季度红灯" in text
     assert "督 办 函" in letter_text and "软件园扩建项目" in letter_text and letter_text.startswith("督 办 函")
 
     batch = notices.quarterly_notices(pipeline.QUARTERLY_DAG_ID, report, paths)

@@ -4,7 +4,6 @@ PostgreSQL through the ``dept`` fixture) and, for the arithmetic, as pure functi
 from __future__ import annotations
 
 import pytest
-
 from gxq.innovation import monthly, quarterly, rules
 from gxq.periods import parse_key
 
@@ -153,8 +152,9 @@ def test_non_numeric_progress_row_is_discarded_sqlite(tmp_path):
     """SQLite only (PostgreSQL's NUMERIC refuses text): a text progress value drops its row."""
     from gxq.connections import engine_for, parse_conn_value
 
-    from .conftest import DeptDB
     from tests.conftest import sqlite_conn_json
+
+    from .conftest import DeptDB
 
     db = DeptDB(f"sqlite:///{tmp_path / 'inn.db'}", sqlite_conn_json(tmp_path / "inn.db"))
     db.project("T").project("U")
@@ -222,6 +222,9 @@ def test_trend_and_comparison_with_previous_month(dept, read_engine):
     assert (c["previous_period"], c["composite_score_previous"], c["composite_score_change"]) == ("2021-02", 120.0, -10.0)
     assert (c["up"], c["down"], c["new_red"], c["new_projects"]) == (["UP"], ["DOWN"], ["DOWN", "NEW"], ["NEW"])
     assert c["counts_previous"] == {"green": 1, "yellow": 0, "red": 1, "unreported": 0}
+    assert c["units"] == [{"unit": "U01", "previous": {"green": 1, "yellow": 0, "red": 1, "unreported": 0},
+                           "change": {"green": 0, "yellow": 0, "red": 1, "unreported": 0}}]
+    assert c["previous_statuses"] == {"UP": "red", "DOWN": "green"}
     assert report["unit_ranking"][0]["unit"] == "U01" and report["unit_ranking"][0]["rank"] == 1
 
 

@@ -6,7 +6,8 @@ from :func:`gxq.innovation.rules.evaluate_month`. Extra keys, for people and the
 - ``comparison``: against the month before (环比): composite score change, counts then and now,
   projects whose light got better (``up``) or worse (``down``), ``new_red`` (red now, not red
   then, including projects not active then) and ``new_projects`` (active now, not then);
-  ``previous_statuses`` (last month's light of each project listed now); indicators' completion change;
+  ``previous_statuses`` (last month's light of each project listed now); each unit's counts then and
+  their change; indicators' completion change;
 - ``unit_ranking``: 责任单位排名 (see :func:`gxq.innovation.rules.unit_ranking`);
 - ``composite_trend``: the composite score of each month of M's year up to M (trend chart);
 - ``project_details`` / ``indicator_details``: names, plan and actual progress, values, targets;
@@ -56,6 +57,8 @@ def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) 
                 down.append(p.project_id)
     previous_completion = {i["indicator_code"]: i["completion"] for i in previous.indicators}
     counts_now, counts_before = current.counts, previous.counts
+    units_before = {u["unit"]: u for u in previous.units}
+    empty = dict.fromkeys(rules.STATUSES, 0)
     return {
         "previous_period": previous.period.key,
         "composite_score_previous": previous.composite_score,
@@ -68,6 +71,11 @@ def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) 
         "new_projects": new_projects,
         "previous_statuses": {p.project_id: before[p.project_id].status for p in current.projects
                               if p.project_id in before},
+        "units": [
+            {"unit": u["unit"], "previous": {s: units_before.get(u["unit"], empty)[s] for s in rules.STATUSES},
+             "change": {s: u[s] - units_before.get(u["unit"], empty)[s] for s in rules.STATUSES}}
+            for u in current.units
+        ],
         "indicators": [
             {"indicator_code": i["indicator_code"], "previous": previous_completion.get(i["indicator_code"]),
              "change": _change(i["completion"], previous_completion.get(i["indicator_code"]), 4)}

@@ -118,7 +118,9 @@ def _scorecard_rows(report: dict) -> tuple[list[dict], list[dict], list[dict]]:
             change = (change + " 新增红灯").strip()
         projects.append({**details.get(pid, {}), **p, "previous": previous_status.get(pid), "change": change})
     ranking = {u["unit"]: u for u in report["unit_ranking"]}
-    units = sorted(({**u, **ranking[u["unit"]]} for u in report["units"]), key=lambda u: (u["rank"], u["unit"]))
+    unit_change = {u["unit"]: u["change"] for u in comparison["units"]}
+    units = sorted(({**u, **ranking[u["unit"]], "change": unit_change[u["unit"]]} for u in report["units"]),
+                   key=lambda u: (u["rank"], u["unit"]))
     previous_completion = {i["indicator_code"]: i["previous"] for i in comparison["indicators"]}
     details_i = {d["indicator_code"]: d for d in report["indicator_details"]}
     indicators = [{**details_i.get(i["indicator_code"], {}), **i, "previous": previous_completion.get(i["indicator_code"])}
@@ -144,7 +146,7 @@ def scorecard_xlsx(report: dict, chart_png: dict[str, bytes]) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     projects, units, indicators = _scorecard_rows(report)
-    m = lambda v: mask_text(v) if isinstance(v, str) else v  # noqa: E731
+    m = lambda v: mask_text(v) if isinstance(v, str) else v
     bold = Font(bold=True)
     wb = Workbook()
 
@@ -178,9 +180,9 @@ def scorecard_xlsx(report: dict, chart_png: dict[str, bytes]) -> bytes:
             p.get("actual_progress_pct"), p["gap"], labels[p["status"]],
             labels.get(p["previous"], "未纳入") if p["previous"] else "未纳入", p["change"]] for p in projects],
           status_col=6, ws=wb.active)
-    sheet("单位排名", ["名次", "责任单位", "项目数", "绿灯", "黄灯", "红灯", "未报送", "得分"],
-          [[u["rank"], u["unit"], u["projects"], u["green"], u["yellow"], u["red"], u["unreported"], u["score"]]
-           for u in units])
+    sheet("单位排名", ["名次", "责任单位", "项目数", "绿灯", "黄灯", "红灯", "未报送", "得分", "红灯环比", "未报送环比"],
+          [[u["rank"], u["unit"], u["projects"], u["green"], u["yellow"], u["red"], u["unreported"], u["score"],
+            u["change"]["red"], u["change"]["unreported"]] for u in units])
     sheet("指标完成率", ["指标代码", "指标名称", "权重", "累计完成", "序时目标", "完成率", "上月完成率"],
           [[i["indicator_code"], i.get("name"), i.get("weight"), i.get("value_ytd"), i.get("target_to_date"),
             i["completion"], i["previous"]] for i in indicators])
@@ -343,7 +345,9 @@ def _with_reasons(details: list[dict]) -> list[dict]:
 
 def quarter_context(report: dict, month_counts: dict[str, dict]) -> dict:
     agenda = [{"unit": g["unit"], "projects": _with_reasons(g["projects"])} for g in report["agenda"]]
+    details = {d["project_id"]: d for d in report["dispatch_details"]}
     return {
+        "letter_projects": [details[pid] for pid in report["supervision_letters"]],
         "r": {**report, "agenda": agenda},
         "title_period": quarter_title(report["period"]),
         "month_titles": [month_title(k) for k in report["months"]],

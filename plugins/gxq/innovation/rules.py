@@ -42,8 +42,9 @@ import datetime as dt
 import decimal
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from gxq.periods import Period
 

@@ -1,0 +1,65 @@
+"""Command line for operators (运维命令), without Airflow:
+
+    python -m gxq.innovation counts 2021            # 红黄绿灯 counts and composite score per month of a year
+    python -m gxq.innovation monthly 2021-03        # build report, scorecard; notices recorded, not sent
+    python -m gxq.innovation quarterly 2021-Q1 --send
+
+Connections as everywhere (``AIRFLOW_CONN_DEPT_INNOVATION`` / ``AIRFLOW_CONN_GXQ_OPS`` or the SQLite
+files in ``$GXQ_DATA_DIR``); files under ``$GXQ_OUTPUT_DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def counts(year: int) -> list[dict]:
+    from gxq.innovation import rules
+    from gxq.innovation.source import load
+    from gxq.periods import month_period
+
+    data = load(f"{year}-01", f"{year}-12", f"{year}-01")
+    out = []
+    for m in range(1, 13):
+        period = month_period(year, m)
+        ev = rules.evaluate_month(period, data.projects, data.progress, data.indicators, data.indicator_values,
+                                  rules.Problems(enabled=False))
+        out.append({"period": period.key, **ev.counts, "composite_score": ev.composite_score})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gxq.innovation", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("counts", help="colour counts per month of a year")
+    c.add_argument("year", type=int)
+    c.add_argument("--json", action="store_true")
+    for name in ("monthly", "quarterly"):
+        s = sub.add_parser(name, help=f"run the {name} flow for a period")
+        s.add_argument("period")
+        s.add_argument("--send", action="store_true", help="send the notices (default: dry run)")
+        s.add_argument("--resend", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "counts":
+        rows = counts(args.year)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            print(f"{'month':8} {'green':>6} {'yellow':>6} {'red':>6} {'unrep.':>6} {'composite':>9}")
+            for r in rows:
+                score = "" if r["composite_score"] is None else f"{r['composite_score']:.2f}"
+                print(f"{r['period']:8} {r['green']:>6} {r['yellow']:>6} {r['red']:>6} {r['unreported']:>6} {score:>9}")
+        return 0
+    from gxq import output
+    from gxq.innovation import pipeline
+
+    report = pipeline.run(args.command, args.period, dry_run=not args.send, resend=args.resend)
+    dag_id = pipeline.CADENCES[args.command][0]
+    print(output.output_root() / dag_id / report["period"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
