@@ -216,3 +216,28 @@ def test_deadline_and_failure_alert_end_to_end(airflow_db, json_sink, apprise_co
     assert len(failed) == 1 and len(missed) == 1, titles
     record_scenario("dag.test probe (failure alert + deadline miss)", messages=len(web.messages),
                     task_failed_alerts=len(failed), deadline_alerts=len(missed), duplicates=web.duplicates())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ops_engine", ["sqlite"], indirect=True)
+def test_deadline_watch_dag(dagbag, ops_engine, json_sink, apprise_config):
+    """The working equivalent under `airflow dags test`: the watch DAG at Monday 12:00."""
+    from gxq import store
+    from gxq.notify.deadlines import BULLETIN_DAG_ID, bulletin_week_due
+    from tests.conftest import run_dag
+
+    web = json_sink()
+    apprise_config({web.url: "ops"})
+    assert bulletin_week_due(pendulum.datetime(2021, 3, 8, 12, tz="Asia/Shanghai"))[0] == "2021-W09"
+
+    dr = run_dag(dagbag, "petition_bulletin_deadline_watch", pendulum.datetime(2021, 3, 8, 12, tz="Asia/Shanghai"))
+    assert str(dr.state).endswith("success")
+    assert len(web.messages) == 1 and "2021-W09" in web.messages[0]["title"]
+    # A rerun of the same watch: no second alert.
+    run_dag(dagbag, "petition_bulletin_deadline_watch", pendulum.datetime(2021, 3, 8, 12, tz="Asia/Shanghai"))
+    assert len(web.messages) == 1
+    # The next week's bulletin was issued in time: no alert.
+    store.record_report(ops_engine, BULLETIN_DAG_ID, "2021-W10", {"period": "2021-W10"})
+    dr = run_dag(dagbag, "petition_bulletin_deadline_watch", pendulum.datetime(2021, 3, 15, 12, tz="Asia/Shanghai"))
+    assert str(dr.state).endswith("success") and len(web.messages) == 1
+    record_scenario("deadline-watch-dag[sqlite]", runs=3, messages=len(web.messages), duplicates=web.duplicates())

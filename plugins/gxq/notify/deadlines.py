@@ -134,3 +134,75 @@ async def bulletin_deadline_missed(context: dict | None = None, due: str = "", *
     """The ``AsyncCallback`` the triggerer awaits when the bulletin misses its deadline."""
     result = await asyncio.to_thread(notify_deadline_missed, context, due)
     return None if result is None else result.to_dict()
+
+
+# --- the equivalent that works everywhere: a watch run at the deadline ------------------------
+#
+# Airflow 3.3.2's deadline alert works under the scheduler and the triggerer, but a DAG carrying
+# ``deadline=`` makes ``dag.test()`` (so ``airflow dags test``, the acceptance path) crash once
+# the run *succeeds*: DagRun.update_state calls DeadlineAlert.get_by_id() on the in-memory
+# serialised alert, a dict, instead of its id. Until that is fixed the bulletin DAG does not
+# carry it, and the DAG ``petition_bulletin_deadline_watch`` (Monday 12:00, or the bulletin's
+# next working day 12:00) runs :func:`check_bulletin_deadline` instead.
+
+WATCH_DAG_ID = "petition_bulletin_deadline_watch"
+
+
+def bulletin_week_due(logical_date) -> tuple[str, dt.datetime]:
+    """(week key, due time) of the bulletin a watch run at ``logical_date`` checks.
+
+    The watch runs at 12:00 on the bulletin's day; the bulletin of that day covers the last
+    complete ISO week before the day's week (CONTRACT.md), due at 12:00 local that day.
+    """
+    from zoneinfo import ZoneInfo
+
+    from gxq import periods
+
+    tz = ZoneInfo("Asia/Shanghai")
+    when = _parse_time(logical_date) if not isinstance(logical_date, dt.datetime) else logical_date
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    local = when.astimezone(tz)
+    due = local.replace(hour=12, minute=0, second=0, microsecond=0)
+    return periods.previous_week(local).key, due
+
+
+def check_bulletin_deadline(logical_date, run_id: str | None = None, dry_run: bool = False,
+                            resend: bool = False, engine=None) -> dict:
+    """Has this week's bulletin been issued (``gxq_reports``)? If not, alert ``ops`` (once a week)."""
+    from gxq import store
+    from gxq.notify.alerts import base_url
+    from gxq.notify.model import Notice
+    from gxq.notify.outbox import deliver
+    from gxq.notify.templates import render
+
+    engine = store.ensure_schema(engine) if engine is not None else store.ops_engine()
+    week, due = bulletin_week_due(logical_date)
+    issued = _issued_at(engine, BULLETIN_DAG_ID, week)
+    result = {"week": week, "due": due.isoformat(), "issued_at": issued, "alerted": False}
+    if issued:
+        log.info("bulletin %s issued at %s UTC: deadline %s met or no longer open", week, issued, due)
+        return result
+    subject, body = render(
+        "deadline_missed",
+        dag_id=BULLETIN_DAG_ID, run_id=run_id or "—", run_type="watch", period_key=week,
+        state="未发布 / not issued", due="Monday 12:00 Asia/Shanghai",
+        deadline_time=due.strftime("%Y-%m-%d %H:%M %Z"), logical_date=_local(logical_date),
+        link=f"{base_url()}/dags/{BULLETIN_DAG_ID}",
+    )
+    delivery = deliver(WATCH_DAG_ID, week, [Notice("ops", f"deadline_missed:{week}", subject, body)],
+                       dry_run=dry_run, resend=resend, engine=engine, run_id=run_id)
+    result.update(alerted=True, notifications=delivery.to_dict())
+    return result
+
+
+def _issued_at(engine, dag_id: str, period_key: str) -> str | None:
+    import sqlalchemy as sa
+
+    from gxq.store.tables import reports
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(reports.c.issued_at).where(reports.c.dag_id == dag_id, reports.c.period_key == period_key)
+        ).first()
+    return None if row is None else str(row[0])
