@@ -160,8 +160,9 @@ def _engine(url: str):
         path = url.split("sqlite:///", 1)[1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"timeout": 60})
-    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+        return sa.create_engine(url, poolclass=sa.pool.StaticPool, connect_args={"timeout": 60})
+    # one connection for the DDL, the load and ANALYZE: new backends are costly on a busy server
+    return sa.create_engine(url, poolclass=sa.pool.StaticPool)
 
 
 def rng_for(seed: int, conn_id: str) -> random.Random:
@@ -191,14 +192,11 @@ def seed_one(conn_id: str, url: str, scale: float = 1.0, seed: int = 2021) -> di
             # indexes after the load: much faster than maintaining them row by row
             for stmt in schema.INDEXES[conn_id]:
                 cur.execute(stmt)
+            if engine.dialect.name == "postgresql":
+                cur.execute(f"ANALYZE {', '.join(schema.TABLES[conn_id])}")
             dbapi.commit()
         finally:
             raw.close()
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                import sqlalchemy as sa
-
-                conn.execute(sa.text(f"ANALYZE {', '.join(schema.TABLES[conn_id])}"))
         return counts
     finally:
         engine.dispose()
@@ -220,22 +218,29 @@ def seed(urls: dict[str, str], scale: float = 1.0, seed: int = 2021) -> dict[str
     return counts
 
 
-def ensure_pg_database(url: str) -> None:
-    """Create the PostgreSQL database of ``url`` if it does not exist yet."""
+def ensure_pg_databases(urls: Iterable[str]) -> None:
+    """Create the PostgreSQL databases of ``urls`` that do not exist yet (one admin connection per server)."""
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
 
-    u = make_url(url)
-    admin = sa.create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                             poolclass=sa.pool.NullPool)
-    try:
-        with admin.connect() as conn:
-            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": u.database}).scalar()
-            if not exists:
-                conn.execute(sa.text(f'CREATE DATABASE "{u.database}"'))
-    finally:
-        admin.dispose()
+    by_server: dict[str, set[str]] = {}
+    for url in urls:
+        u = make_url(url)
+        by_server.setdefault(u.set(database="postgres").render_as_string(hide_password=False), set()).add(u.database)
+    for admin_url, names in by_server.items():
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        try:
+            with admin.connect() as conn:
+                existing = {n for (n,) in conn.execute(sa.text("SELECT datname FROM pg_database"))}
+                for name in sorted(names - existing):
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
+
+
+def ensure_pg_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` if it does not exist yet."""
+    ensure_pg_databases([url])
 
 
 def urls_for(conn_ids: Iterable[str], data_dir: str | Path | None = None, pg_url_prefix: str | None = None,
@@ -281,11 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     # Dedicated SQLite files (--data-dir) are built beside the target and moved into place at the
     # end, so an interrupted run never leaves a half-filled database that looks seeded.
     staged: list[tuple[Path, Path]] = []
+    ensure_pg_databases(u for u in urls.values() if u.startswith("postgresql"))
     for cid in conn_ids:
         url = urls[cid]
-        if url.startswith("postgresql"):
-            ensure_pg_database(url)
-        elif not args.url and not args.from_connections:
+        if url.startswith("sqlite") and not args.url and not args.from_connections:
             target = Path(url.split("sqlite:///", 1)[1])
             if not Path(f"{target}-wal").exists():
                 tmp = target.with_name(target.name + ".tmp")
