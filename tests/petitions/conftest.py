@@ -16,7 +16,6 @@ class PetitionsDB:
 
     def __init__(self, url: str):
         import sqlalchemy as sa
-
         from gxq.demo import schema
 
         self.url = url
@@ -85,7 +84,6 @@ def _pg_ops_db(pg):
 def ops(request, dept, tmp_path):
     """A ``gxq_ops`` store of the same engine kind as ``dept``, migrated, with empty petitions tables."""
     import sqlalchemy as sa
-
     from gxq import store
     from gxq.petitions.tables import petition_weeks, supervised_items, supervised_states
 

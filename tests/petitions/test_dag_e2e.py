@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pendulum
 import pytest
-
 from gxq.masking import find_unmasked
+
 from tests.conftest import run_dag
 from tests.notify.conftest import JsonSink
 
@@ -23,7 +23,6 @@ CONTRACT_KEYS = ["period", "start", "end", "received", "received_prev", "by_kind
 
 def _unit_codes(conns: dict) -> list[str]:
     import sqlalchemy as sa
-
     from gxq.connections import engine_for, parse_conn_value
 
     engine = engine_for("dept_petitions", parse_conn_value("dept_petitions", conns["dept_petitions"]))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from gxq import periods
 from gxq.petitions import pipeline, supervision
 from gxq.petitions.supervision import WeekTopics, states_as_of
@@ -100,7 +99,6 @@ def _run(dept, ops, key):
 
 def _stored_states(ops, key):
     import sqlalchemy as sa
-
     from gxq.petitions.tables import supervised_states
 
     with ops.connect() as conn:

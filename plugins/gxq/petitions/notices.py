@@ -4,8 +4,8 @@ quarantined rows, the office the escalated supervised items. Texts from template
 
 from __future__ import annotations
 
-from gxq.petitions import rules
 from gxq.petitions import render as r
+from gxq.petitions import rules
 
 
 def build_notices(report: dict, overdue: list[dict], invalid: list[dict], names: dict[str, str],

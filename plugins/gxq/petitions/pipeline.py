@@ -17,9 +17,8 @@ TREND_WEEKS = 8
 
 def resolve_week(week_param, logical_date, run_time=None) -> periods.Period:
     """The week of a run: the ``week`` param (validated) or the week before D's week."""
-    if week_param not in (None, ""):
-        if not isinstance(week_param, str):
-            raise periods.PeriodError(f"week must be a string such as 2021-W09, got {week_param!r}")
+    if week_param not in (None, "") and not isinstance(week_param, str):
+        raise periods.PeriodError(f"week must be a string such as 2021-W09, got {week_param!r}")
     return periods.from_run(logical_date, run_time, week_param or None, periods.previous_week, ("week",))
 
 
@@ -105,7 +104,7 @@ def compute_all(week_key: str, engine=None) -> dict:
     }
     line = publicity_line(period)
     if line:
-        extras["publicity_line"] = line
+        extras["publicity"] = line
     return {
         "report": report,
         "extras": extras,
@@ -116,18 +115,21 @@ def compute_all(week_key: str, engine=None) -> dict:
     }
 
 
-def publicity_line(period: periods.Period) -> str | None:
-    """The publicity engineer's optional "short weekly line" (gxq.publicity.weekly_line)."""
+def publicity_line(period: periods.Period) -> dict | None:
+    """The publicity team's optional "short weekly line" (gxq.publicity.weekly_line): last week's
+    WeChat posts and information submissions against their targets, ``{"text", ...}``."""
     try:
         from gxq.publicity import weekly_line
     except ImportError:
         return None
     try:
         line = weekly_line(period)
-    except Exception:  # noqa: BLE001 - an optional line never stops the bulletin
+    except Exception:
         log.warning("gxq.publicity.weekly_line(%s) failed; bulletin goes without it", period.key, exc_info=True)
         return None
-    return str(line) if line else None
+    if not line:
+        return None
+    return dict(line) if isinstance(line, dict) else {"text": str(line)}
 
 
 # --- supervise ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ OVERDUE_SHOWN = 100  # rows of the overdue list in the bulletin itself; the work
 KIND_ORDER = ("投诉", "求助", "咨询", "建议", "举报")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _env(html: bool):
     import jinja2
 
@@ -148,7 +148,7 @@ def build_context(report: dict, overdue: list[dict], invalid: list[dict], names:
         "invalid_total": len(invalid),
         "overdue_shown": min(len(overdue_rows), OVERDUE_SHOWN),
         "ranking": ranking,
-        "publicity_line": r.get("publicity_line"),
+        "publicity_line": (r.get("publicity") or {}).get("text"),
         "tables": tables,
     }
 

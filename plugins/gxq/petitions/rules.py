@@ -8,7 +8,7 @@ the database's collation.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 from gxq.rates import rate
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 from gxq import periods
 
@@ -160,7 +160,7 @@ def _simulate(topic: str, week_key: str, week) -> ItemState | None:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def save_week(ops, week: WeekTopics) -> None:
