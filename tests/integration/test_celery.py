@@ -1,0 +1,367 @@
+"""The distributed tier (分布式执行): every DAG of the project, run for real by Celery workers.
+
+One Airflow 3.3 stack with the CeleryExecutor (see ``stack.py``) is started against the
+PostgreSQL and Redis of this machine, with its own metadata database and its own ``gxq_ops``,
+and the demo department databases on PostgreSQL. Through the REST API only, like an operator:
+
+- every DAG found in ``dags/`` is unpaused and triggered once for a demo period of 2021
+  (contract DAGs for the periods below; any other DAG for its first tick of March 2021);
+- at the same time a backfill of three weeks of ``petition_weekly_bulletin`` is created with
+  ``POST /api/v2/backfills`` (dates with ``+08:00``);
+- the tier waits for every run to succeed, checks each run's ``report.json``, checks the
+  backfilled weeks against counts taken straight from the department database, checks that
+  task instances ran on both workers, and finally that stopping the stack leaves no process.
+
+Run it alone with ``.venv/bin/pytest tests/integration -m integration -q`` (needs PostgreSQL on
+127.0.0.1:5432 and Redis on 127.0.0.1:6379). It prints its wall time and the task instances
+per worker, and keeps the process logs and a summary under ``test-output/celery-tier/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import conftest
+import pytest
+from stack import REPO, AirflowStack
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.timeout(720)]
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+REDIS_URL = os.environ.get("GXQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+ARTIFACTS = REPO / "test-output" / "celery-tier"
+RUNS_TIMEOUT = float(os.environ.get("GXQ_TEST_CELERY_RUNS_TIMEOUT", "480"))
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One run of one DAG: its logical date (``None``: a manual run without one), conf, and the
+    report it must leave (path key under ``<dag_id>/`` and the report's ``period``)."""
+
+    logical_date: str | None
+    conf: dict = field(default_factory=dict)
+    report_key: str | None = None
+    period: str | None = None
+
+
+# The contract's DAGs, each for one demo period (CONTRACT.md "DAGs, periods and reports").
+CONTRACT_RUNS: dict[str, Planned] = {
+    "petition_weekly_bulletin": Planned("2021-03-08T09:00:00+08:00", {}, "2021-W09", "2021-W09"),
+    "policy_redemption_monthly": Planned("2021-04-05T09:00:00+08:00", {}, "2021-03", "2021-03"),
+    "policy_redemption_quarterly": Planned("2021-04-10T09:00:00+08:00", {}, "2021-Q1", "2021-Q1"),
+    "policy_redemption_adhoc": Planned(None, {"period": "2021-Q1"}, "2021-Q1", "2021-Q1"),
+    "innovation_monthly_evaluation": Planned("2021-04-06T09:00:00+08:00", {}, "2021-03", "2021-03"),
+    "innovation_quarterly_dispatch": Planned("2021-04-12T09:00:00+08:00", {}, "2021-Q1", "2021-Q1"),
+    "publicity_cadence_reminder": Planned("2021-03-03T10:00:00+08:00", {}, "2021-W09-wed", "2021-W09"),
+}
+
+# The backfill: Mondays 2021-03-15, 03-22 and 03-29, 09:00 Asia/Shanghai -> weeks W10, W11, W12.
+BACKFILL_DAG = "petition_weekly_bulletin"
+BACKFILL_FROM = "2021-03-15T00:00:00+08:00"
+BACKFILL_TO = "2021-03-29T12:00:00+08:00"
+BACKFILL_WEEKS = {  # week key -> (Monday, Sunday)
+    "2021-W10": (dt.date(2021, 3, 8), dt.date(2021, 3, 14)),
+    "2021-W11": (dt.date(2021, 3, 15), dt.date(2021, 3, 21)),
+    "2021-W12": (dt.date(2021, 3, 22), dt.date(2021, 3, 28)),
+}
+TERMINAL = {"success", "failed"}
+
+
+def project_dags() -> dict:
+    """The DAGs in dags/, parsed here (no metadata DB needed); fails on import errors."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert not bag.import_errors, f"DAG import errors: {bag.import_errors}"
+    assert bag.dags, "no DAG found in dags/"
+    return bag.dags
+
+
+def plan_for(dag_id: str, dag) -> Planned:
+    """The contract's demo run, or for any other DAG its first tick on or after 2021-03-01
+    (a manual run without logical date when it has no schedule)."""
+    if dag_id in CONTRACT_RUNS:
+        return CONTRACT_RUNS[dag_id]
+    from airflow.timetables.base import TimeRestriction
+
+    earliest = dt.datetime(2021, 3, 1, tzinfo=SHANGHAI)
+    info = dag.timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=earliest, latest=None, catchup=True),
+    )
+    if info is None or info.logical_date is None:
+        return Planned(None)
+    return Planned(info.logical_date.isoformat())
+
+
+@dataclass
+class Campaign:
+    started: float
+    plans: dict[str, Planned]
+    run_ids: dict[str, str]  # dag_id -> run id of its demo run
+    backfill: dict
+    backfill_runs: list[dict]
+    runs: dict[tuple[str, str], dict]  # (dag_id, run_id) -> run, for every run of the campaign
+    task_instances: list[dict]
+    elapsed: float
+
+
+@pytest.fixture(scope="module")
+def stack(pg, demo_pg, tmp_path_factory):
+    """The running stack; stopped (every process group) whatever happens."""
+    t0 = time.monotonic()
+    meta_db = pg.create("celery_meta")
+    ops_db = pg.create("celery_ops")  # the stack's own gxq_ops: batches and outbox of its runs only
+    conns = {f"AIRFLOW_CONN_{cid.upper()}": value for cid, value in demo_pg.items()}
+    conns["AIRFLOW_CONN_GXQ_OPS"] = conftest.pg_conn_json(ops_db)
+    st = AirflowStack(
+        workdir=tmp_path_factory.mktemp("celery-stack"),
+        metadata_url=conftest.pg_url(meta_db),
+        redis_url=REDIS_URL,
+        extra_env={**conns, "GXQ_APPRISE_CONFIG": str(REPO / "include" / "apprise" / "demo.yml")},
+    )
+    st.tier_started = t0
+    try:
+        st.migrate()
+        st.start()
+        st.wait_ready()
+        yield st
+    finally:
+        st.stop()
+        _keep_artifacts(st)
+
+
+def _keep_artifacts(st: AirflowStack) -> None:
+    """Process logs and outputs under test-output/ for a post-mortem."""
+    try:
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(st.logs, ARTIFACTS / "process-logs", dirs_exist_ok=True)
+        if st.output_dir.exists():
+            shutil.copytree(st.output_dir, ARTIFACTS / "output", dirs_exist_ok=True)
+        task_logs = st.home / "logs"
+        if task_logs.exists():
+            shutil.copytree(task_logs, ARTIFACTS / "task-logs", dirs_exist_ok=True)
+    except OSError:
+        pass
+
+
+@pytest.fixture(scope="module")
+def campaign(stack) -> Campaign:
+    st = stack
+    dags = project_dags()
+    st.wait_for_dags(set(dags))
+    plans = {dag_id: plan_for(dag_id, dag) for dag_id, dag in sorted(dags.items())}
+    for dag_id in plans:
+        st.unpause(dag_id)
+    started = time.monotonic()
+    run_ids = {}
+    for dag_id, plan in plans.items():
+        run_ids[dag_id] = st.trigger(dag_id, plan.logical_date, plan.conf, run_id=f"tier__{dag_id}")
+    backfill = st.create_backfill(
+        BACKFILL_DAG, BACKFILL_FROM, BACKFILL_TO, max_active_runs=3, reprocess_behavior="none"
+    )
+    wanted = {(dag_id, run_id) for dag_id, run_id in run_ids.items()}
+
+    def campaign_runs(runs: list[dict]) -> list[dict]:
+        return [
+            r for r in runs
+            if (r["dag_id"], r["dag_run_id"]) in wanted
+            or (r["dag_id"] == BACKFILL_DAG and r.get("run_type") == "backfill")
+        ]
+
+    def finished(runs: list[dict]) -> bool:
+        mine = campaign_runs(runs)
+        backfilled = [r for r in mine if r.get("run_type") == "backfill"]
+        seen = {(r["dag_id"], r["dag_run_id"]) for r in mine}
+        return wanted <= seen and len(backfilled) >= len(BACKFILL_WEEKS) and all(
+            r["state"] in TERMINAL for r in mine
+        )
+
+    runs = campaign_runs(st.wait_runs(finished, timeout=RUNS_TIMEOUT))
+    elapsed = time.monotonic() - started
+    backfill = st.api("GET", f"backfills/{backfill['id']}")
+    tis = [
+        ti for ti in st.task_instances()
+        if (ti["dag_id"], ti["dag_run_id"]) in {(r["dag_id"], r["dag_run_id"]) for r in runs}
+    ]
+    return Campaign(
+        started=started,
+        plans=plans,
+        run_ids=run_ids,
+        backfill=backfill,
+        backfill_runs=[r for r in runs if r.get("run_type") == "backfill"],
+        runs={(r["dag_id"], r["dag_run_id"]): r for r in runs},
+        task_instances=tis,
+        elapsed=elapsed,
+    )
+
+
+def _failure_detail(stack: AirflowStack, campaign: Campaign, run: dict) -> str:
+    bad = [
+        f"{ti['task_id']}={ti['state']} (try {ti.get('try_number')}, host {ti.get('hostname')})"
+        for ti in campaign.task_instances
+        if ti["dag_run_id"] == run["dag_run_id"] and ti["dag_id"] == run["dag_id"]
+        and ti["state"] not in ("success", "skipped")
+    ]
+    return f"{run['dag_id']} {run['dag_run_id']}: {run['state']}; tasks: {', '.join(bad) or '-'}"
+
+
+# --- the tests ---------------------------------------------------------------------------------
+def test_stack_is_celery_on_postgres_with_every_component_healthy(stack):
+    health = stack.api("GET", "monitor/health")
+    for component in ("metadatabase", "scheduler", "triggerer", "dag_processor"):
+        assert health[component]["status"] == "healthy", health
+    config_env = stack.env()
+    assert config_env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert config_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
+    assert config_env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
+    names = sorted(p.name for p in stack.procs)
+    assert names == sorted(
+        ["api-server", "scheduler", "dag-processor", "triggerer", *(f"worker-{w}" for w in stack.worker_names)]
+    )
+    assert len({p.pid for p in stack.procs}) == len(stack.procs), "each component is its own process"
+
+
+def test_every_dag_in_dags_folder_runs_successfully(stack, campaign):
+    files = sorted(p.stem for p in (REPO / "dags").glob("*.py") if not p.name.startswith("_"))
+    assert files, "no DAG file in dags/"
+    assert set(campaign.plans), "no DAG triggered"
+    failed = [
+        _failure_detail(stack, campaign, campaign.runs[(dag_id, run_id)])
+        for dag_id, run_id in campaign.run_ids.items()
+        if campaign.runs[(dag_id, run_id)]["state"] != "success"
+    ]
+    assert not failed, "runs that did not succeed:\n" + "\n".join(failed)
+    for dag_id, run_id in campaign.run_ids.items():
+        run = campaign.runs[(dag_id, run_id)]
+        plan = campaign.plans[dag_id]
+        assert run["run_type"] == "manual" and run["triggered_by"] == "rest_api"
+        if plan.logical_date:
+            assert dt.datetime.fromisoformat(run["logical_date"]) == dt.datetime.fromisoformat(
+                plan.logical_date
+            )
+        else:
+            assert run["logical_date"] is None
+        assert run["conf"] == plan.conf
+
+
+def test_every_contract_dag_leaves_its_report(stack, campaign):
+    checked = 0
+    for dag_id, plan in campaign.plans.items():
+        if not plan.report_key:
+            continue
+        path = stack.output_dir / dag_id / plan.report_key / "report.json"
+        assert path.exists(), f"{dag_id}: no {path.relative_to(stack.output_dir)}"
+        report = json.loads(path.read_text(encoding="utf-8"))
+        assert report["period"] == plan.period, (dag_id, report.get("period"))
+        checked += 1
+    assert checked == len(set(campaign.plans) & set(CONTRACT_RUNS))
+
+
+def test_tasks_ran_on_both_celery_workers(stack, campaign):
+    tis = [ti for ti in campaign.task_instances if ti["state"] in ("success", "failed")]
+    assert tis
+    assert {ti["queue"] for ti in tis} == {stack.queue}, "every task went through the stack's Celery queue"
+    per_host = Counter(ti["hostname"] for ti in tis)
+    expected = {stack.worker_hostname(n) for n in stack.worker_names}
+    assert set(per_host) == expected, per_host
+    assert all(per_host[h] >= 1 for h in expected), per_host
+
+
+def test_backfill_through_rest_api_reports_each_week(stack, campaign, demo_pg):
+    backfill = campaign.backfill
+    assert backfill["dag_id"] == BACKFILL_DAG
+    assert backfill["completed_at"], f"backfill not completed: {backfill}"
+    runs = sorted(campaign.backfill_runs, key=lambda r: r["logical_date"])
+    mondays = [
+        dt.datetime.fromisoformat(r["logical_date"]).astimezone(SHANGHAI) for r in runs
+    ]
+    assert mondays == [dt.datetime(2021, 3, d, 9, tzinfo=SHANGHAI) for d in (15, 22, 29)]
+    failed = [_failure_detail(stack, campaign, r) for r in runs if r["state"] != "success"]
+    assert not failed, "backfill runs that did not succeed:\n" + "\n".join(failed)
+
+    received = _received_per_week(demo_pg["dept_petitions"], ["2021-W09", *BACKFILL_WEEKS])
+    previous = "2021-W09"
+    for key, (monday, sunday) in BACKFILL_WEEKS.items():
+        path = stack.output_dir / BACKFILL_DAG / key / "report.json"
+        assert path.exists(), f"backfill left no report for {key}"
+        report = json.loads(path.read_text(encoding="utf-8"))
+        assert (report["period"], report["start"], report["end"]) == (key, monday.isoformat(), sunday.isoformat())
+        assert report["received"] == received[key], key
+        assert report["received_prev"] == received[previous], key
+        previous = key
+
+
+def test_tier_summary(stack, campaign, capsys):
+    per_host = Counter(ti["hostname"] for ti in campaign.task_instances)
+    wall = time.monotonic() - stack.tier_started
+    summary = {
+        "tier_wall_time_s": round(wall, 1),
+        "migrate_s": round(stack.timings.get("migrate", 0), 1),
+        "stack_ready_s": round(stack.timings.get("ready", 0), 1),
+        "runs_s": round(campaign.elapsed, 1),
+        "dags": sorted(campaign.plans),
+        "dag_runs": len(campaign.runs),
+        "task_instances": len(campaign.task_instances),
+        "task_instances_per_worker": dict(sorted(per_host.items())),
+        "task_states": dict(Counter(ti["state"] for ti in campaign.task_instances)),
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    with capsys.disabled():
+        print(
+            f"\n[celery tier] wall time {summary['tier_wall_time_s']}s (migrate {summary['migrate_s']}s, "
+            f"stack ready {summary['stack_ready_s']}s, runs {summary['runs_s']}s); "
+            f"{summary['dag_runs']} DAG runs, {summary['task_instances']} task instances; per worker: "
+            + ", ".join(f"{h}={n}" for h, n in summary["task_instances_per_worker"].items())
+        )
+    assert wall < 600, f"the tier must finish within 10 minutes, took {wall:.0f}s"
+
+
+def test_stopping_the_stack_leaves_no_process(stack):
+    import psutil
+
+    pids = [p.pid for p in stack.procs]
+    stack.stop()
+    assert stack.leftover_pids() == []
+    assert not [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    import redis
+
+    assert not list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"*{stack.queue}*"))
+
+
+# --- an oracle independent of the project's code ------------------------------------------------
+def _received_per_week(conn_json: str, keys: list[str]) -> dict[str, int]:
+    """``received`` of the contract, counted straight from the petitions table: valid rows
+    (not withdrawn, received_at set, not dispatched or fed back before receipt, satisfaction
+    empty or one of the three values) received in the week."""
+    import sqlalchemy as sa
+
+    spec = json.loads(conn_json)
+    engine = sa.create_engine(conftest.pg_url(spec["schema"]), poolclass=sa.pool.NullPool)
+    sql = sa.text(
+        """
+        SELECT count(*) FROM petitions
+        WHERE received_at >= :start AND received_at < :end
+          AND status IS DISTINCT FROM '已撤销'
+          AND (dispatched_at IS NULL OR dispatched_at >= received_at)
+          AND (feedback_at IS NULL OR feedback_at >= received_at)
+          AND (satisfaction IS NULL OR satisfaction = '' OR satisfaction IN ('满意', '基本满意', '不满意'))
+        """
+    )
+    out = {}
+    with engine.connect() as conn:
+        for key in keys:
+            year, week = int(key[:4]), int(key[6:])
+            monday = dt.date.fromisocalendar(year, week, 1)
+            start = dt.datetime.combine(monday, dt.time())
+            out[key] = conn.execute(sql, {"start": start, "end": start + dt.timedelta(days=7)}).scalar_one()
+    engine.dispose()
+    return out
