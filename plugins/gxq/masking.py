@@ -26,7 +26,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-__all__ = ["mask_text", "mask_name", "mask_names", "find_unmasked", "COMPOUND_SURNAMES"]
+__all__ = ["mask_text", "mask_name", "mask_names", "find_unmasked", "scan_file", "scan_tree", "COMPOUND_SURNAMES"]
 
 # 复姓: a compound surname keeps both characters (欧阳娜娜 -> 欧阳**).
 COMPOUND_SURNAMES = frozenset(
@@ -140,4 +140,50 @@ def find_unmasked(text: str | None) -> list[str]:
     found = [m.group("id") for m in _ID_RE.finditer(text) if _is_id_number(m)]
     found += [m.group(0) for m in _MOBILE_RE.finditer(text)]
     found += [m.group(0) for m in _LANDLINE_RE.finditer(text)]
+    return found
+
+
+# --- scanning files meant for people (tests, and a pre-publish check) ----------------------------
+
+TEXT_SUFFIXES = (".html", ".htm", ".txt", ".csv", ".md", ".json", ".xml", ".tsv", ".svg")
+ZIPPED_XML_SUFFIXES = (".docx", ".xlsx", ".pptx")
+
+
+def _zipped_xml_text(path) -> str:
+    """The text of an Office Open XML file (docx/xlsx): its XML parts with tags dropped."""
+    import zipfile
+
+    parts = []
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.endswith(".xml"):
+                xml = zf.read(name).decode("utf-8", errors="replace")
+                # Cell values and text runs sit between tags; keep them apart with spaces.
+                parts.append(re.sub(r"<[^>]+>", " ", xml))
+    return "\n".join(parts)
+
+
+def scan_file(path) -> list[str]:
+    """Unmasked personal data in one file (text files, docx/xlsx/pptx); other files: []."""
+    from pathlib import Path
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return find_unmasked(p.read_text(encoding="utf-8", errors="replace"))
+    if suffix in ZIPPED_XML_SUFFIXES:
+        return find_unmasked(_zipped_xml_text(p))
+    return []
+
+
+def scan_tree(root) -> dict[str, list[str]]:
+    """{file: unmasked items} for every file under ``root`` that holds any."""
+    from pathlib import Path
+
+    found = {}
+    for p in sorted(Path(root).rglob("*")):
+        if p.is_file():
+            items = scan_file(p)
+            if items:
+                found[str(p)] = items
     return found
