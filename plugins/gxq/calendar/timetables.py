@@ -43,6 +43,17 @@ def _utcnow() -> DateTime:
     return pendulum.now("UTC")
 
 
+def _coverage_note() -> str:
+    from gxq.calendar import workdays
+
+    try:
+        first, last = workdays.known_years()
+    except Exception:  # noqa: BLE001 - the package is missing: say so in the UI, do not break parsing
+        return "(节假日数据缺失 / holiday data unavailable: Monday-Friday.)"
+    return (f"(节假日数据 {first}–{last} 年, 之后按周一至周五 / holiday data {first}-{last}; "
+            "later years: Monday-Friday, with a warning to ops.)")
+
+
 class WorkingDayTimetable(Timetable):
     """A trigger timetable whose run times come from a :class:`~gxq.calendar.rules.Rule`."""
 
@@ -53,7 +64,7 @@ class WorkingDayTimetable(Timetable):
         self.rule = rule
         self.timezone = str(timezone)
         self._tz = pendulum.timezone(self.timezone)
-        self.description = rule.description
+        self.description = f"{rule.description} {_coverage_note()}"
 
     # --- serialisation -----------------------------------------------------------------------
     def serialize(self) -> dict[str, Any]:
