@@ -139,3 +139,23 @@ def test_period_from_logical_date(tmp_path, use_conns):
     assert pipeline.resolve_period({"params": {}, "logical_date": d}, "monthly") == "2021-03"
     assert pipeline.resolve_period({"params": {}, "logical_date": d}, "quarterly") == "2021-Q1"
     assert pipeline.resolve_period({"params": {"period": "2021-06"}, "logical_date": None}, "monthly") == "2021-06"
+
+
+def test_empty_department_database_still_reports(tmp_path, use_conns, output_dir):
+    """No project and no indicator yet (the start of the programme): empty report, files rendered."""
+    import openpyxl
+
+    from tests.conftest import sqlite_conn_json
+
+    db = DeptDB(f"sqlite:///{tmp_path / 'empty.db'}", sqlite_conn_json(tmp_path / "empty.db"))
+    use_conns({"dept_innovation": db.conn_json, "gxq_ops": sqlite_conn_json(tmp_path / "gxq_ops.db")})
+    report = pipeline.run("monthly", "2021-01", dry_run=True)
+    assert {k: report[k] for k in ("projects", "indicators", "composite_score", "units")} == {
+        "projects": [], "indicators": [], "composite_score": None, "units": []}
+    assert report["counts"] == {"green": 0, "yellow": 0, "red": 0, "unreported": 0}
+    folder = output_dir / pipeline.MONTHLY_DAG_ID / "2021-01"
+    assert "本月无在建重大项目" in (folder / "scorecard.html").read_text(encoding="utf-8")
+    assert openpyxl.load_workbook(folder / "scorecard.xlsx").sheetnames[0] == "红黄绿灯"
+    quarter = pipeline.run("quarterly", "2021-Q1", dry_run=True)
+    assert quarter["dispatch"] == [] and quarter["supervision_letters"] == []
+    assert (output_dir / pipeline.QUARTERLY_DAG_ID / "2021-Q1" / "agenda.docx").is_file()
