@@ -208,6 +208,10 @@ def test_policy_data(demo):
                      " AND certified_on < '2022-01-01'").fetchall()
     assert sum(1 for *_, earlier in hte if earlier == 0) > 10
     assert sum(1 for *_, earlier in hte if earlier > 0) > 5
+    flagged = db.execute("SELECT sum(e.abnormal), sum(e.dishonest) FROM enterprises e JOIN certifications c"
+                         " USING (credit_code) WHERE c.cert_type = '高新技术企业' AND c.certified_on >= '2021-01-01'"
+                         ).fetchone()
+    assert flagged[0] > 0 and flagged[1] > 0  # awards to withhold
     types = {t for (t,) in db.execute("SELECT DISTINCT cert_type FROM certifications")}
     assert types == {"高新技术企业", "专精特新中小企业", "科技型中小企业"}
     unknown = db.execute("SELECT count(*) FROM certifications WHERE credit_code NOT IN"

@@ -11,6 +11,23 @@ The same ``seed`` and ``scale`` always give the same rows (each database draws f
 enterprises; at large scale rows are generated and written in bounded chunks: PostgreSQL gets
 them through ``COPY ... FROM STDIN``, SQLite through ``executemany`` inside one transaction.
 
+What the data deliberately contains (so the DAGs have something to cope with):
+
+- petitions (``P<yyyymmdd><seq>``, ~400 a week at scale 1, fewer at weekends and holidays; 供暖
+  November–March, 暴雨积水 July–August): ~3% late dispatches, ~4% late feedbacks, ~1% never fed
+  back (the 超期未反馈 backlog), ~1% 已撤销, 待分拨/办理中 near the data's end (extracted
+  2022-02-01 00:00), ~95% satisfied with some units below target; ~0.5% each of
+  missing_received_at, dispatched_before_received, feedback_before_received, bad_satisfaction;
+  '' instead of NULL in some nullable columns (NULL on PostgreSQL timestamps); phone numbers and
+  18-character ID numbers inside ``content``; rarely two ``lead`` units on one petition;
+- policy: ~3% abnormal and ~1% dishonest enterprises (at least one of each holding a 2021
+  高新技术企业 certification), first and repeat 高新技术企业 certifications, a same-day duplicate,
+  certifications and an application for unknown credit codes, ``ip_pledge_interest`` amounts above
+  500000 and two approved without approved_at, commitments with shortfalls and NULL fulfilment;
+- innovation: projects starting in 2021 and 2022, unreported months, months reported twice
+  (the later report wins), progress above 100, an indicator with annual target 0, missing months;
+- publicity: weeks with fewer than 2 posts or submissions.
+
 Command line::
 
     python -m gxq.demo.generate                       # SQLite files in data/ (the embedded default)
