@@ -126,3 +126,46 @@ def test_read_only(api):
     headers = {"Authorization": f"Bearer {token(api)}"}
     assert api.post("/gxq/", headers=headers).status_code == 405
     assert api.delete("/gxq/api/dashboard", headers=headers).status_code == 405
+
+
+def test_engine_from_a_connection_defined_in_airflow(tmp_path, monkeypatch):
+    """No AIRFLOW_CONN_GXQ_OPS: the api-server reads the connection defined in Airflow (UI)."""
+    from airflow.models.connection import Connection
+    from gxq.connections import dispose_all
+    from gxq.dashboard import app as dash_app
+
+    target = tmp_path / "from_ui.db"
+    monkeypatch.delenv("AIRFLOW_CONN_GXQ_OPS", raising=False)
+    monkeypatch.delenv("GXQ_NO_AIRFLOW_CONNECTIONS", raising=False)
+    monkeypatch.setattr(
+        Connection,
+        "get_connection_from_secrets",
+        classmethod(lambda cls, conn_id: Connection(conn_id=conn_id, conn_type="sqlite", host=str(target))),
+    )
+    try:
+        engine, warning = dash_app.dashboard_engine()
+        assert warning is None
+        assert engine.url.database == str(target)
+        assert "gxq_reports" in sa.inspect(engine).get_table_names()  # migrated on first use
+    finally:
+        dispose_all()
+
+
+def test_engine_falls_back_to_the_embedded_default(tmp_path, monkeypatch):
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+    from gxq.connections import dispose_all
+    from gxq.dashboard import app as dash_app
+
+    def missing(cls, conn_id):
+        raise AirflowNotFoundException(conn_id)
+
+    monkeypatch.delenv("AIRFLOW_CONN_GXQ_OPS", raising=False)
+    monkeypatch.delenv("GXQ_NO_AIRFLOW_CONNECTIONS", raising=False)
+    monkeypatch.setenv("GXQ_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(Connection, "get_connection_from_secrets", classmethod(missing))
+    try:
+        engine, _ = dash_app.dashboard_engine()
+        assert engine.url.database == str(tmp_path / "gxq_ops.db")
+    finally:
+        dispose_all()

@@ -79,13 +79,14 @@ def dashboard_engine():
     first (``store.ensure_schema``); should that fail, it still shows what it can read.
     """
     from gxq import store
-    from gxq.connections import OPS_CONN_ID, engine_for
+    from gxq.connections import OPS_CONN_ID, default_spec, engine_for
 
-    spec = None
+    spec = None  # AIRFLOW_CONN_GXQ_OPS (or the embedded default): gxq.connections resolves it
     if not os.environ.get(f"AIRFLOW_CONN_{OPS_CONN_ID.upper()}") and not os.environ.get(
         "GXQ_NO_AIRFLOW_CONNECTIONS"
     ):
-        spec = _ops_spec_from_airflow()
+        # Not the Task SDK lookup of gxq.connections: there is no task here.
+        spec = _ops_spec_from_airflow() or default_spec(OPS_CONN_ID)
     engine = engine_for(OPS_CONN_ID, spec)
     try:
         return store.ensure_schema(engine), None
