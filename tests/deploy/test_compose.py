@@ -405,3 +405,14 @@ def test_notifications_config_points_at_a_shipped_file(services):
     path = env["GXQ_APPRISE_CONFIG"]
     assert path.startswith("/opt/airflow/include/")
     assert (REPO / path.removeprefix("/opt/airflow/")).is_file()
+
+
+def test_build_context_leaves_out_secrets_and_local_environments():
+    ignored = {
+        line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".env", ".venv", ".git", "data", "output"} <= ignored
+    docker = DOCKERFILE.read_text(encoding="utf-8")
+    for folder in ("dags", "plugins", "include"):
+        assert folder not in ignored and f"COPY --chown=airflow:0 {folder}/" in docker
