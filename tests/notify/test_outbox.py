@@ -275,3 +275,28 @@ def test_outbox_schema_is_a_branch_of_its_own(ops_engine):
 
     assert "notify_0001" in store.current_revisions(ops_engine)
     assert sa.inspect(ops_engine).has_table("gxq_notify_outbox")
+
+
+def test_a_dead_senders_claim_is_taken_over(ops_engine, json_sink, apprise_config, monkeypatch):
+    """A worker killed mid-send leaves its row 'sending': others wait, then take it over."""
+    from gxq.notify.outbox import record, render_notice
+    from gxq.notify.tables import outbox
+
+    web = json_sink()
+    apprise_config({web.url: "U01"})
+    (n,) = notices(("U01",))
+    row = record(ops_engine, DAG, PERIOD, render_notice(n, DAG, PERIOD))
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with ops_engine.begin() as conn:
+        conn.execute(outbox.update().where(outbox.c.id == row["id"])
+                     .values(status="sending", claim_token="dead", claimed_at=now))
+    monkeypatch.setenv("GXQ_NOTIFY_WAIT_IN_PROGRESS", "0.5")
+    with pytest.raises(DeliveryFailed) as err:  # a fresh claim: not ours to send, not sent yet
+        deliver(DAG, PERIOD, [n])
+    assert err.value.result.in_progress == 1 and web.requests == 0
+    with ops_engine.begin() as conn:
+        conn.execute(outbox.update().where(outbox.c.id == row["id"])
+                     .values(claimed_at=now - dt.timedelta(hours=1)))
+    assert deliver(DAG, PERIOD, [n]).sent == 1 and len(web.messages) == 1

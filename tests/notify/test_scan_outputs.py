@@ -22,7 +22,9 @@ RUNS = {
     "innovation_monthly_evaluation": pendulum.datetime(2021, 3, 6, 9, tz="Asia/Shanghai"),
     "innovation_quarterly_dispatch": pendulum.datetime(2021, 4, 13, 9, tz="Asia/Shanghai"),
     "publicity_cadence_reminder": pendulum.datetime(2021, 3, 5, 15, tz="Asia/Shanghai"),
+    "policy_redemption_adhoc": pendulum.datetime(2021, 3, 20, 10, tz="Asia/Shanghai"),
 }
+CONF = {"policy_redemption_adhoc": {"period": "2021-Q1"}}
 
 
 @pytest.mark.slow
@@ -37,7 +39,7 @@ def test_no_unmasked_personal_data_in_any_output(dagbag, demo_sqlite, use_conns,
     assert present, "no contract DAG in the bag"
     states = {}
     for dag_id in present:
-        dr = run_dag(dagbag, dag_id, RUNS[dag_id])
+        dr = run_dag(dagbag, dag_id, RUNS[dag_id], CONF.get(dag_id))
         states[dag_id] = str(dr.state)
     found = scan_tree(output_dir)
 

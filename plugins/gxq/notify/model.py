@@ -63,7 +63,7 @@ class DeliveryResult:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0
+        return self.failed == 0 and self.in_progress == 0
 
     def to_dict(self) -> dict:
         return {
@@ -85,8 +85,9 @@ class DeliveryFailed(RuntimeError):
 
     def __init__(self, result: DeliveryResult):
         self.result = result
-        failed = [f"{n.recipient}/{n.kind}: {n.error}" for n in result.notices if n.status == "failed"]
+        failed = [f"{n.recipient}/{n.kind}: {n.error}" for n in result.notices
+                  if n.status in ("failed", "in_progress")]
         super().__init__(
-            f"{result.failed} notice(s) of {result.dag_id} {result.period_key} not delivered "
+            f"{result.failed + result.in_progress} notice(s) of {result.dag_id} {result.period_key} not delivered "
             f"({result.sent} sent, {result.skipped_already_sent} already sent): " + "; ".join(failed)
         )

@@ -96,6 +96,8 @@ def render_notice(notice: Notice, dag_id: str, period_key: str) -> Rendered:
     """Mask and hash one notice (nothing is written to the outbox)."""
     if not notice.recipient or not notice.kind:
         raise ValueError(f"a notice needs a recipient tag and a kind: {notice!r}")
+    if len(notice.recipient) > 100 or len(notice.kind) > 200 or len(period_key) > 40 or len(dag_id) > 100:
+        raise ValueError(f"recipient (100), kind (200), period key (40) or dag id (100) too long: {notice.kind!r}")
     subject = mask_text(notice.subject or "") or ""
     body = mask_text(notice.body or "") or ""
     link = notice.link or None
@@ -181,7 +183,7 @@ def record(engine, dag_id: str, period_key: str, r: Rendered, status: str = "pen
 
 
 def _stale_cutoff() -> dt.datetime:
-    return _now() - dt.timedelta(seconds=_env_float("GXQ_NOTIFY_CLAIM_TTL", 900))
+    return _now() - dt.timedelta(seconds=_env_float("GXQ_NOTIFY_CLAIM_TTL", 600))
 
 
 def _claim(engine, row_id: int, token: str, run_id: str | None) -> bool:
@@ -408,7 +410,7 @@ def deliver(
         dag_id, period_key, result.sent, result.skipped_already_sent, result.in_progress, result.failed,
         result.unrouted or "none",
     )
-    if result.failed:
+    if result.failed or result.in_progress:
         raise DeliveryFailed(result)
     return result
 
@@ -439,11 +441,20 @@ def _process(engine, apobj, row, r: Rendered, dag_id, period_key, resend: bool, 
             return NoticeOutcome(r.recipient, r.kind, "skipped_already_sent", row["id"],
                                  changed_since_sent=row["payload_hash"] != r.payload_hash)
     token = uuid.uuid4().hex
-    if not _claim(engine, row["id"], token, run_id):
+    deadline = time.monotonic() + _env_float("GXQ_NOTIFY_WAIT_IN_PROGRESS", 120)
+    while not _claim(engine, row["id"], token, run_id):
+        # Another run is sending it right now: wait for its outcome rather than report success
+        # for a notice that may yet fail (or whose sender died: its claim expires after
+        # GXQ_NOTIFY_CLAIM_TTL and is taken over).
         with engine.connect() as conn:
             row = _get(conn, row["id"])
-        status = "skipped_already_sent" if row["status"] == "sent" else "in_progress"
-        return NoticeOutcome(r.recipient, r.kind, status, row["id"])
+        if row["status"] == "sent":
+            return NoticeOutcome(r.recipient, r.kind, "skipped_already_sent", row["id"])
+        if row["status"] == "sending" and time.monotonic() >= deadline:
+            return NoticeOutcome(r.recipient, r.kind, "in_progress", row["id"],
+                                 error="being sent by another run (claimed at %s)" % row["claimed_at"])
+        if row["status"] == "sending":
+            time.sleep(0.5)
     with engine.connect() as conn:
         row = _get(conn, row["id"])
     try:
