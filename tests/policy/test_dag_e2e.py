@@ -184,3 +184,6 @@ def test_postgresql_same_batch_as_sqlite_and_adhoc(pg_runs, sqlite_runs):
     # no monthly batch ran on PostgreSQL: the adhoc batch pays every first certification up to June
     assert adhoc["items"] and {i["policy_id"] for i in adhoc["items"]} == {"hte_first_certification"}
     assert pg_runs["duplicates"] == 0
+    batch_copy = pg_runs["env"].out / A / "2021-06" / adhoc["batch_id"] / "report.json"
+    assert json.loads(batch_copy.read_text(encoding="utf-8")) == adhoc
+    assert (batch_copy.parent / f"finance_batch_{adhoc['batch_id']}.xlsx").exists()

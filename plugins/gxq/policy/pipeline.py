@@ -65,8 +65,12 @@ def _spec(p: dict):
 
 
 def run_dir(p: dict) -> Path:
-    """Where the run's files go: the period folder, or its dry_run/ subfolder for a dry run."""
+    """Where the run's files go: the period folder (adhoc: its batch_id subfolder), and dry_run/ below it
+    for a dry run. An issued run's report.json is always also at the contract path <dag_id>/<period>/."""
     base = output.period_dir(p["dag_id"], p["period_key"])
+    if p["cadence"] == "adhoc":  # several adhoc batches may share a period: one folder each
+        base = base / p["batch_id"]
+        base.mkdir(parents=True, exist_ok=True)
     if p["dry_run"]:
         base = base / "dry_run"
         base.mkdir(parents=True, exist_ok=True)
@@ -192,6 +196,8 @@ def publish_report(p: dict, batch_path: str, rendered: dict) -> str:
         report["dry_run"] = True
         path = output.write_text(run_dir(p) / "report.json", output.report_json(report))
     else:
+        if p["cadence"] == "adhoc":  # the batch's own copy, beside its files
+            output.write_text(run_dir(p) / "report.json", output.report_json(report))
         path = output.write_report(p["dag_id"], p["period_key"], report)
         store.record_report(store.ops_engine(), p["dag_id"], p["period_key"], report, run_id=p.get("run_id"))
     return str(path)
