@@ -300,3 +300,16 @@ def test_a_dead_senders_claim_is_taken_over(ops_engine, json_sink, apprise_confi
         conn.execute(outbox.update().where(outbox.c.id == row["id"])
                      .values(claimed_at=now - dt.timedelta(hours=1)))
     assert deliver(DAG, PERIOD, [n]).sent == 1 and len(web.messages) == 1
+
+
+def test_missing_config_file_leaves_every_tag_unrouted(ops_engine, monkeypatch, tmp_path):
+    monkeypatch.setenv("GXQ_APPRISE_CONFIG", str(tmp_path / "none.yml"))
+    result = deliver(DAG, PERIOD, notices(("U01", "ops")))
+    assert result.failed == 0 and sorted(result.unrouted) == ["U01", "ops"]
+
+
+def test_unset_config_uses_the_demo_files(ops_engine, monkeypatch, tmp_path):
+    monkeypatch.delenv("GXQ_APPRISE_CONFIG", raising=False)
+    result = deliver(DAG, PERIOD, notices(("U01",)))
+    assert result.sent == 1
+    assert (tmp_path / "output" / "_notices" / "U01" / DAG / PERIOD / "bulletin.md").is_file()

@@ -17,11 +17,14 @@ interface is Apprise itself; this module only
 from __future__ import annotations
 
 import contextvars
+import logging
 import hashlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger("gxq.notify")
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "apprise_plugins"
 FALLBACK_TAG = "fallback"
@@ -41,8 +44,16 @@ class ConfigError(RuntimeError):
     """The Apprise configuration named by GXQ_APPRISE_CONFIG cannot be read."""
 
 
+DEMO_CONFIG = Path(__file__).resolve().parents[3] / "include" / "apprise" / "demo.yml"
+
+
 def config_path() -> str | None:
-    return os.environ.get("GXQ_APPRISE_CONFIG") or None
+    """``$GXQ_APPRISE_CONFIG``; unset, the embedded default ``include/apprise/demo.yml`` (files
+    under ``$GXQ_OUTPUT_DIR/_notices``), like the connections' embedded SQLite default."""
+    value = os.environ.get("GXQ_APPRISE_CONFIG")
+    if value:
+        return value
+    return str(DEMO_CONFIG) if DEMO_CONFIG.exists() else None
 
 
 def asset():
@@ -65,7 +76,9 @@ def load(path: str | None = None):
         return obj
     p = Path(path)
     if not p.exists():
-        raise ConfigError(f"GXQ_APPRISE_CONFIG={path}: file not found")
+        # No file, no URL: every tag is reported unrouted (log, report), nothing fails.
+        log.warning("GXQ_APPRISE_CONFIG=%s does not exist: no notice can be routed", path)
+        return obj
     key = (str(p.resolve()), p.stat().st_mtime_ns)
     if key in _loaded:
         return _loaded[key]

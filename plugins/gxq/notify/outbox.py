@@ -386,7 +386,7 @@ def deliver(
         return result
 
     if not channels.config_path():
-        log.warning("GXQ_APPRISE_CONFIG is not set: no notice can be routed")
+        log.warning("GXQ_APPRISE_CONFIG is not set and there is no demo config: no notice can be routed")
     apobj = channels.load(config_path)
 
     for r in rendered:
