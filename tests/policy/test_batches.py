@@ -266,3 +266,17 @@ def test_workbook_summary_adds_up_and_publicity_lists_items(dbs):
     report_file = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     assert report_file == report
     assert report["items"] == sorted(report["items"], key=lambda i: (i["policy_id"], i["credit_code"], i["basis_id"]))
+
+
+def test_issued_batches_and_ledger_are_append_only(dbs):
+    dept, ops = dbs
+    build_dept_policy(dept, {"enterprises": [ent("A"), ent("B", dishonest=True)],
+                             "certifications": [cert("H1", "A", "2021-03-05"), cert("H2", "B", "2021-03-06")]})
+    report = run(M, "2021-03")
+    assert report["items"] and report["withheld"]
+    for sql in ("UPDATE policy_payment_ledger SET amount = 1", "DELETE FROM policy_payment_ledger",
+                "UPDATE policy_batch_items SET amount = 1", "DELETE FROM policy_batch_withheld",
+                "UPDATE policy_batches SET status = 'void'", "DELETE FROM policy_batches"):
+        with pytest.raises(sa.exc.DatabaseError, match="frozen"):
+            execute(ops, sql)
+    assert run(M, "2021-03") == report

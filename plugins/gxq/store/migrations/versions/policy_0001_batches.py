@@ -79,9 +79,48 @@ def upgrade() -> None:
     )
     op.create_index("ix_policy_batches_period", "policy_batches", ["cadence", "period_key"])
     op.create_index("ix_policy_batch_withheld_award", "policy_batch_withheld", ["policy_id", "credit_code", "basis_id"])
+    _freeze()
+
+
+FROZEN = ("policy_batches", "policy_batch_items", "policy_batch_withheld", "policy_payment_ledger")
+
+
+def _freeze() -> None:
+    """Issued batches and the ledger are append-only: the database refuses UPDATE and DELETE."""
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        for table in FROZEN:
+            for action in ("UPDATE", "DELETE"):
+                op.execute(
+                    f"CREATE TRIGGER trg_{table}_no_{action.lower()} BEFORE {action} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is frozen once issued (append-only)'); END"
+                )
+    else:
+        op.execute(
+            "CREATE OR REPLACE FUNCTION policy_frozen() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION '% is frozen once issued (append-only)', TG_TABLE_NAME; END $$"
+        )
+        for table in FROZEN:
+            op.execute(
+                f"CREATE TRIGGER trg_{table}_frozen BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION policy_frozen()"
+            )
+
+
+def _unfreeze() -> None:
+    bind = op.get_bind()
+    for table in FROZEN:
+        if bind.dialect.name == "sqlite":
+            for action in ("update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_no_{action}")
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_frozen ON {table}")
+    if bind.dialect.name != "sqlite":
+        op.execute("DROP FUNCTION IF EXISTS policy_frozen()")
 
 
 def downgrade() -> None:
+    _unfreeze()
     op.drop_index("ix_policy_batch_withheld_award", table_name="policy_batch_withheld")
     op.drop_index("ix_policy_batches_period", table_name="policy_batches")
     op.drop_table("policy_payment_ledger")
