@@ -367,8 +367,15 @@ def seed_ops(engine) -> dict:
     }
 
 
-def count_rows(engine, table: str) -> int:
-    import sqlalchemy as sa
+def sqlite_conn_json(path) -> str:
+    """``AIRFLOW_CONN_<ID>`` JSON for a SQLite file (the sqlite provider keeps the path in host)."""
+    return json.dumps({"conn_type": "sqlite", "host": str(path)})
 
-    with engine.connect() as conn:
-        return conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
+
+def pg_url(pg, database: str) -> str:
+    """The SQLAlchemy URL of a database made by the suite's ``pg`` fixture.
+
+    Taken from the root conftest's own ``pg_url`` through the fixture object: ``import conftest``
+    would give whichever conftest.py pytest imported last (tests/*/conftest.py share the name).
+    """
+    return type(pg).create.__globals__["pg_url"](database)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import conftest
 import pytest
 import sqlalchemy as sa
 
@@ -31,7 +30,7 @@ def api(airflow_db, tmp_path_factory):
     mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin,viewer:viewer")
     mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(passwords))
     mp.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "dashboard-test-secret-" + "0123456789abcdef" * 4)
-    mp.setenv("AIRFLOW_CONN_GXQ_OPS", conftest.sqlite_conn_json(ops))
+    mp.setenv("AIRFLOW_CONN_GXQ_OPS", seeding.sqlite_conn_json(ops))
     engine = sa.create_engine(f"sqlite:///{ops}", poolclass=sa.pool.NullPool)
     store.ensure_schema(engine)
     seeding.seed_ops(engine)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import conftest
 import pytest
 import sqlalchemy as sa
 
@@ -22,7 +21,7 @@ def seeded(request, tmp_path_factory):
         engine = sa.create_engine(f"sqlite:///{path}", poolclass=sa.pool.NullPool)
     else:
         pg = request.getfixturevalue("pg")
-        engine = sa.create_engine(conftest.pg_url(pg.create("dash_ops")), poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(seeding.pg_url(pg, pg.create("dash_ops")), poolclass=sa.pool.NullPool)
     store.ensure_schema(engine)
     expected = seeding.seed_ops(engine)
     yield engine, expected

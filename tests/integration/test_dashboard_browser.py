@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-import conftest
 import pytest
 import requests
 import sqlalchemy as sa
@@ -164,7 +163,7 @@ def server(airflow_db, tmp_path_factory):
         "AIRFLOW__API_AUTH__JWT_SECRET": "gxq-dashboard-browser-test-" + "0123456789abcdef" * 4,
         "AIRFLOW__API__SECRET_KEY": "gxq-dashboard-browser-test-session-key",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "AIRFLOW_CONN_GXQ_OPS": conftest.sqlite_conn_json(ops),
+        "AIRFLOW_CONN_GXQ_OPS": seeding.sqlite_conn_json(ops),
         "GXQ_NO_AIRFLOW_CONNECTIONS": "1",
         "GXQ_OUTPUT_DIR": str(home / "output"),
         "GXQ_DATA_DIR": str(home / "data"),
