@@ -1,0 +1,272 @@
+"""``.venv/bin/python -m bench`` (or ``bash bench/run.sh``): build the data, run every benchmark
+several times, each run in a fresh process, and print the table (median, min, max, peak RSS,
+ratio to the baseline measured in the same run). See docs/benchmarks.md.
+
+    .venv/bin/python -m bench                      # everything (data built or reused)
+    .venv/bin/python -m bench --sizes 1,5 --repeat 5 --skip year
+    .venv/bin/python -m bench --only parse --repeat 10
+    .venv/bin/python -m bench --drop               # drop every gxqbench_* database and exit
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from bench import common
+
+GROUPS = ("petitions", "policy", "innovation", "parse", "year")
+
+
+@dataclass
+class Series:
+    name: str
+    seconds: list[float] = field(default_factory=list)
+    rss_kb: list[int] = field(default_factory=list)
+    rows: object = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS kB of that process, stdout) of one fresh process, reaped with
+    os.wait4 so the RSS is this process's own (RUSAGE_CHILDREN would give the maximum over all)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=common.REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
+    return wall, usage.ru_maxrss, out
+
+
+def measure(name: str, subject: str, db: str, env: dict[str, str], series: dict[str, Series]) -> None:
+    wall, rss, out = run_measured([common.PYTHON, "-m", "bench.measure", subject, db], env)
+    result = json.loads(out.strip().splitlines()[-1])
+    s = series.setdefault(name, Series(name))
+    s.seconds.append(result["seconds"])
+    s.rss_kb.append(rss)
+    s.rows = result["rows"]
+
+
+def dept_env(**conns: str) -> dict[str, str]:
+    env = common.base_env()
+    for conn_id, db in conns.items():
+        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = common.conn_json(db)
+    return env
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# --- the benchmark groups ------------------------------------------------------------------------
+
+def bench_petitions(sizes: list[int], repeat: int, rows: list[dict]) -> None:
+    from bench import data
+
+    demo_pub = f"{common.DEMO_PREFIX}dept_publicity"
+    for millions in sizes:
+        db = data.build_petitions(millions)
+        conns = {"dept_petitions": db}
+        if demo_pub in common.databases():  # the bulletin's publicity line reads dept_publicity
+            conns["dept_publicity"] = demo_pub
+        env = dept_env(**conns)
+        n = data.count(db, "petitions")
+        series: dict[str, Series] = {}
+        log(f"petitions {millions}M ({n:,} rows): {repeat} runs each")
+        measure("warm-up", "petitions_baseline", db, env, {})
+        for _ in range(repeat):
+            measure("baseline", "petitions_baseline", db, env, series)
+            measure("compute_week", "petitions_compute_week", db, env, series)
+            measure("compute_all", "petitions_compute_all", db, env, series)
+        base = series["baseline"]
+        label = f"{n / 1e6:.1f}M rows"
+        rows.append(row(f"petitions baseline COPY week {common.WEEK} ({base.rows:,} rows)", label, base, None, None))
+        rows.append(row("bulletin contract report (compute.compute_week)", label, series["compute_week"], base, 1.5))
+        rows.append(row("bulletin compute task (pipeline.compute_all: + YTD, 8-week trend, ranking)", label,
+                        series["compute_all"], base, 1.5))
+
+
+def bench_policy(repeat: int, rows: list[dict]) -> None:
+    from bench import data
+
+    db = data.build_policy()
+    env = dept_env(dept_policy=db)
+    n = data.count(db, "enterprises")
+    series: dict[str, Series] = {}
+    log(f"policy ({n:,} enterprises): {repeat} runs each")
+    measure("warm-up", "policy_baseline", db, env, {})
+    for _ in range(repeat):
+        measure("baseline", "policy_baseline", db, env, series)
+        measure("evaluate", "policy_evaluate", db, env, series)
+    base = series["baseline"]
+    label = f"{n:,} enterprises"
+    rows.append(row(f"policy baseline COPY 4 tables ({base.rows:,} rows)", label, base, None, None))
+    rows.append(row(f"policy eligibility, every policy, {common.QUARTER} ({series['evaluate'].rows:,} candidates)",
+                    label, series["evaluate"], base, 2.0, limit=10.0))
+
+
+def bench_innovation(repeat: int, rows: list[dict]) -> None:
+    from bench import data
+
+    db = data.build_innovation()
+    env = dept_env(dept_innovation=db)
+    series: dict[str, Series] = {}
+    log(f"innovation: {repeat} runs each")
+    measure("warm-up", "innovation_baseline", db, env, {})
+    for _ in range(repeat):
+        measure("baseline", "innovation_baseline", db, env, series)
+        measure("monthly", "innovation_monthly", db, env, series)
+    base = series["baseline"]
+    label = f"{common.INNOVATION_PROJECTS:,} projects, {common.INNOVATION_INDICATORS} indicators"
+    rows.append(row(f"innovation baseline COPY month {common.MONTH} ({base.rows:,} rows)", label, base, None, None))
+    rows.append(row(f"monthly evaluation {common.MONTH} (pipeline.evaluate)", label, series["monthly"], base, 2.0))
+
+
+def bench_parse(repeat: int, rows: list[dict]) -> None:
+    home = common.WORK / "parse_airflow_home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = common.base_env(AIRFLOW_HOME=str(home), AIRFLOW__CORE__LOAD_EXAMPLES="False",
+                          AIRFLOW__CORE__DAGS_FOLDER=str(common.REPO / "dags"),
+                          AIRFLOW__CORE__PLUGINS_FOLDER=str(common.PLUGINS))
+    files = sorted((common.REPO / "dags").glob("*.py"))
+    series: dict[str, Series] = {}
+    log(f"parse: {len(files)} DAG files, {repeat} runs each")
+    run_measured([common.PYTHON, "-c", "import airflow.sdk"], env)  # warm the page cache
+    for _ in range(repeat):
+        wall, rss, _ = run_measured([common.PYTHON, "-c", "import airflow.sdk"], env)
+        s = series.setdefault("baseline", Series("baseline"))
+        s.seconds.append(wall)
+        s.rss_kb.append(rss)
+        for f in files:
+            wall, rss, _ = run_measured([common.PYTHON, str(f.relative_to(common.REPO))], env)
+            s = series.setdefault(f.name, Series(f.name))
+            s.seconds.append(wall)
+            s.rss_kb.append(rss)
+    base = series["baseline"]
+    rows.append(row('baseline: python -c "import airflow.sdk"', "", base, None, None))
+    for f in files:
+        rows.append(row(f"parse dags/{f.name}", "", series[f.name], base, None, above_ms=50))
+
+
+def bench_year(rows: list[dict]) -> None:
+    from bench import year
+
+    result = year.run()
+    rows.append({"name": "year of every DAG: sum of task durations (REST API)", "size": result["label"],
+                 "n": 1, "median": result["task_seconds"], "min": result["task_seconds"], "max": result["task_seconds"],
+                 "rss_mb": None, "ratio": None, "goal": "", "ok": None})
+    ok = result["wall_seconds"] <= 600 and result["failed"] == 0
+    rows.append({"name": "year of every DAG: airflow backfill create, LocalExecutor, wall", "size": result["label"],
+                 "n": 1, "median": result["wall_seconds"], "min": result["wall_seconds"], "max": result["wall_seconds"],
+                 "rss_mb": result.get("rss_mb"), "ratio": result["wall_seconds"] / max(result["task_seconds"], 1e-9),
+                 "goal": "<= 600 s wall", "ok": ok})
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+def row(name: str, size: str, s: Series, base: Series | None, goal: float | None, limit: float | None = None,
+        above_ms: float | None = None) -> dict:
+    out = {"name": name, "size": size, "n": len(s.seconds), "median": s.median, "min": min(s.seconds),
+           "max": max(s.seconds), "rss_mb": max(s.rss_kb) / 1024, "ratio": None, "goal": "", "ok": None}
+    if base is not None:
+        out["ratio"] = s.median / base.median
+    if goal is not None:
+        out["goal"] = f"<= {goal:g}x" + (f", <= {limit:g} s" if limit else "")
+        out["ok"] = out["ratio"] <= goal and (limit is None or s.median <= limit)
+    if above_ms is not None:
+        above = (s.median - base.median) * 1000
+        out["goal"] = f"<= +{above_ms:g} ms (+{above:.0f} ms)"
+        out["ok"] = above <= above_ms
+    return out
+
+
+def render(rows: list[dict]) -> str:
+    head = "| benchmark | data | n | median s | min s | max s | peak RSS MB | ratio | goal | met |"
+    lines = [head, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for r in rows:
+        rss = "" if r["rss_mb"] is None else f"{r['rss_mb']:.0f}"
+        ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        ok = "" if r["ok"] is None else ("yes" if r["ok"] else "**no**")
+        lines.append(f"| {r['name']} | {r['size']} | {r['n']} | {r['median']:.3f} | {r['min']:.3f} | {r['max']:.3f} "
+                     f"| {rss} | {ratio} | {r['goal']} | {ok} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    conn = common.psycopg_connect("postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW server_version")
+            pg = cur.fetchone()[0]
+    finally:
+        conn.close()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; nproc {os.cpu_count()}; "
+            f"memory {mem_kb / 1024 / 1024:.1f} GiB; PostgreSQL {pg}; Python {platform.python_version()}; "
+            f"load average {load}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1,5,20", help="petition table sizes in million rows (default 1,5,20)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each benchmark (default 5)")
+    parser.add_argument("--only", action="append", choices=GROUPS, help="run only this group (repeatable)")
+    parser.add_argument("--skip", action="append", choices=GROUPS, default=[], help="skip this group (repeatable)")
+    parser.add_argument("--drop", action="store_true", help="drop every gxqbench_* database and exit")
+    args = parser.parse_args(argv)
+    if args.drop:
+        for db in sorted(d for d in common.databases() if d.startswith(common.DB_PREFIX)):
+            log(f"drop {db}")
+            common.drop_database(db)
+        return 0
+    groups = [g for g in (args.only or GROUPS) if g not in args.skip]
+    common.WORK.mkdir(parents=True, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    rows: list[dict] = []
+    started = machine()
+    try:
+        if "year" in groups or "petitions" in groups:
+            from bench import data
+
+            data.build_demo()
+        if "petitions" in groups:
+            bench_petitions(sizes, args.repeat, rows)
+        if "policy" in groups:
+            bench_policy(args.repeat, rows)
+        if "innovation" in groups:
+            bench_innovation(args.repeat, rows)
+        if "parse" in groups:
+            bench_parse(max(args.repeat, 5), rows)
+        if "year" in groups:
+            bench_year(rows)
+    finally:
+        if rows:
+            table = render(rows)
+            text = f"Machine at start: {started}\nMachine at end:   {machine()}\n\n{table}\n"
+            print("\n" + text)
+            out = common.WORK / f"results-{time.strftime('%Y%m%dT%H%M%S')}.md"
+            out.write_text(text, encoding="utf-8")
+            (out.with_suffix(".json")).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+            log(f"table written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

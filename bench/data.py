@@ -1,0 +1,164 @@
+"""The benchmark data on PostgreSQL (databases ``gxqbench_*``; reused when already built).
+
+- petitions 1M: ``python -m gxq.demo.generate --scale 40 --only dept_petitions`` (COPY), 2020-12 … 2022-01.
+- petitions 5M / 20M: a copy of the 1M database (``CREATE DATABASE … TEMPLATE``) plus earlier
+  years made server side, ``INSERT … SELECT`` of the generator's 2021 rows with every timestamp
+  shifted back by k whole years and ``-h<k>`` appended to the ids (k = 1, 2, …; year 2020 takes
+  January–November only, the generator already wrote December 2020). The benchmarked week keeps
+  exactly the rows of the 1M database; only the history grows. Indexes are dropped for the load
+  and rebuilt after it, then ANALYZE.
+- policy: the demo generator at scale 100 (200,000 enterprises), COPY.
+- innovation: :mod:`bench.innovation_data` (5,000 projects, 200 indicators), COPY.
+- the year backfill: the four demo databases at scale 1 (``gxqbench_demo_dept_*``).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import time
+
+from bench import common
+
+PETITION_TS = ("received_at", "dispatch_due_at", "dispatched_at", "feedback_due_at", "feedback_at", "closed_at",
+               "revisited_at")
+
+
+def log(msg: str) -> None:
+    print(f"[data {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _generate(prefix: str, scale: float, only: list[str]) -> None:
+    cmd = [common.PYTHON, "-m", "gxq.demo.generate", "--pg-url-prefix", common.PG_PREFIX, "--pg-db-prefix", prefix,
+           "--scale", str(scale)]
+    for conn_id in only:
+        cmd += ["--only", conn_id]
+    log(" ".join(cmd[1:]))
+    subprocess.run(cmd, check=True, env=common.base_env(), cwd=common.REPO)
+
+
+def count(db: str, table: str) -> int:
+    conn = common.psycopg_connect(db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM {table}")
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _ready(db: str, table: str) -> bool:
+    """Built and complete: a finished build leaves a marker comment on the database."""
+    if db not in common.databases():
+        return False
+    conn = common.psycopg_connect(db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (db,))
+            return (cur.fetchone()[0] or "") == "gxqbench complete"
+    finally:
+        conn.close()
+
+
+def _mark_ready(db: str) -> None:
+    common.admin_exec(f"COMMENT ON DATABASE \"{db}\" IS 'gxqbench complete'")
+
+
+def build_petitions_1m() -> str:
+    db = common.petitions_db(1)
+    if _ready(db, "petitions"):
+        return db
+    prefix = db[: -len("dept_petitions")]
+    _generate(prefix, common.PETITION_SCALE, ["dept_petitions"])
+    _mark_ready(db)
+    return db
+
+
+def build_petitions(millions: int) -> str:
+    if millions == 1:
+        return build_petitions_1m()
+    db = common.petitions_db(millions)
+    if _ready(db, "petitions"):
+        return db
+    base = build_petitions_1m()
+    common.drop_database(db)
+    common.admin_exec(f'CREATE DATABASE "{db}" TEMPLATE "{base}"')
+    conn = common.psycopg_connect(db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM petitions WHERE petition_id >= 'P20210101' AND petition_id < 'P20220101'")
+            per_year = cur.fetchone()[0]
+            cur.execute("SELECT count(*) FROM petitions")
+            have = cur.fetchone()[0]
+            years = math.ceil((millions * 1_000_000 - have) / per_year)
+            log(f"{db}: {have:,} rows + {years} earlier year(s) of ~{per_year:,}")
+            from gxq.demo import schema
+
+            cur.execute("SELECT indexname FROM pg_indexes WHERE tablename IN ('petitions', 'petition_units')"
+                        " AND indexname NOT LIKE '%pkey'")
+            for (name,) in cur.fetchall():
+                cur.execute(f"DROP INDEX {name}")
+            cur.execute("ALTER TABLE petitions DROP CONSTRAINT petitions_pkey")
+            conn.commit()
+            from gxq.demo.generate import columns
+
+            cols = [c for c, _ in columns("dept_petitions")["petitions"]]
+            for k in range(1, years + 1):
+                shifted = ", ".join(
+                    f"{c} - interval '{k} years'" if c in PETITION_TS
+                    else f"petition_id || '-h{k}'" if c == "petition_id" else c for c in cols)
+                upto = "P20211201" if k == 1 else "P20220101"
+                where = f"petition_id >= 'P20210101' AND petition_id < '{upto}'"
+                cur.execute(f"INSERT INTO petitions ({', '.join(cols)}) SELECT {shifted} FROM petitions WHERE {where}")
+                cur.execute(f"INSERT INTO petition_units (petition_id, unit_code, role) "
+                            f"SELECT petition_id || '-h{k}', unit_code, role FROM petition_units WHERE {where}")
+                conn.commit()
+                log(f"{db}: year -{k} copied")
+            log(f"{db}: rebuilding indexes")
+            cur.execute("ALTER TABLE petitions ADD PRIMARY KEY (petition_id)")
+            for stmt in schema.INDEXES["dept_petitions"]:
+                cur.execute(stmt)
+            conn.commit()
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("VACUUM ANALYZE petitions")
+            cur.execute("VACUUM ANALYZE petition_units")
+    finally:
+        conn.close()
+    _mark_ready(db)
+    log(f"{db}: {count(db, 'petitions'):,} petitions")
+    return db
+
+
+def build_policy() -> str:
+    db = common.POLICY_DB
+    if not _ready(db, "enterprises"):
+        _generate(common.DB_PREFIX, common.POLICY_SCALE, ["dept_policy"])
+        _mark_ready(db)
+    return db
+
+
+def build_innovation() -> str:
+    db = common.INNOVATION_DB
+    if not _ready(db, "projects"):
+        from bench import innovation_data
+
+        from gxq.demo.generate import ensure_pg_database
+
+        ensure_pg_database(common.url(db))
+        log(f"{db}: {common.INNOVATION_PROJECTS} projects, {common.INNOVATION_INDICATORS} indicators")
+        innovation_data.seed(common.url(db), common.INNOVATION_PROJECTS, common.INNOVATION_INDICATORS)
+        _mark_ready(db)
+    return db
+
+
+def build_demo() -> dict[str, str]:
+    """Scale-1 demo databases of the four departments (the year backfill reads them)."""
+    from gxq.demo.generate import CONN_IDS
+
+    dbs = {cid: f"{common.DEMO_PREFIX}{cid}" for cid in CONN_IDS}
+    if not all(_ready(db, "") for db in dbs.values()):
+        _generate(common.DEMO_PREFIX, 1.0, list(CONN_IDS))
+        for db in dbs.values():
+            _mark_ready(db)
+    return dbs

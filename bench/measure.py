@@ -1,0 +1,146 @@
+"""One measurement in a fresh process: ``python -m bench.measure <name> [db]``.
+
+Prints one JSON line ``{"seconds": ..., "rows": ...}``; the parent takes the peak RSS of this
+process from ``os.wait4``. Modules are imported before the clock starts (their cost is what the
+parse-time and year benchmarks measure); the clock covers connecting, querying and computing.
+
+Subjects call exactly what the DAG tasks call; baselines are PostgreSQL's own COPY … TO STDOUT
+of the rows the subject needs, written to /dev/null.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from bench import common
+
+# --- baselines: COPY (SELECT …) TO STDOUT into /dev/null ---------------------------------------------
+
+# The rows the bulletin needs for week W = [:start, :end): every petition relevant to W (any of the
+# four time columns in W) or in the 超期未反馈 backlog as of W's end, with the columns the report
+# reads, joined with its units (lead / co).
+PETITIONS_BASELINE = """
+COPY (
+  SELECT p.petition_id, p.received_at, p.kind, p.topic, p.street, p.dispatch_due_at, p.dispatched_at,
+         p.feedback_due_at, p.feedback_at, p.status, p.satisfaction, p.revisited_at, pu.unit_code, pu.role
+  FROM petitions p LEFT JOIN petition_units pu ON pu.petition_id = p.petition_id
+  WHERE (p.received_at >= '{start}' AND p.received_at < '{end}')
+     OR (p.dispatch_due_at >= '{start}' AND p.dispatch_due_at < '{end}')
+     OR (p.feedback_due_at >= '{start}' AND p.feedback_due_at < '{end}')
+     OR (p.revisited_at >= '{start}' AND p.revisited_at < '{end}')
+     OR (p.feedback_due_at < '{end}' AND (p.feedback_at IS NULL OR p.feedback_at >= '{end}'))
+) TO STDOUT"""
+
+POLICY_TABLES = ("enterprises", "certifications", "applications", "commitments")
+
+# The month's rows of the evaluation: registries (projects, indicators) and the month's reports.
+INNOVATION_BASELINE = (
+    "COPY projects TO STDOUT",
+    "COPY indicators TO STDOUT",
+    "COPY (SELECT * FROM project_monthly WHERE month = '{month}') TO STDOUT",
+    "COPY (SELECT * FROM indicator_monthly WHERE month = '{month}') TO STDOUT",
+)
+
+
+def _copy(db: str, statements) -> int:
+    conn = common.psycopg_connect(db)
+    try:
+        total = 0
+        with open(os.devnull, "w") as sink, conn.cursor() as cur:
+            for stmt in statements:
+                cur.copy_expert(stmt, sink)
+                total += cur.rowcount
+        return total
+    finally:
+        conn.close()
+
+
+def _week():
+    from gxq.periods import parse_key
+
+    return parse_key(common.WEEK, ("week",))
+
+
+def petitions_baseline(db: str):
+    from gxq import sql
+
+    week = _week()
+    stmt = PETITIONS_BASELINE.format(start=sql.ts_text(week.start), end=sql.ts_text(week.end))
+    return lambda: _copy(db, [stmt])
+
+
+def petitions_compute_week(db: str):
+    from gxq.connections import engine_for
+    from gxq.petitions import compute
+
+    week = _week()
+
+    def run():
+        result = compute.compute_week(engine_for("dept_petitions"), week)
+        return len(result["report"]["overdue_open"])
+    return run
+
+
+def petitions_compute_all(db: str):
+    from gxq.petitions import pipeline
+
+    def run():
+        result = pipeline.compute_all(common.WEEK)  # what the DAG's compute task calls
+        return result["report"]["received"]
+    return run
+
+
+def policy_baseline(db: str):
+    return lambda: _copy(db, [f"COPY {t} TO STDOUT" for t in POLICY_TABLES])
+
+
+def policy_evaluate(db: str):
+    from gxq.connections import engine_for
+    from gxq.periods import parse_key
+    from gxq.policy import catalogue
+    from gxq.policy.evaluate import evaluate
+
+    period = parse_key(common.QUARTER, ("quarter",))
+    policies = list(catalogue.CATALOGUE.values())
+
+    def run():  # every policy of the catalogue, with the 双承诺 check, as a quarterly batch does
+        ev = evaluate(engine_for("dept_policy"), period, policies, with_commitments=True)
+        return len(ev.candidates)
+    return run
+
+
+def innovation_baseline(db: str):
+    return lambda: _copy(db, [s.format(month=common.MONTH) for s in INNOVATION_BASELINE])
+
+
+def innovation_monthly(db: str):
+    from gxq.innovation import pipeline
+
+    def run():  # what the DAG's evaluate task calls
+        report = pipeline.evaluate("monthly", common.MONTH)
+        return len(report["projects"])
+    return run
+
+
+SUBJECTS = {f.__name__: f for f in (petitions_baseline, petitions_compute_week, petitions_compute_all, policy_baseline,
+                                    policy_evaluate, innovation_baseline, innovation_monthly)}
+
+
+def main(argv: list[str]) -> int:
+    name, db = argv[0], argv[1]
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    run = SUBJECTS[name](db)
+    start = time.perf_counter()
+    rows = run()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "rows": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,273 @@
+"""A full year of every scheduled DAG, run by ``airflow backfill create`` with the LocalExecutor.
+
+Airflow gets its own PostgreSQL metadata database (``gxqbench_airflow``, dropped and migrated
+anew each time), its own ``gxq_ops`` (``gxqbench_ops``, dropped too), the scale-1 demo
+department databases and its own AIRFLOW_HOME and output folder under the bench work folder.
+The bench starts the api-server, the scheduler and the dag-processor, each in its own process
+group, waits until every DAG is parsed, unpauses them (with ``use_job_schedule`` off, so no run of
+"today" is created), creates one backfill per DAG over 2021 from the command line, waits until
+every run of every backfill has finished, reads the task instances through the REST API
+(``/api/v2/dags/~/dagRuns/~/taskInstances``) and stops every process group it started.
+
+Result: wall time from the first ``backfill create`` to the last finished run, and the sum of the
+task instances' own durations (the work the tasks did, without scheduling and start-up overhead).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from bench import common
+
+FROM_DATE = "2021-01-01T00:00:00+08:00"
+TO_DATE = "2021-12-31T23:59:59+08:00"
+PARALLELISM = int(os.environ.get("GXQBENCH_PARALLELISM", "4"))
+MAX_ACTIVE_RUNS = int(os.environ.get("GXQBENCH_BACKFILL_MAX_ACTIVE_RUNS", "4"))
+TIMEOUT = float(os.environ.get("GXQBENCH_YEAR_TIMEOUT", "5400"))
+
+
+def log(msg: str) -> None:
+    print(f"[year {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, workdir: Path, demo: dict[str, str]) -> None:
+        from cryptography.fernet import Fernet
+
+        self.workdir = workdir
+        self.home = workdir / "airflow_home"
+        self.logs = workdir / "process-logs"
+        self.output = workdir / "output"
+        shutil.rmtree(workdir, ignore_errors=True)
+        for d in (self.home, self.logs, self.output):
+            d.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.procs: list[subprocess.Popen] = []
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "GXQ_")) and k != "AIRFLOW_HOME"}
+        env.update({
+            "AIRFLOW_HOME": str(self.home),
+            "PATH": f"{Path(common.PYTHON).parent}:{env.get('PATH', '')}",
+            "PYTHONPATH": str(common.PLUGINS),
+            "PYTHONUNBUFFERED": "1",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(PARALLELISM),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": common.url(common.AIRFLOW_DB),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(common.REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(common.PLUGINS),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base}/execution/",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__BASE_URL": self.base,
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+            "AIRFLOW__CORE__AUTH_MANAGER":
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # only the backfills' runs
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "900",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
+            "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "8",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+            "GXQ_OUTPUT_DIR": str(self.output),
+            "GXQ_DATA_DIR": str(workdir / "data"),
+            "GXQ_APPRISE_CONFIG": str(common.REPO / "include" / "apprise" / "demo.yml"),
+            "AIRFLOW_CONN_GXQ_OPS": common.conn_json(common.OPS_DB),
+        })
+        for conn_id, db in demo.items():
+            env[f"AIRFLOW_CONN_{conn_id.upper()}"] = common.conn_json(db)
+        self.env = env
+
+    def airflow(self, *args: str, timeout: float = 900) -> str:
+        proc = subprocess.run(["airflow", *args], env=self.env, cwd=self.workdir, capture_output=True, text=True,
+                              timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"airflow {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+        return proc.stdout
+
+    def spawn(self, name: str, *args: str) -> None:
+        with open(self.logs / f"{name}.log", "ab") as fh:
+            self.procs.append(subprocess.Popen(["airflow", *args], env=self.env, cwd=self.workdir,
+                                               stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
+                                               start_new_session=True))
+
+    def stop(self) -> None:
+        """SIGTERM to each process group started here, SIGKILL to what is left after 30 s."""
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 30
+        for p in self.procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def check_alive(self) -> None:
+        dead = [p for p in self.procs if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"Airflow process(es) exited: {[p.args[1] for p in dead]}; logs in {self.logs}")
+
+    # --- REST --------------------------------------------------------------------------------
+    def token(self) -> str:
+        import requests
+
+        r = requests.get(f"{self.base}/auth/token", timeout=60)  # all admins: no credentials
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+    def get(self, path: str, **params) -> dict:
+        import requests
+
+        for attempt in range(4):
+            try:
+                r = requests.get(f"{self.base}/api/v2/{path}", params=params, timeout=120,
+                                 headers={"Authorization": f"Bearer {self._token}"})
+                if r.status_code == 401:
+                    self._token = self.token()
+                    continue
+                r.raise_for_status()
+                return r.json()
+            except requests.ConnectionError:
+                self.check_alive()
+                time.sleep(3)
+        raise RuntimeError(f"GET {path} kept failing")
+
+    def get_all(self, path: str, key: str, **params) -> list[dict]:
+        out, offset = [], 0
+        while True:
+            page = self.get(path, limit=100, offset=offset, **params)
+            out += page[key]
+            offset += len(page[key])
+            if not page[key] or offset >= page["total_entries"]:
+                return out
+
+    def wait_api(self, timeout: float = 600) -> None:
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                health = requests.get(f"{self.base}/api/v2/monitor/health", timeout=10).json()
+                if all(health.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler", "dag_processor")):
+                    self._token = self.token()
+                    return
+            except (requests.RequestException, ValueError):
+                pass
+            time.sleep(2)
+        raise RuntimeError("Airflow did not come up")
+
+
+def scheduled_dags() -> list[str]:
+    """The DAG ids of dags/ that have a schedule (a backfill needs one)."""
+    out = subprocess.run(
+        [common.PYTHON, "-c", "from airflow.dag_processing.dagbag import DagBag;"
+         "b = DagBag(dag_folder='dags');"
+         "print('\\n'.join(sorted(d for d, dag in b.dags.items() if dag.timetable.can_be_scheduled)))"],
+        env=common.base_env(AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW_HOME=str(common.WORK / "parse_airflow_home")),
+        cwd=common.REPO, capture_output=True, text=True, check=True)
+    return [line for line in out.stdout.split() if line]
+
+
+def run() -> dict:
+    from bench import data
+
+    demo = data.build_demo()
+    for db in (common.AIRFLOW_DB, common.OPS_DB):
+        common.drop_database(db)
+        common.admin_exec(f'CREATE DATABASE "{db}"')
+    dag_ids = scheduled_dags()
+    log(f"DAGs with a schedule: {', '.join(dag_ids)}")
+    stack = Stack(common.WORK / "year", demo)
+    log("airflow db migrate")
+    stack.airflow("db", "migrate", timeout=1200)
+    try:
+        stack.spawn("api-server", "api-server", "--host", "127.0.0.1", "--port", str(stack.port), "--workers", "1")
+        stack.spawn("scheduler", "scheduler")
+        stack.spawn("dag-processor", "dag-processor")
+        stack.wait_api()
+        deadline = time.monotonic() + 600
+        while {d["dag_id"] for d in stack.get_all("dags", "dags")} < set(dag_ids):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the DAGs were not parsed in 10 minutes")
+            time.sleep(3)
+        for dag_id in dag_ids:
+            stack.airflow("dags", "unpause", dag_id)
+        log(f"backfill create x{len(dag_ids)} ({FROM_DATE} .. {TO_DATE}), max_active_runs {MAX_ACTIVE_RUNS}, "
+            f"parallelism {PARALLELISM}")
+        started = time.monotonic()
+        for dag_id in dag_ids:
+            stack.airflow("backfill", "create", "--dag-id", dag_id, "--from-date", FROM_DATE, "--to-date", TO_DATE,
+                          "--max-active-runs", str(MAX_ACTIVE_RUNS), "--reprocess-behavior", "none")
+        runs: list[dict] = []
+        while True:
+            stack.check_alive()
+            runs = stack.get_all("dags/~/dagRuns", "dag_runs")
+            done = sum(r["state"] in ("success", "failed") for r in runs)
+            backfills = [b for d in dag_ids for b in stack.get("backfills", dag_id=d)["backfills"]]
+            if backfills and all(b["completed_at"] for b in backfills) and done == len(runs):
+                break
+            if time.monotonic() - started > TIMEOUT:
+                raise RuntimeError(f"year not done after {TIMEOUT:.0f} s: {done}/{len(runs)} runs finished")
+            log(f"{done}/{len(runs)} runs finished, {time.monotonic() - started:.0f} s")
+            time.sleep(15)
+        wall = time.monotonic() - started
+        tis = stack.get_all("dags/~/dagRuns/~/taskInstances", "task_instances")
+        task_seconds = sum(ti["duration"] or 0 for ti in tis)
+        per_dag: dict[str, dict] = {}
+        for r in runs:
+            d = per_dag.setdefault(r["dag_id"], {"runs": 0, "failed": 0, "task_seconds": 0.0, "tasks": 0})
+            d["runs"] += 1
+            d["failed"] += r["state"] == "failed"
+        for ti in tis:
+            d = per_dag[ti["dag_id"]]
+            d["task_seconds"] += ti["duration"] or 0
+            d["tasks"] += 1
+        failed = sum(d["failed"] for d in per_dag.values())
+        result = {"wall_seconds": wall, "task_seconds": task_seconds, "runs": len(runs), "task_instances": len(tis),
+                  "failed": failed, "per_dag": per_dag,
+                  "label": f"{len(runs)} runs, {len(tis)} tasks, {failed} failed"}
+        (common.WORK / "year-result.json").write_text(json.dumps(result, indent=1))
+        log(json.dumps(result))
+        return result
+    finally:
+        stack.stop()
+        log(f"stopped; process logs in {stack.logs}")
