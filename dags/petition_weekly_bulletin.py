@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import pendulum  # noqa: F401 - start_date and schedule carry Asia/Shanghai through dagkit
 from airflow.sdk import Param, dag, get_current_context, task
-
 from gxq import dagkit, schedules
 
 DAG_ID = "petition_weekly_bulletin"
@@ -45,6 +44,13 @@ DAG_ID = "petition_weekly_bulletin"
             pattern=r"^[0-9]{4}-W[0-9]{2}$",
             description="ISO week to report, e.g. 2021-W09 (通报周); empty: the week before the logical date's week.",
         ),
+        # CONTRACT.md: manual runs take their period from a ``period`` param; same meaning as ``week``.
+        period=Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^[0-9]{4}-W[0-9]{2}$",
+            description="Alias of week (报告期), e.g. 2021-W09; week wins when both are set.",
+        ),
     ),
     tags=["petitions", "市民服务平台", "weekly", "bulletin"],
     doc_md=__doc__,
@@ -57,7 +63,8 @@ def petition_weekly_bulletin():
         from gxq.petitions import pipeline
 
         context = get_current_context()
-        period = dagkit.run_period(context, "previous_week", param_name="week")
+        param = pipeline.week_param_name(context.get("params") or {})
+        period = dagkit.run_period(context, "previous_week", param_name=param)
         return pipeline.check_schema(period.key)
 
     @task

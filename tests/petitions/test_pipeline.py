@@ -144,7 +144,20 @@ def test_dag_steps_and_settings(dag):
     assert dag.timetable.summary == schedules.schedule_for("petition_weekly_bulletin").summary
     assert "Mon" in dag.timetable.summary and "09:00" in dag.timetable.summary
     assert "市民服务平台情况通报" in dag.doc_md and "weekly petition bulletin" in dag.doc_md
-    assert set(dag.params.keys()) >= {"week", "dry_run", "resend"}
+    assert set(dag.params.keys()) >= {"week", "period", "dry_run", "resend"}
+
+
+def test_period_param_is_an_alias_of_week():
+    from gxq import dagkit
+
+    for params, key in (({"week": "2021-W05"}, "2021-W05"), ({"period": "2021-W04"}, "2021-W04"),
+                        ({"week": "2021-W05", "period": "2021-W04"}, "2021-W05"), ({}, "2021-W09")):
+        context = {"params": params, "logical_date": dt.datetime(2021, 3, 8, 1, tzinfo=dt.timezone.utc)}
+        name = pipeline.week_param_name(params)
+        assert dagkit.run_period(context, "previous_week", param_name=name).key == key
+    with pytest.raises(periods.PeriodError):
+        context = {"params": {"period": "2021-W09; DROP TABLE petitions"}, "logical_date": None}
+        dagkit.run_period(context, "previous_week", param_name=pipeline.week_param_name(context["params"]))
 
 
 def test_week_param_rejects_injection_at_trigger_time(dag):

@@ -22,6 +22,12 @@ def resolve_week(week_param, logical_date, run_time=None) -> periods.Period:
     return periods.from_run(logical_date, run_time, week_param or None, periods.previous_week, ("week",))
 
 
+def week_param_name(params: dict) -> str:
+    """``week``, or its alias ``period`` (CONTRACT.md's name for a manual run's period) when only
+    that one is set."""
+    return "period" if not params.get("week") and params.get("period") else "week"
+
+
 def dept_engine():
     from gxq.connections import engine_for
 
