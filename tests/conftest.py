@@ -18,7 +18,10 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-_SESSION_TMP = Path(tempfile.mkdtemp(prefix="gxq-tests-"))
+# Reused if this module is imported a second time in the same process (as `conftest` and as
+# `tests.conftest`): the session has one temporary tree and one database prefix.
+_SESSION_TMP = Path(os.environ.get("GXQ_TEST_SESSION_TMP") or tempfile.mkdtemp(prefix="gxq-tests-"))
+os.environ["GXQ_TEST_SESSION_TMP"] = str(_SESSION_TMP)
 
 # Environment first: Airflow reads its configuration at import time.
 os.environ["AIRFLOW_HOME"] = str(_SESSION_TMP / "airflow_home")
@@ -39,7 +42,7 @@ PG_HOST = os.environ.get("GXQ_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("GXQ_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("GXQ_TEST_PG_USER", "postgres")
 # Each pytest session owns its databases: a unique prefix, dropped at the end.
-PG_PREFIX = f"gxqt_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+PG_PREFIX = os.environ.setdefault("GXQ_TEST_PG_PREFIX", f"gxqt_{os.getpid()}_{uuid.uuid4().hex[:6]}")
 DEPT_IDS = ("dept_petitions", "dept_policy", "dept_innovation", "dept_publicity")
 
 
