@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-import conftest
+from tests import conftest
 import pytest
 from stack import REPO, AirflowStack
 
