@@ -268,6 +268,10 @@ def test_login_open_dashboard_from_nav_and_directly(server, browser):
         _check_dashboard_text(frame.inner_text("body"), expected)
         ui_shot = _screenshot(page, "dashboard-in-airflow-ui.png")
 
+        # A link of the dashboard opens Airflow's own page in the UI window, not in the frame.
+        frame.click("#bulletin a[data-airflow-link]")
+        page.wait_for_url(re.compile(r".*/dags/petition_weekly_bulletin$"), timeout=60_000)
+
         # Directly, as a page of its own.
         resp = page.goto(f"{api.base}/gxq/")
         assert resp.status == 200
