@@ -170,3 +170,23 @@ def test_week_param_rejects_injection_at_trigger_time(dag):
     with pytest.raises(Exception, match="(?i)pattern|does not match|invalid"):
         params["week"] = "2021-W09'; DROP TABLE petitions; --"
         params.validate()
+
+
+def test_files_mask_personal_data_that_slips_into_free_text(tmp_path):
+    """A phone number typed into a topic reaches the page, Word and Excel only masked."""
+    import zipfile
+
+    from gxq.masking import find_unmasked
+
+    report = _report()
+    report["trend"] = [{"period": "2021-W09", "received": 3, "dispatch_rate": 1.0, "feedback_rate": 0.5,
+                        "satisfaction_rate": None}]
+    ctx = render.build_context(report, OVERDUE, INVALID, {"U01": "建设局"})
+    files = render.write_files(tmp_path, ctx)
+    html = files["html"].read_text(encoding="utf-8")
+    assert "136****0546" in html and find_unmasked(html) == []
+    for kind in ("docx", "xlsx"):
+        with zipfile.ZipFile(files[kind]) as z:
+            xml = "".join(z.read(n).decode("utf-8", "ignore") for n in z.namelist() if n.endswith(".xml"))
+        assert "136****0546" in xml and find_unmasked(xml) == [], kind
+    assert files["trend_received"].read_bytes()[:4] == b"\x89PNG"
