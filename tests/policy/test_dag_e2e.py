@@ -2,7 +2,8 @@
 
 SQLite: monthly (D 2021-04-05 → 2021-03), quarterly (D 2021-04-10 → 2021-Q1), then the monthly
 again (rerun: identical report, no new ledger row, no new notice). PostgreSQL: quarterly 2021-Q1 and
-an adhoc run with params. Five dag.test() runs in all, shared by the tests of this module.
+an adhoc run with params. Five dag.test() runs in all, shared by the tests of this module. The
+department databases are the session's demo ones; gxq_ops is this module's own, fresh.
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ class Env:
 
 @pytest.fixture(scope="module")
 def sqlite_runs(dagbag, demo_sqlite, tmp_path_factory):
-    with Env(demo_sqlite, tmp_path_factory.mktemp("policy_e2e_sqlite")) as env:
-        ops = _ops(demo_sqlite)
+    from tests.conftest import sqlite_conn_json
+
+    tmp = tmp_path_factory.mktemp("policy_e2e_sqlite")
+    conns = {**demo_sqlite, "gxq_ops": sqlite_conn_json(tmp / "gxq_ops.db")}  # a store of our own
+    with Env(conns, tmp) as env:
+        ops = _ops(conns)
         res = {"env": env, "ops": ops}
         res["monthly_run"] = run_dag(dagbag, M, D_MONTH)
         res["monthly"] = env.report(M, "2021-03")
@@ -93,9 +98,12 @@ def sqlite_runs(dagbag, demo_sqlite, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pg_runs(dagbag, demo_pg, tmp_path_factory):
-    with Env(demo_pg, tmp_path_factory.mktemp("policy_e2e_pg")) as env:
-        ops = _ops(demo_pg)
+def pg_runs(dagbag, demo_pg, pg, tmp_path_factory):
+    from tests.conftest import pg_conn_json
+
+    conns = {**demo_pg, "gxq_ops": pg_conn_json(pg.create("policy_e2e_ops"))}  # a store of our own
+    with Env(conns, tmp_path_factory.mktemp("policy_e2e_pg")) as env:
+        ops = _ops(conns)
         res = {"env": env, "ops": ops}
         res["quarterly_run"] = run_dag(dagbag, Q, D_QUARTER)
         res["quarterly"] = env.report(Q, "2021-Q1")
