@@ -10,6 +10,9 @@ REST API (``/api/v2`` with a JWT from ``POST /auth/token``), like an operator wo
 Tuned for a 2-core machine: small parallelism, short dag-processor and scheduler intervals,
 workers with concurrency 2 and a prefetch of 1 (so tasks spread over the workers).
 
+Each worker imports the tasks' heavy libraries once at start-up (``sitecustomize.py``), so the
+task processes forked from it do not import them again.
+
 Each worker reports its own host name on the task instances it runs (``[core] hostname_callable``
 pointing at :mod:`gxq_worker_identity` with ``GXQ_WORKER_HOSTNAME`` per worker): on one machine
 every worker would otherwise report the same FQDN, and the test could not tell them apart.
@@ -255,6 +258,7 @@ class AirflowStack:
                 ],
                 nice=self.worker_nice,
                 GXQ_WORKER_HOSTNAME=self.worker_hostname(name),
+                GXQ_WORKER_PRELOAD="1",  # sitecustomize.py: heavy imports once per worker
                 AIRFLOW__CORE__HOSTNAME_CALLABLE="gxq_worker_identity.hostname",
             )
 

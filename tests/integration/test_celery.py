@@ -27,9 +27,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tests import conftest
 import pytest
 from stack import REPO, AirflowStack
+
+from tests import conftest
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.timeout(720)]
 
