@@ -168,10 +168,10 @@ def test_withdrawn_rows_count_nowhere(dept):
 
 
 @pytest.mark.parametrize("reason, row", [
-    ("missing_received_at", dict(received=None, dispatch_due="2021-03-02 12:00:00")),
-    ("dispatched_before_received", dict(dispatched="2021-03-02 09:59:59")),
-    ("feedback_before_received", dict(feedback="2021-03-01 08:00:00")),
-    ("bad_satisfaction", dict(satisfaction="很好", revisited="2021-03-03 10:00:00")),
+    ("missing_received_at", {"received": None, "dispatch_due": "2021-03-02 12:00:00"}),
+    ("dispatched_before_received", {"dispatched": "2021-03-02 09:59:59"}),
+    ("feedback_before_received", {"feedback": "2021-03-01 08:00:00"}),
+    ("bad_satisfaction", {"satisfaction": "很好", "revisited": "2021-03-03 10:00:00"}),
 ])
 def test_each_invalid_reason_counts_nowhere_else(dept, reason, row):
     dept.add("BAD", kind="投诉", topic="供暖", feedback_due="2021-03-03 12:00:00", **row)

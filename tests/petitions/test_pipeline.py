@@ -30,12 +30,12 @@ def test_first_bulletin_of_a_month_ranks_the_previous_month(week, month):
 
 def test_quality_ranking_formula_and_ties():
     per_unit = {
-        "U02": dict(received=1, dispatch_due=2, dispatch_on_time=2, feedback_due=4, feedback_on_time=3,
-                    surveyed=2, satisfied=2),  # 100*(0.4*0.75+0.4*1+0.2*1) = 90
-        "U01": dict(received=1, dispatch_due=2, dispatch_on_time=2, feedback_due=4, feedback_on_time=3,
-                    surveyed=2, satisfied=2),  # same score, smaller code first
-        "U03": dict(received=1, dispatch_due=0, dispatch_on_time=0, feedback_due=2, feedback_on_time=2,
-                    surveyed=0, satisfied=0),  # only feedback counts: 100
+        "U02": {"received": 1, "dispatch_due": 2, "dispatch_on_time": 2, "feedback_due": 4, "feedback_on_time": 3,
+                    "surveyed": 2, "satisfied": 2},  # 100*(0.4*0.75+0.4*1+0.2*1) = 90
+        "U01": {"received": 1, "dispatch_due": 2, "dispatch_on_time": 2, "feedback_due": 4, "feedback_on_time": 3,
+                    "surveyed": 2, "satisfied": 2},  # same score, smaller code first
+        "U03": {"received": 1, "dispatch_due": 0, "dispatch_on_time": 0, "feedback_due": 2, "feedback_on_time": 2,
+                    "surveyed": 0, "satisfied": 0},  # only feedback counts: 100
         "U04": dict.fromkeys(rules.UNIT_METRIC_FIELDS, 0),  # nothing to assess: not ranked
     }
     ranking = rules.quality_ranking(per_unit)
@@ -45,10 +45,10 @@ def test_quality_ranking_formula_and_ties():
 
 def test_below_target_names_units_under_each_target():
     per_unit = {
-        "U01": dict(received=0, dispatch_due=1, dispatch_on_time=1, feedback_due=2, feedback_on_time=1,
-                    surveyed=20, satisfied=19),  # satisfaction 0.95 is on target
-        "U02": dict(received=0, dispatch_due=0, dispatch_on_time=0, feedback_due=0, feedback_on_time=0,
-                    surveyed=20, satisfied=18),
+        "U01": {"received": 0, "dispatch_due": 1, "dispatch_on_time": 1, "feedback_due": 2, "feedback_on_time": 1,
+                    "surveyed": 20, "satisfied": 19},  # satisfaction 0.95 is on target
+        "U02": {"received": 0, "dispatch_due": 0, "dispatch_on_time": 0, "feedback_due": 0, "feedback_on_time": 0,
+                    "surveyed": 20, "satisfied": 18},
     }
     assert rules.below_target(per_unit) == {
         "dispatch": [], "feedback": [{"unit": "U01", "rate": 0.5}], "satisfaction": [{"unit": "U02", "rate": 0.9}]}
@@ -152,7 +152,7 @@ def test_period_param_is_an_alias_of_week():
 
     for params, key in (({"week": "2021-W05"}, "2021-W05"), ({"period": "2021-W04"}, "2021-W04"),
                         ({"week": "2021-W05", "period": "2021-W04"}, "2021-W05"), ({}, "2021-W09")):
-        context = {"params": params, "logical_date": dt.datetime(2021, 3, 8, 1, tzinfo=dt.timezone.utc)}
+        context = {"params": params, "logical_date": dt.datetime(2021, 3, 8, 1, tzinfo=dt.UTC)}
         name = pipeline.week_param_name(params)
         assert dagkit.run_period(context, "previous_week", param_name=name).key == key
     with pytest.raises(periods.PeriodError):
