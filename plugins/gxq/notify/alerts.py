@@ -52,8 +52,9 @@ def log_url(dag_id: str, run_id: str | None, task_id: str, try_number: int | Non
 
 def _period_key(dag_id: str, context: dict) -> str:
     params = context.get("params") or {}
-    if params.get("period"):
-        return str(params["period"])[:40]
+    for name in ("period", "week", "month", "quarter"):
+        if params.get(name):
+            return str(params[name])[:40]
     logical = context.get("logical_date")
     try:
         if dag_id in DAG_CADENCE:
@@ -106,12 +107,58 @@ def build_task_failed_notice(context: dict):
     return dag_id, period_key, Notice("ops", kind[:200], subject, body, link=url)
 
 
+def send_direct(dag_id: str, period_key: str, notice) -> int:
+    """Send a notice to its tag straight through Apprise, without the outbox (used when
+    ``gxq_ops`` itself is what failed); returns the number of messages the channels accepted."""
+    from dataclasses import replace
+
+    from gxq.masking import mask_text
+    from gxq.notify import channels
+    from gxq.notify.outbox import _send_once
+
+    notice = replace(notice, subject=mask_text(notice.subject), body=mask_text(notice.body), attachments=[])
+    servers, _ = channels.routes(channels.load(), notice.recipient)
+    if not servers:
+        log.error("no Apprise URL for tag %r: the alert %s could not be sent", notice.recipient, notice.kind)
+        return 0
+    sent = 0
+    for server in servers:
+        for m in channels.compose(server, notice, []):
+            ctx = {"recipient": notice.recipient, "dag_id": dag_id, "period_key": period_key,
+                   "kind": notice.kind.replace(":", "_").replace("@", "_")[:120], "part": m.part, "parts": m.parts}
+            ok, error, _ = _send_once(server, m, notice.format, ctx)
+            if ok:
+                sent += 1
+            else:
+                log.error("direct alert to %s failed: %s", channels.scheme_of(server), error[:300])
+    return sent
+
+
 def task_failed(context: dict) -> None:
-    """``on_failure_callback``: tell ``ops``. Never raises."""
+    """``on_failure_callback``: tell ``ops``. Never raises.
+
+    When the outbox cannot be used (``gxq_ops`` unreachable: often the very failure being
+    reported), the alert still goes straight through Apprise to ``ops``, unrecorded, and the
+    fallback is logged."""
     try:
+        from gxq.notify.model import DeliveryFailed
         from gxq.notify.outbox import deliver
 
         dag_id, period_key, notice = build_task_failed_notice(context)
-        deliver(dag_id, period_key, [notice])
     except Exception:  # noqa: BLE001 - never mask the task's own failure
+        log.exception("could not build the task-failure alert to ops")
+        return
+    try:
+        deliver(dag_id, period_key, [notice])
+        return
+    except DeliveryFailed:  # recorded in the outbox, the channel failed: a retry of the outbox resends it
+        log.exception("could not send the task-failure alert to ops")
+        return
+    except Exception as exc:  # noqa: BLE001 - the outbox (gxq_ops) is unusable
+        log.error("the task-failure alert cannot use the outbox in gxq_ops (%s: %s); sending it to ops "
+                  "directly through Apprise, unrecorded", type(exc).__name__, str(exc)[:300])
+    try:
+        n = send_direct(dag_id, period_key, notice)
+        log.warning("task-failure alert sent directly to ops (%d message(s)), not recorded in gxq_ops", n)
+    except Exception:  # noqa: BLE001
         log.exception("could not send the task-failure alert to ops")
