@@ -18,7 +18,6 @@ ever paid twice. Steps: check_schema → evaluate → issue_batch → render →
 from __future__ import annotations
 
 from airflow.sdk import Param, dag, task
-
 from gxq import dagkit
 from gxq.schedules import schedule_for
 
@@ -49,8 +48,6 @@ def policy_redemption_adhoc():
     def check_schema(**context) -> dict:
         """Validate params, migrate gxq_ops, check dept_policy columns; the run's plan."""
         from airflow.sdk.exceptions import AirflowFailException
-
-        from gxq.periods import PeriodError
         from gxq.policy import pipeline
 
         params = context["params"]

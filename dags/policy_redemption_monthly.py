@@ -19,7 +19,6 @@ publish_report → notify. Rules: `plugins/gxq/policy/catalogue/`.
 from __future__ import annotations
 
 from airflow.sdk import dag, task
-
 from gxq import dagkit
 from gxq.schedules import schedule_for
 
@@ -41,7 +40,6 @@ def policy_redemption_monthly():
     def check_schema(**context) -> dict:
         """Validate params, migrate gxq_ops, check dept_policy columns; the run's plan."""
         from airflow.sdk.exceptions import AirflowFailException
-
         from gxq.periods import PeriodError
         from gxq.policy import pipeline
 

@@ -16,7 +16,6 @@ Steps: check_schema → evaluate → issue_batch → render → publish_report �
 from __future__ import annotations
 
 from airflow.sdk import dag, task
-
 from gxq import dagkit
 from gxq.schedules import schedule_for
 
@@ -38,7 +37,6 @@ def policy_redemption_quarterly():
     def check_schema(**context) -> dict:
         """Validate params, migrate gxq_ops, check dept_policy columns; the run's plan."""
         from airflow.sdk.exceptions import AirflowFailException
-
         from gxq.periods import PeriodError
         from gxq.policy import pipeline
 

@@ -3,17 +3,9 @@ and a fresh gxq_ops per test."""
 
 from __future__ import annotations
 
-
 import pytest
 
-
 from tests import conftest as root
-
-
-@pytest.fixture(scope="module")
-def pg_policy_db(pg):
-    """One PostgreSQL database for dept_policy rows, rebuilt by each test that uses it."""
-    return pg.create("policy_dept")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -27,7 +19,6 @@ def dbs(backend, tmp_path, pg, request, use_conns, output_dir):
     import uuid
 
     import sqlalchemy as sa
-
     from gxq.connections import dispose_all
 
     if backend == "sqlite":

@@ -10,7 +10,6 @@ import json
 
 import pytest
 import sqlalchemy as sa
-
 from gxq import output
 from gxq.policy import batches, pipeline
 from gxq.policy.testing import build_dept_policy
@@ -54,7 +53,7 @@ def execute(engine, sql, **params):
 
 
 def test_first_certification_vs_repeat_and_pre_2021(dbs):
-    dept, ops = dbs
+    dept, _ops = dbs
     build_dept_policy(dept, {
         "enterprises": [ent("A"), ent("B"), ent("C")],
         "certifications": [
@@ -125,7 +124,7 @@ def test_withheld_reasons_in_order_and_released_once_cleared(dbs):
 
 
 def test_ip_pledge_cap_null_amount_and_missing_approved_at(dbs):
-    dept, ops = dbs
+    dept, _ops = dbs
     build_dept_policy(dept, {
         "enterprises": [ent("A"), ent("B")],
         "applications": [app("P1", "A", 800000, "2021-02-01 10:00:00"), app("P2", "B", None, "2021-03-01 10:00:00"),
@@ -143,7 +142,7 @@ def test_ip_pledge_cap_null_amount_and_missing_approved_at(dbs):
 
 
 def test_commitment_shortfalls_quarterly_only(dbs):
-    dept, ops = dbs
+    dept, _ops = dbs
     build_dept_policy(dept, {
         "enterprises": [ent("A")],
         "commitments": [
@@ -204,11 +203,10 @@ def test_ledger_unique_key_refuses_a_second_payment(dbs):
     dept, ops = dbs
     build_dept_policy(dept, {"enterprises": [ent("A")], "certifications": [cert("H1", "A", "2021-03-05")]})
     run(M, "2021-03")
-    with pytest.raises(sa.exc.IntegrityError):
-        with ops.begin() as conn:
-            conn.execute(batches.ledger.insert().values(
-                policy_id="hte_first_certification", credit_code="A", basis_id="H1", amount=1,
-                batch_id="monthly-2021-03", recorded_at=sa.func.now()))
+    with pytest.raises(sa.exc.IntegrityError), ops.begin() as conn:
+        conn.execute(batches.ledger.insert().values(
+            policy_id="hte_first_certification", credit_code="A", basis_id="H1", amount=1,
+            batch_id="monthly-2021-03", recorded_at=sa.func.now()))
 
 
 @pytest.mark.parametrize("period,policy_ids,message", [
@@ -242,7 +240,7 @@ def test_scheduled_runs_refuse_adhoc_params_and_wrong_period_kinds():
 def test_workbook_summary_adds_up_and_publicity_lists_items(dbs):
     from openpyxl import load_workbook
 
-    dept, ops = dbs
+    dept, _ops = dbs
     build_dept_policy(dept, {
         "enterprises": [ent("A", name="甲科技有限公司"), ent("B", dishonest=True)],
         "certifications": [cert("S1", "A", "2021-02-05", "专精特新中小企业"), cert("S2", "B", "2021-02-06", "专精特新中小企业")],

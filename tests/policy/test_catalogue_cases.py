@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from gxq.policy import catalogue, testing
 
 from tests import conftest as root
-from gxq.policy import catalogue, testing
 
 CASES = testing.all_cases()
 

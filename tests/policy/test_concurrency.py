@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from gxq.periods import parse_key
 from gxq.policy import batches, catalogue
 from gxq.policy.evaluate import evaluate

@@ -14,8 +14,8 @@ from pathlib import Path
 import pendulum
 import pytest
 import sqlalchemy as sa
-
 from gxq.masking import find_unmasked
+
 from tests.conftest import run_dag
 from tests.notify.conftest import JsonSink
 
@@ -93,6 +93,8 @@ def sqlite_runs(dagbag, demo_sqlite, tmp_path_factory):
         res["outbox_after_rerun"] = _outbox(ops, M, "2021-03")
         res["messages_after_rerun"] = len(env.sink.messages)
         res["titles"] = env.sink.titles()
+        res["bad_run"] = run_dag(dagbag, A, D_MONTH, conf={"period": "2021-03", "policy_ids": ["no_such_policy"]})
+        res["batches_after_bad_run"] = _scalar(ops, "SELECT count(*) FROM policy_batches")
         yield res
         ops.dispose()
 
@@ -119,7 +121,7 @@ def pg_runs(dagbag, demo_pg, pg, tmp_path_factory):
 def _check_report(report, cadence):
     assert list(report)[:len(CONTRACT_KEYS)] == CONTRACT_KEYS
     assert report["cadence"] == cadence
-    key = lambda r: (r["policy_id"], r["credit_code"], r["basis_id"])  # noqa: E731
+    key = lambda r: (r["policy_id"], r["credit_code"], r["basis_id"])
     assert report["items"] == sorted(report["items"], key=key)
     assert report["withheld"] == sorted(report["withheld"], key=key)
     assert abs(report["total_amount"] - sum(i["amount"] for i in report["items"])) < 0.005
@@ -164,7 +166,7 @@ def test_files_and_notices(sqlite_runs):
     folder = env.out / M / "2021-03"
     wb = load_workbook(folder / "finance_batch_monthly-2021-03.xlsx")
     assert {"汇总", *monthly["policy_ids"]} <= set(wb.sheetnames)
-    total_row = [r for r in wb["汇总"].iter_rows(values_only=True) if r[0] == "合计"][0]
+    total_row = next(r for r in wb["汇总"].iter_rows(values_only=True) if r[0] == "合计")
     assert abs(total_row[5] - monthly["total_amount"]) < 0.005
     html = (folder / "publicity.html").read_text(encoding="utf-8")
     assert html.count("<tr><td>") == len(monthly["items"]) or not monthly["items"]
@@ -195,3 +197,9 @@ def test_postgresql_same_batch_as_sqlite_and_adhoc(pg_runs, sqlite_runs):
     batch_copy = pg_runs["env"].out / A / "2021-06" / adhoc["batch_id"] / "report.json"
     assert json.loads(batch_copy.read_text(encoding="utf-8")) == adhoc
     assert (batch_copy.parent / f"finance_batch_{adhoc['batch_id']}.xlsx").exists()
+
+
+def test_bad_adhoc_params_fail_the_run_before_anything_is_issued(sqlite_runs):
+    assert sqlite_runs["bad_run"].state == "failed"
+    assert sqlite_runs["batches_after_bad_run"] == 2  # the monthly and quarterly batches only
+    assert not (sqlite_runs["env"].out / A).exists()

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-
 from gxq.periods import parse_key
 from gxq.policy import catalogue
 from gxq.policy.evaluate import evaluate

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from gxq.periods import TZ
 from gxq.policy.evaluate import Evaluation
-from gxq.policy.model import money, money_json
+from gxq.policy.model import money
 
 metadata = sa.MetaData()
 AMOUNT = sa.Numeric(16, 2, asdecimal=True)
@@ -153,7 +153,7 @@ def _key(a: dict) -> tuple[str, str, str]:
 
 
 def _local_iso(naive_utc: dt.datetime) -> str:
-    return naive_utc.replace(tzinfo=dt.timezone.utc).astimezone(TZ).isoformat(timespec="seconds")
+    return naive_utc.replace(tzinfo=dt.UTC).astimezone(TZ).isoformat(timespec="seconds")
 
 
 def paid_keys(conn, policy_ids) -> set[tuple[str, str, str]]:
@@ -187,7 +187,7 @@ def _find(conn, batch_key: str) -> Batch | None:
     row = conn.execute(sa.select(batches).where(batches.c.batch_key == batch_key)).mappings().first()
     if row is None:
         return None
-    order = lambda t: (t.c.policy_id, t.c.credit_code, t.c.basis_id)  # noqa: E731
+    order = lambda t: (t.c.policy_id, t.c.credit_code, t.c.basis_id)
     its = conn.execute(sa.select(items).where(items.c.batch_id == row["batch_id"]).order_by(*order(items)))
     whs = conn.execute(sa.select(withheld).where(withheld.c.batch_id == row["batch_id"]).order_by(*order(withheld)))
 
@@ -234,7 +234,7 @@ def _rows(batch_id: str, awards: list[dict], with_reason: bool) -> list[dict]:
 def issue(engine, spec: BatchSpec, ev: Evaluation, run_id: str | None = None,
           now: dt.datetime | None = None) -> Batch:
     """Issue the batch of ``spec`` in one transaction, or return it as issued before (frozen)."""
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
     try:
         with engine.connect() as conn:
             _lock(conn)
@@ -281,7 +281,7 @@ def preview(engine, spec: BatchSpec, ev: Evaluation) -> Batch:
         existing = _find(conn, spec.batch_key)
         if existing is not None:
             return existing
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         return compose(spec, ev, paid_keys(conn, spec.policy_ids), _local_iso(now), "dry_run")
 
 

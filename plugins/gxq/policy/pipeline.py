@@ -156,7 +156,7 @@ def build_report(batch, files: list[str] | None = None) -> dict:
             d[k] = money_json(a[k]) if k == "amount" else a[k]
         return d
 
-    key = lambda a: (a["policy_id"], a["credit_code"], a["basis_id"])  # noqa: E731
+    key = lambda a: (a["policy_id"], a["credit_code"], a["basis_id"])
     report = {
         "period": batch.period_key,
         "cadence": batch.cadence,
