@@ -179,7 +179,7 @@ class AirflowStack:
                 # New files are found within 5 s; a file is parsed again only when it changes
                 # (re-parsing every DAG each minute would cost a third of a core here).
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
-                "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+                "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "2",
                 "AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "120",
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
@@ -225,17 +225,30 @@ class AirflowStack:
         self.procs.append(proc)
         return proc
 
-    def migrate(self) -> None:
-        t0 = time.monotonic()
-        log = self.logs / "db-migrate.log"
-        with open(log, "wb") as fh:
-            rc = subprocess.run(
-                [AIRFLOW_BIN, "db", "migrate"], check=False, cwd=self.workdir, env=self.env(), stdout=fh,
-                stderr=subprocess.STDOUT, timeout=600,
-            ).returncode
+    def begin_migrate(self) -> None:
+        """Start ``airflow db migrate`` in the background (see finish_migrate)."""
+        self._t_migrate = time.monotonic()
+        self._migrate_log = self.logs / "db-migrate.log"
+        with open(self._migrate_log, "wb") as fh:
+            self._migrate = subprocess.Popen(
+                [AIRFLOW_BIN, "db", "migrate"], cwd=self.workdir, env=self.env(), stdout=fh,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+
+    def finish_migrate(self, timeout: float = 600) -> None:
+        try:
+            rc = self._migrate.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._migrate.pid, signal.SIGKILL)
+            raise StackError(f"airflow db migrate did not finish in {timeout:.0f}s") from None
         if rc != 0:
-            raise StackError(f"airflow db migrate failed ({rc}):\n" + "\n".join(log.read_text().splitlines()[-40:]))
-        self.timings["migrate"] = time.monotonic() - t0
+            tail = "\n".join(self._migrate_log.read_text(errors="replace").splitlines()[-40:])
+            raise StackError(f"airflow db migrate failed ({rc}):\n{tail}")
+        self.timings["migrate"] = time.monotonic() - self._t_migrate
+
+    def migrate(self) -> None:
+        self.begin_migrate()
+        self.finish_migrate()
 
     def start(self) -> None:
         """Start every component; returns at once (see wait_ready)."""

@@ -28,9 +28,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
-from stack import REPO, AirflowStack
 
 from tests import conftest
+from tests.integration.stack import REPO, AirflowStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.timeout(720)]
 
@@ -113,10 +113,15 @@ class Campaign:
     elapsed: float
 
 
+@pytest.fixture(scope="session")
+def tier_clock() -> float:
+    """When the tier started (requested first by ``stack``: the demo data it seeds count too)."""
+    return time.monotonic()
+
+
 @pytest.fixture(scope="module")
-def stack(pg, demo_pg, tmp_path_factory):
+def stack(tier_clock, pg, demo_pg, tmp_path_factory):
     """The running stack; stopped (every process group) whatever happens."""
-    t0 = time.monotonic()
     meta_db = pg.create("celery_meta")
     ops_db = pg.create("celery_ops")  # the stack's own gxq_ops: batches and outbox of its runs only
     conns = {f"AIRFLOW_CONN_{cid.upper()}": value for cid, value in demo_pg.items()}
@@ -127,10 +132,12 @@ def stack(pg, demo_pg, tmp_path_factory):
         redis_url=REDIS_URL,
         extra_env={**conns, "GXQ_APPRISE_CONFIG": str(REPO / "include" / "apprise" / "demo.yml")},
     )
-    st.tier_started = t0
+    st.tier_started = tier_clock
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     try:
-        st.migrate()
+        st.begin_migrate()
+        st.project_dags = project_dags()  # parsed here while the metadata DB migrates
+        st.finish_migrate()
         st.start()
         st.wait_ready(workers=False)  # enough to trigger; the workers finish starting meanwhile
         yield st
@@ -156,7 +163,7 @@ def _keep_artifacts(st: AirflowStack) -> None:
 @pytest.fixture(scope="module")
 def campaign(stack) -> Campaign:
     st = stack
-    dags = project_dags()
+    dags = st.project_dags
     st.wait_for_dags(set(dags))
     plans = {dag_id: plan_for(dag_id, dag) for dag_id, dag in sorted(dags.items())}
     for dag_id in plans:
@@ -301,9 +308,21 @@ def test_backfill_through_rest_api_reports_each_week(stack, campaign, demo_pg):
         previous = key
 
 
+def test_stopping_the_stack_leaves_no_process(stack):
+    import psutil
+
+    pids = [p.pid for p in stack.procs]
+    stack.stop()
+    assert stack.leftover_pids() == []
+    assert not [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    import redis
+
+    assert not list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"*{stack.queue}*"))
+
+
 def test_tier_summary(stack, campaign, capsys):
     per_host = Counter(ti["hostname"] for ti in campaign.task_instances)
-    wall = time.monotonic() - stack.tier_started
+    wall = time.monotonic() - stack.tier_started  # runs after the stack was stopped
     summary = {
         "tier_wall_time_s": round(wall, 1),
         "migrate_s": round(stack.timings.get("migrate", 0), 1),
@@ -326,18 +345,6 @@ def test_tier_summary(stack, campaign, capsys):
             + ", ".join(f"{h}={n}" for h, n in summary["task_instances_per_worker"].items())
         )
     assert wall < 600, f"the tier must finish within 10 minutes, took {wall:.0f}s"
-
-
-def test_stopping_the_stack_leaves_no_process(stack):
-    import psutil
-
-    pids = [p.pid for p in stack.procs]
-    stack.stop()
-    assert stack.leftover_pids() == []
-    assert not [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
-    import redis
-
-    assert not list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"*{stack.queue}*"))
 
 
 # --- an oracle independent of the project's code ------------------------------------------------
