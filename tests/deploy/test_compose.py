@@ -330,6 +330,9 @@ def test_users_come_from_env_with_a_password_file(services, compose):
     assert holders == {"airflow-init", "airflow-apiserver"}
     for name in AIRFLOW_SERVICES - {"airflow-init"}:
         assert "GXQ_ADMIN_PASSWORD" not in env_of(services[name]), "passwords reach only airflow-init"
+    for name in AIRFLOW_SERVICES - {"airflow-apiserver"}:
+        # a service without the volume must not point the auth manager at a file it cannot have
+        assert "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" not in env_of(services[name]), name
 
 
 def test_the_init_script_writes_a_password_file_the_auth_manager_reads(services, tmp_path):
