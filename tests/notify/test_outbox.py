@@ -118,14 +118,16 @@ def test_concurrent_runs_deliver_each_notice_once(ops_engine, json_sink, apprise
     barrier = threading.Barrier(3)
     results, errors = [], []
 
-    def run():
+    def run(shift):
         try:
+            batch = notices(tags)
+            batch = batch[shift:] + batch[:shift]  # different orders: the runs meet mid-way
             barrier.wait()
-            results.append(deliver(DAG, PERIOD, notices(tags)))
+            results.append(deliver(DAG, PERIOD, batch))
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
+    threads = [threading.Thread(target=run, args=(shift,)) for shift in (0, 3, 7)]
     for t in threads:
         t.start()
     for t in threads:
@@ -160,6 +162,7 @@ def test_concurrent_processes_on_postgres(pg, json_sink, apprise_config, tmp_pat
         "import sys, json\n"
         "from gxq.notify import Notice, deliver\n"
         f"tags = {tags!r}\n"
+        "if sys.argv[1] == 'reversed':\n    tags = tags[::-1]\n"
         "r = deliver('petition_weekly_bulletin', '2021-W09', "
         "[Notice(t, 'bulletin', 'S ' + t, 'B ' + t) for t in tags])\n"
         "print(json.dumps({'sent': r.sent, 'skipped': r.skipped_already_sent, 'in_progress': r.in_progress}))\n"
@@ -171,8 +174,8 @@ def test_concurrent_processes_on_postgres(pg, json_sink, apprise_config, tmp_pat
     from gxq.connections import engine_for, parse_conn_value
 
     store.ensure_schema(engine_for("gxq_ops", parse_conn_value("gxq_ops", pg_conn_json(name))))
-    procs = [subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [subprocess.Popen([sys.executable, str(script), order], env=env, stdout=subprocess.PIPE, text=True)
+             for order in ("forward", "reversed")]
     outs = [json.loads(p.communicate(timeout=180)[0].strip().splitlines()[-1]) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert len(web.messages) == 8 and web.duplicates() == 0
