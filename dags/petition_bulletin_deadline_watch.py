@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 
 from airflow.sdk import dag, get_current_context, task
-
 from gxq import dagkit
 
 DAG_ID = "petition_bulletin_deadline_watch"

@@ -55,7 +55,7 @@ class JsonSink:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 if sink.delay:
@@ -120,7 +120,7 @@ class SmtpSink:
         sink = self
 
         class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            async def handle_DATA(self, server, session, envelope):
                 sink.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
                 return "250 OK"
 
@@ -151,9 +151,9 @@ def _notify_env(monkeypatch, tmp_path):
 def ops_engine(request, tmp_path, monkeypatch):
     """A fresh, migrated ``gxq_ops`` for one test, also set as AIRFLOW_CONN_GXQ_OPS."""
     import sqlalchemy as sa
-
     from gxq import store
     from gxq.connections import dispose_all, engine_for, parse_conn_value
+
     from tests.conftest import pg_conn_json, sqlite_conn_json
 
     if request.param == "sqlite":

@@ -8,15 +8,14 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from types import SimpleNamespace
 
 import pendulum
 import pytest
-
 from gxq.masking import find_unmasked
 from gxq.notify.alerts import task_failed
 from gxq.notify.outbox import rows
+
 from tests.conftest import REPO
 from tests.notify.conftest import record_scenario
 
@@ -71,7 +70,6 @@ def test_task_failure_alert_never_raises(ops_engine, monkeypatch, tmp_path, json
 def test_bulletin_deadline_object():
     from airflow.sdk import AsyncCallback
     from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
-
     from gxq.notify.deadlines import bulletin_deadline
 
     d = bulletin_deadline()
@@ -202,7 +200,7 @@ def test_deadline_and_failure_alert_end_to_end(airflow_db, json_sink, apprise_co
         PYTHONPATH=f"{REPO / 'plugins'}:{REPO}",
     )
     proc = subprocess.run([sys.executable, str(tmp_path / "probe.py"), str(dags)], env=env, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, check=False)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("PROBE")), None)
     assert line, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = json.loads(line[5:])
@@ -224,6 +222,7 @@ def test_deadline_watch_dag(dagbag, ops_engine, json_sink, apprise_config):
     """The working equivalent under `airflow dags test`: the watch DAG at Monday 12:00."""
     from gxq import store
     from gxq.notify.deadlines import BULLETIN_DAG_ID, bulletin_week_due
+
     from tests.conftest import run_dag
 
     web = json_sink()

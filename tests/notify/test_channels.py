@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import apprise
 import pytest
-
 from gxq.notify import Notice
 from gxq.notify.channels import asset, compose, routes
 

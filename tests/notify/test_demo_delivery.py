@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from gxq.connections import REPO_ROOT
 from gxq.masking import scan_tree
 from gxq.notify import Notice, deliver
+
 from tests.notify.conftest import record_scenario
 
 DEMO = REPO_ROOT / "include" / "apprise" / "demo.yml"
@@ -41,7 +41,6 @@ def test_demo_config_writes_one_file_per_notice(ops_engine, monkeypatch, tmp_pat
 
 def test_demo_config_routes_every_contract_tag():
     import apprise
-
     from gxq.notify.channels import asset, routes
 
     ap = apprise.Apprise(asset=asset())

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from gxq.masking import find_unmasked, mask_name, mask_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from gxq.masking import find_unmasked, mask_name, mask_text
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-
 from gxq.masking import find_unmasked
 from gxq.notify import DeliveryFailed, Notice, deliver
 from gxq.notify.outbox import rows
+
 from tests.notify.conftest import record_scenario
 
 DAG, PERIOD = "petition_weekly_bulletin", "2021-W09"
@@ -291,7 +291,7 @@ def test_a_dead_senders_claim_is_taken_over(ops_engine, json_sink, apprise_confi
     row = record(ops_engine, DAG, PERIOD, render_notice(n, DAG, PERIOD))
     import datetime as dt
 
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with ops_engine.begin() as conn:
         conn.execute(outbox.update().where(outbox.c.id == row["id"])
                      .values(status="sending", claim_token="dead", claimed_at=now))

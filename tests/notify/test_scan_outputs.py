@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pendulum
 import pytest
-
 from gxq.connections import REPO_ROOT
 from gxq.masking import find_unmasked, scan_tree
+
 from tests.conftest import run_dag
 from tests.notify.conftest import record_scenario
 

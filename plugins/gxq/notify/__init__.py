@@ -36,7 +36,7 @@ answer and that write could repeat one part.
 
 from gxq.notify.model import DeliveryFailed, DeliveryResult, Notice, NoticeOutcome
 
-__all__ = ["Notice", "NoticeOutcome", "DeliveryResult", "DeliveryFailed", "deliver", "render_notice"]
+__all__ = ["DeliveryFailed", "DeliveryResult", "Notice", "NoticeOutcome", "deliver", "render_notice"]
 
 
 def deliver(*args, **kwargs):

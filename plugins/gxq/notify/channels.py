@@ -17,8 +17,8 @@ interface is Apprise itself; this module only
 from __future__ import annotations
 
 import contextvars
-import logging
 import hashlib
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -94,7 +94,17 @@ def load(path: str | None = None):
 
 
 def scheme_of(server) -> str:
-    return str(getattr(server, "secure_protocol", None) or getattr(server, "protocol", None) or "").split(",")[0]
+    """The scheme a URL was written with (``json`` for json://, ``jsons`` for jsons://)."""
+
+    def first(value):
+        if isinstance(value, (tuple, list)):
+            value = value[0] if value else None
+        return str(value) if value else ""
+
+    plain, secure = first(getattr(server, "protocol", None)), first(getattr(server, "secure_protocol", None))
+    if plain and not getattr(server, "secure", False):
+        return plain
+    return secure or plain
 
 
 def url_id(server) -> str:
@@ -139,9 +149,7 @@ def _fits(server, title: str, body: str) -> bool:
     if title_limit and len(title) > title_limit:
         return False
     byte_limit = BYTE_LIMITS.get(scheme_of(server))
-    if byte_limit and len((title + "\n\n" + body).encode("utf-8")) > byte_limit:
-        return False
-    return True
+    return not (byte_limit and len((title + "\n\n" + body).encode("utf-8")) > byte_limit)
 
 
 def _split(text: str, budget_ok) -> list[str]:

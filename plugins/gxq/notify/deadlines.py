@@ -63,7 +63,7 @@ def _parse_time(value):
     if isinstance(value, dt.datetime):
         return value
     try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return dt.datetime.fromisoformat(str(value))  # 3.11 reads a trailing Z
     except ValueError:
         return None
 
@@ -75,7 +75,7 @@ def _local(value) -> str:
     if when is None:
         return str(value) if value else "（无 / none）"
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return when.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M %Z")
 
 

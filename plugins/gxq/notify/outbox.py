@@ -46,7 +46,7 @@ TEXT_SUFFIXES = {".html", ".htm", ".txt", ".csv", ".md", ".markdown", ".json", "
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _env_float(name: str, default: float) -> float:
@@ -452,7 +452,7 @@ def _process(engine, apobj, row, r: Rendered, dag_id, period_key, resend: bool, 
             return NoticeOutcome(r.recipient, r.kind, "skipped_already_sent", row["id"])
         if row["status"] == "sending" and time.monotonic() >= deadline:
             return NoticeOutcome(r.recipient, r.kind, "in_progress", row["id"],
-                                 error="being sent by another run (claimed at %s)" % row["claimed_at"])
+                                 error=f"being sent by another run (claimed at {row['claimed_at']})")
         if row["status"] == "sending":
             time.sleep(0.5)
     with engine.connect() as conn:

@@ -65,7 +65,7 @@ def gxqfile(body, title, notify_type, meta, attach=None, *args, **kwargs):
             stem += f".part{ctx['part']}of{ctx['parts']}"
     else:
         folder = _root(meta) / (_safe(tags[0]) if tags else "_untagged") / "_adhoc"
-        stem = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stem = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder.mkdir(parents=True, exist_ok=True)
     target = _unique(folder / f"{stem}.md")
     lines = [f"# {title}" if title else "", "", body or ""]
