@@ -225,7 +225,7 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1,5,20", help="petition table sizes in million rows (default 1,5,20)")
+    parser.add_argument("--sizes", default="1,5,26", help="petition table sizes in million rows (default 1,5,26)")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each benchmark (default 5)")
     parser.add_argument("--only", action="append", choices=GROUPS, help="run only this group (repeatable)")
     parser.add_argument("--skip", action="append", choices=GROUPS, default=[], help="skip this group (repeatable)")

@@ -201,10 +201,11 @@ def scheduled_dags() -> list[str]:
     out = subprocess.run(
         [common.PYTHON, "-c", "from airflow.dag_processing.dagbag import DagBag;"
          "b = DagBag(dag_folder='dags');"
-         "print('\\n'.join(sorted(d for d, dag in b.dags.items() if dag.timetable.can_be_scheduled)))"],
+         "print('GXQBENCH_DAGS=' + ','.join(sorted(d for d, dag in b.dags.items() if dag.timetable.can_be_scheduled)))"],
         env=common.base_env(AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW_HOME=str(common.WORK / "parse_airflow_home")),
         cwd=common.REPO, capture_output=True, text=True, check=True)
-    return [line for line in out.stdout.split() if line]
+    line = next(x for x in out.stdout.splitlines() if x.startswith("GXQBENCH_DAGS="))
+    return [d for d in line.split("=", 1)[1].split(",") if d]
 
 
 def run() -> dict:
