@@ -257,7 +257,15 @@ class AirflowStack:
         self._spawn("scheduler", ["scheduler", "--skip-serve-logs"])
         self._spawn("dag-processor", ["dag-processor"])
         self._spawn("triggerer", ["triggerer", "--skip-serve-logs"])
+        self.start_workers()
+
+    def start_workers(self) -> None:
+        """Start the Celery workers (idempotent). They need the broker, not the metadata DB, so
+        they may start while ``airflow db migrate`` still runs."""
+        started = {p.name for p in self.procs}
         for name in self.worker_names:
+            if f"worker-{name}" in started:
+                continue
             self._spawn(
                 f"worker-{name}",
                 [

@@ -12,7 +12,7 @@ and the demo department databases on PostgreSQL. Through the REST API only, like
   backfilled weeks against counts taken straight from the department database, checks that
   task instances ran on both workers, and finally that stopping the stack leaves no process.
 
-Run it alone with ``.venv/bin/pytest tests/integration -m integration -q`` (needs PostgreSQL on
+Run it alone with ``.venv/bin/pytest tests/integration/test_celery.py -q`` (needs PostgreSQL on
 127.0.0.1:5432 and Redis on 127.0.0.1:6379). It prints its wall time and the task instances
 per worker, and keeps the process logs and a summary under ``test-output/celery-tier/``.
 """
@@ -72,6 +72,8 @@ BACKFILL_WEEKS = {  # week key -> (Monday, Sunday)
     "2021-W12": (dt.date(2021, 3, 22), dt.date(2021, 3, 28)),
 }
 TERMINAL = {"success", "failed"}
+# The rerun: this DAG's demo run is cleared through the REST API once it has succeeded.
+RERUN_DAG = "publicity_cadence_reminder"
 
 
 def project_dags() -> dict:
@@ -111,6 +113,7 @@ class Campaign:
     runs: dict[tuple[str, str], dict]  # (dag_id, run_id) -> run, for every run of the campaign
     task_instances: list[dict]
     elapsed: float
+    rerun: dict = field(default_factory=dict)  # the cleared run: report and notices before/after
 
 
 @pytest.fixture(scope="session")
@@ -136,6 +139,7 @@ def stack(tier_clock, pg, demo_pg, tmp_path_factory):
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     try:
         st.begin_migrate()
+        st.start_workers()  # their start-up overlaps the migration
         st.project_dags = project_dags()  # parsed here while the metadata DB migrates
         st.finish_migrate()
         st.start()
@@ -185,13 +189,48 @@ def campaign(stack) -> Campaign:
             or (r["dag_id"] == BACKFILL_DAG and r.get("run_type") == "backfill")
         ]
 
+    rerun: dict = {}
+
+    def notice_files() -> list[str]:
+        root = st.output_dir / "_notices"
+        return sorted(str(p.relative_to(root)) for p in root.glob(f"*/{RERUN_DAG}/**/*") if p.is_file())
+
+    def rerun_step(mine: list[dict]) -> bool:
+        """Clear the RERUN_DAG run once it succeeded; True when its rerun is over (or none)."""
+        if RERUN_DAG not in run_ids:
+            return True
+        run = next(r for r in mine if (r["dag_id"], r["dag_run_id"]) == (RERUN_DAG, run_ids[RERUN_DAG]))
+        if not rerun:
+            if run["state"] != "success":
+                return run["state"] == "failed"
+            plan = plans[RERUN_DAG]
+            report = st.output_dir / RERUN_DAG / (plan.report_key or "") / "report.json"
+            rerun.update(
+                report_before=report.read_bytes() if report.is_file() else None,
+                notices_before=notice_files(), end_before=run["end_date"], report_path=report,
+            )
+            rerun["cleared"] = st.api(
+                "POST", f"dags/{RERUN_DAG}/clearTaskInstances",
+                json={"dry_run": False, "only_failed": False, "reset_dag_runs": True, "dag_run_id": run["dag_run_id"]},
+            )
+            return False
+        if run["state"] in TERMINAL and run["end_date"] != rerun["end_before"]:
+            report = rerun["report_path"]
+            rerun.update(
+                state_after=run["state"], notices_after=notice_files(),
+                report_after=report.read_bytes() if report.is_file() else None,
+            )
+            return True
+        return False
+
     def finished(runs: list[dict]) -> bool:
         mine = campaign_runs(runs)
         backfilled = [r for r in mine if r.get("run_type") == "backfill"]
         seen = {(r["dag_id"], r["dag_run_id"]) for r in mine}
-        return wanted <= seen and len(backfilled) >= len(BACKFILL_WEEKS) and all(
-            r["state"] in TERMINAL for r in mine
-        )
+        if not wanted <= seen or len(backfilled) < len(BACKFILL_WEEKS):
+            return False
+        rerun_over = rerun_step(mine)
+        return rerun_over and all(r["state"] in TERMINAL for r in mine)
 
     runs = campaign_runs(st.wait_runs(finished, timeout=RUNS_TIMEOUT))
     elapsed = time.monotonic() - started
@@ -209,6 +248,7 @@ def campaign(stack) -> Campaign:
         runs={(r["dag_id"], r["dag_run_id"]): r for r in runs},
         task_instances=tis,
         elapsed=elapsed,
+        rerun=rerun,
     )
 
 
@@ -306,6 +346,20 @@ def test_backfill_through_rest_api_reports_each_week(stack, campaign, demo_pg):
         assert report["received"] == received[key], key
         assert report["received_prev"] == received[previous], key
         previous = key
+
+
+def test_rerun_through_rest_api_reproduces_the_report_and_sends_nothing_twice(stack, campaign):
+    if RERUN_DAG not in campaign.plans:
+        pytest.fail(f"{RERUN_DAG} is not in dags/: nothing to rerun")
+    rerun = campaign.rerun
+    cleared = rerun["cleared"]["task_instances"]
+    assert cleared and {ti["dag_run_id"] for ti in cleared} == {campaign.run_ids[RERUN_DAG]}
+    assert rerun["state_after"] == "success"
+    tis = [ti for ti in campaign.task_instances if ti["dag_id"] == RERUN_DAG]
+    assert tis and all(ti["try_number"] >= 2 for ti in tis if ti["state"] == "success"), "every task ran again"
+    assert rerun["report_before"] is not None, "the first run left no report"
+    assert rerun["report_after"] == rerun["report_before"], "same logical date, same data: same report"
+    assert rerun["notices_after"] == rerun["notices_before"], "a rerun sends nothing twice"
 
 
 def test_stopping_the_stack_leaves_no_process(stack):
