@@ -9,6 +9,10 @@ WITH o AS (
            {{ ts('p.feedback_due_at') }} AS feedback_due_at
     FROM petitions p
     WHERE p.feedback_due_at >= :floor AND p.feedback_due_at < :end
+      -- implied by the next line (feedback at or after end > due), spelled out so that the partial
+      -- index ix_petitions_feedback_open (include/sql/README.md) serves it: the backlog is then read
+      -- from the late and never-fed-back rows only, not from every petition of the history
+      AND ({{ ts('p.feedback_at') }} IS NULL OR p.feedback_at > p.feedback_due_at)
       AND ({{ ts('p.feedback_at') }} IS NULL OR p.feedback_at >= :end)
       AND COALESCE(p.status, '') <> '已撤销'
       AND {{ ts('p.received_at') }} IS NOT NULL
