@@ -240,3 +240,20 @@ def test_deadline_watch_dag(dagbag, ops_engine, json_sink, apprise_config):
     dr = run_dag(dagbag, "petition_bulletin_deadline_watch", pendulum.datetime(2021, 3, 15, 12, tz="Asia/Shanghai"))
     assert str(dr.state).endswith("success") and len(web.messages) == 1
     record_scenario("deadline-watch-dag[sqlite]", runs=3, messages=len(web.messages), duplicates=web.duplicates())
+
+
+def test_task_failure_alert_when_gxq_ops_is_down(json_sink, apprise_config, monkeypatch):
+    """gxq_ops unreachable (often the very failure reported): the alert goes straight to ops."""
+    from gxq.connections import dispose_all
+
+    monkeypatch.setenv("AIRFLOW_CONN_GXQ_OPS", json.dumps(
+        {"conn_type": "postgres", "host": "127.0.0.1", "port": 1, "login": "postgres", "schema": "nowhere"}))
+    web = json_sink()
+    apprise_config({web.url: "ops"})
+    try:
+        task_failed(failure_context())
+    finally:
+        dispose_all()
+    assert len(web.messages) == 1 and "build_bulletin" in web.messages[0]["title"]
+    assert not find_unmasked(web.messages[0]["message"])
+    record_scenario("task-failed-alert[gxq_ops down]", messages=len(web.messages))
