@@ -352,6 +352,7 @@ def test_rerun_through_rest_api_reproduces_the_report_and_sends_nothing_twice(st
     if RERUN_DAG not in campaign.plans:
         pytest.fail(f"{RERUN_DAG} is not in dags/: nothing to rerun")
     rerun = campaign.rerun
+    assert rerun, f"{RERUN_DAG}'s first run did not succeed: nothing was rerun"
     cleared = rerun["cleared"]["task_instances"]
     assert cleared and {ti["dag_run_id"] for ti in cleared} == {campaign.run_ids[RERUN_DAG]}
     assert rerun["state_after"] == "success"
@@ -359,6 +360,7 @@ def test_rerun_through_rest_api_reproduces_the_report_and_sends_nothing_twice(st
     assert tis and all(ti["try_number"] >= 2 for ti in tis if ti["state"] == "success"), "every task ran again"
     assert rerun["report_before"] is not None, "the first run left no report"
     assert rerun["report_after"] == rerun["report_before"], "same logical date, same data: same report"
+    assert rerun["notices_before"], "the demo week is behind target: the first run sent a reminder"
     assert rerun["notices_after"] == rerun["notices_before"], "a rerun sends nothing twice"
 
 
