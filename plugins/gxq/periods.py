@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Shanghai")
 
-WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$", re.ASCII)
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$", re.ASCII)
 
 
 class PeriodError(ValueError):
