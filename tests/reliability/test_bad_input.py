@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from tests.conftest import sqlite_conn_json
 from tests.reliability import figures
 
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate], database=None,
                     print_blob=False,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
