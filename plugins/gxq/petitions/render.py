@@ -7,6 +7,8 @@ Every text comes from a template in ``include/templates/petitions`` and goes thr
 
 from __future__ import annotations
 
+import re
+
 import functools
 from pathlib import Path
 
@@ -287,10 +289,25 @@ def xlsx(ctx: dict) -> bytes:
     return buf.getvalue()
 
 
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def xml_safe(value):
+    """Department text without the control characters XML (docx, xlsx) cannot hold."""
+    if isinstance(value, str):
+        return _XML_ILLEGAL.sub("", value)
+    if isinstance(value, dict):
+        return {k: xml_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(xml_safe(v) for v in value)
+    return value
+
+
 def write_files(folder: Path, ctx: dict) -> dict[str, Path]:
     """Write charts, HTML, docx and xlsx atomically; returns their paths by kind."""
     from gxq import output
 
+    ctx = xml_safe(ctx)  # a control character in a topic or unit name must not crash docx/xlsx
     images = charts(ctx["r"])
     files = {}
     for name, data in images.items():
