@@ -146,7 +146,10 @@ def scorecard_xlsx(report: dict, chart_png: dict[str, bytes]) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     projects, units, indicators = _scorecard_rows(report)
-    m = lambda v: mask_text(v) if isinstance(v, str) else v
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    # masked, and without the control characters openpyxl refuses (department text may hold them)
+    m = lambda v: ILLEGAL_CHARACTERS_RE.sub("", mask_text(v)) if isinstance(v, str) else v
     bold = Font(bold=True)
     wb = Workbook()
 
@@ -257,6 +260,9 @@ def markup_to_docx(text: str) -> bytes:
     from docx.oxml.ns import qn
     from docx.shared import Pt, RGBColor
 
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)  # XML (docx) cannot hold control characters
     document = docx.Document()
     font_name = "Microsoft YaHei"
     for style_name in ("Normal", "Title", "Heading 1", "Heading 2", "List Bullet"):
