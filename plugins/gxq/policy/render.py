@@ -68,6 +68,25 @@ def trace_text(trace: dict) -> str:
     return mask_text("; ".join(f"{k}: {v}" for k, v in trace.items() if k != "policy"))
 
 
+def _xml_safe(value):
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, dict):
+        return {k: _xml_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_xml_safe(v) for v in value]
+    return value
+
+
+def _xml_safe_batch(batch: Batch) -> Batch:
+    import dataclasses
+
+    return dataclasses.replace(batch, items=_xml_safe(batch.items), withheld=_xml_safe(batch.withheld),
+                               shortfalls=_xml_safe(batch.shortfalls), data_problems=_xml_safe(batch.data_problems))
+
+
 def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
     """One sheet per policy plus 汇总 (summary), 暂缓兑现, 双承诺, 数据问题; totals add up."""
     from openpyxl import Workbook
@@ -75,6 +94,7 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
 
     from gxq.output import write_bytes
 
+    batch = _xml_safe_batch(batch)  # department text may hold control characters openpyxl refuses
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
