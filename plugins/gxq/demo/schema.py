@@ -55,6 +55,8 @@ INDEXES: dict[str, list[str]] = {
         "CREATE INDEX ix_petitions_dispatch_due_at ON petitions (dispatch_due_at)",
         "CREATE INDEX ix_petitions_feedback_due_at ON petitions (feedback_due_at)",
         "CREATE INDEX ix_petitions_revisited_at ON petitions (revisited_at)",
+        "CREATE INDEX ix_petitions_feedback_open ON petitions (feedback_due_at)"
+        " WHERE feedback_at IS NULL OR feedback_at > feedback_due_at",
         "CREATE INDEX ix_petition_units_petition ON petition_units (petition_id)",
     ],
     "dept_policy": [
