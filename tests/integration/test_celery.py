@@ -327,6 +327,11 @@ def test_tasks_ran_on_both_celery_workers(stack, campaign):
 def test_backfill_through_rest_api_reports_each_week(stack, campaign, demo_pg):
     backfill = campaign.backfill
     assert backfill["dag_id"] == BACKFILL_DAG
+    # The scheduler stamps completed_at on its next loop after the last run ends: poll for it.
+    deadline = time.monotonic() + 180
+    while not backfill.get("completed_at") and time.monotonic() < deadline:
+        time.sleep(3)
+        backfill = stack.api("GET", f"backfills/{backfill['id']}")
     assert backfill["completed_at"], f"backfill not completed: {backfill}"
     runs = sorted(campaign.backfill_runs, key=lambda r: r["logical_date"])
     mondays = [
