@@ -15,14 +15,14 @@ from tests.reliability import figures
 
 PATTERNS = {
     "private key": re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"),
-    "password in a URI": re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"?{]+:([^\s@/'\"?{}]+)@[\w.-]+", re.I),
+    "password in a URI": re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"?{]+:([^\s@/'\"?{}]+)@[\w.-]+", re.IGNORECASE),
     "Fernet key": re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}=(?![A-Za-z0-9_=-])"),
     "AWS key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     "Slack/GitHub token": re.compile(r"\b(?:xox[abp]-[0-9A-Za-z-]{10,}|gh[pousr]_[0-9A-Za-z]{30,})\b"),
 }
 # A URI password that is a placeholder or an interpolation, not a secret.
 PLACEHOLDER = re.compile(r"^(?:\$\{?[^}]*\}?|\$\$\{?[^}]*\}?|<[^>]*>|\{[^}]*\}|%\(?\w*\)?s?|\*+|x+|pass(?:word)?|"
-                         r"secret|changeme|user|token|pw|\.\.\.|…)$", re.I)
+                         r"secret|changeme|user|token|pw|\.\.\.|…)$", re.IGNORECASE)
 
 
 # Reviewed: fake credentials that tests feed to the parsers on purpose (never valid anywhere).
@@ -122,9 +122,9 @@ def test_engine_errors_and_schema_errors_mask_the_password(pg, monkeypatch):
     import json
 
     import sqlalchemy as sa
-
     from gxq.connections import dispose_all, engine_for
     from gxq.sql import DepartmentSchemaError, require_columns
+
     from tests.conftest import PG_HOST, PG_PORT
 
     secret = "Pw-never-print-91c2"
@@ -134,9 +134,8 @@ def test_engine_errors_and_schema_errors_mask_the_password(pg, monkeypatch):
     dispose_all()
     engine = engine_for("dept_policy")
     assert secret not in repr(engine) and secret not in str(engine.url)
-    with pytest.raises(sa.exc.OperationalError) as err:
-        with engine.connect():
-            pass
+    with pytest.raises(sa.exc.OperationalError) as err, engine.connect():
+        pass
     assert secret not in str(err.value)
     name = pg.create("mask")
     monkeypatch.setenv("AIRFLOW_CONN_DEPT_POLICY", json.dumps({
@@ -152,8 +151,8 @@ def test_engine_errors_and_schema_errors_mask_the_password(pg, monkeypatch):
 def test_demo_generator_prints_no_password(capsys):
     """``python -m gxq.demo.generate --pg-url-prefix ...`` with a password: printed output is masked."""
     import sqlalchemy as sa
-
     from gxq.demo import generate
+
     from tests.conftest import PG_HOST, PG_PORT, PG_PREFIX, _admin_engine
 
     secret = "Pw-demo-print-77aa"
