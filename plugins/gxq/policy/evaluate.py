@@ -73,12 +73,32 @@ def _bounds(policy: Policy, period: Period) -> dict:
     }
 
 
-def candidates_for(engine, policy: Policy, period: Period) -> list[Candidate]:
-    """Every candidate award of one policy with a basis up to the end of ``period``."""
+# The data problems of 申报类 policies: approved applications that cannot be paid, reported
+# instead of dropped. Label of each ``problem`` code in the outputs.
+PROBLEMS = {
+    "approved_without_approved_at": "已批准但无批准时间",
+    "approved_without_credit_code": "已批准但无统一社会信用代码",
+    "negative_amount_requested": "申请金额为负数",
+}
+
+
+def _problem(policy: Policy, row: dict, problem: str) -> dict:
+    key = "basis_id" if "basis_id" in row else "application_id"
+    return {"policy_id": policy.id, "application_id": str(row[key]), "credit_code": gsql.to_text(row["credit_code"]),
+            "problem": problem}
+
+
+def candidates_for(engine, policy: Policy, period: Period) -> tuple[list[Candidate], list[dict]]:
+    """Every candidate award of one policy with a basis up to the end of ``period``, and the
+    rows found that cannot be paid (data problems, :data:`PROBLEMS`)."""
     rows = gsql.query(engine, policy.sql, {**policy.sql_params, **_bounds(policy, period)})
     out: list[Candidate] = []
+    problems: list[dict] = []
     for row in rows:
         if policy.basis == "application":
+            if money(row.get("amount_requested")) < 0:
+                problems.append(_problem(policy, row, "negative_amount_requested"))
+                continue
             at = gsql.to_dt(row["basis_at"])
             row["basis_at"] = at.strftime("%Y-%m-%d %H:%M:%S")
             row["basis_on"] = at.date().isoformat()
@@ -94,18 +114,19 @@ def candidates_for(engine, policy: Policy, period: Period) -> list[Candidate]:
             basis_on=row["basis_on"], amount=money(amount), enterprise_name=gsql.to_text(row.get("enterprise_name")),
             withhold_reason=reason, trace=trace,
         ))
-    return out
+    return out, problems
 
 
 def data_problems_for(engine, policy: Policy, period: Period) -> list[dict]:
-    """Approved applications without approved_at (not paid; reported)."""
+    """Approved applications the award query cannot see: no approved_at, or no credit_code."""
     if policy.basis != "application":
         return []
-    rows = gsql.query(engine, "policy/approved_without_date",
-                      {"policy_id": policy.sql_params["policy_id"], **_bounds(policy, period)})
-    return [{"policy_id": policy.id, "application_id": str(r["application_id"]),
-             "credit_code": gsql.to_text(r["credit_code"]), "problem": "approved_without_approved_at"}
-            for r in rows]
+    params = {"policy_id": policy.sql_params["policy_id"], **_bounds(policy, period)}
+    out = []
+    for problem, sql in (("approved_without_approved_at", "policy/approved_without_date"),
+                         ("approved_without_credit_code", "policy/approved_without_credit_code")):
+        out.extend(_problem(policy, r, problem) for r in gsql.query(engine, sql, params))
+    return out
 
 
 def commitment_shortfalls(engine, period: Period) -> list[dict]:
@@ -127,8 +148,9 @@ def commitment_shortfalls(engine, period: Period) -> list[dict]:
 def evaluate(engine, period: Period, policies: list[Policy], with_commitments: bool) -> Evaluation:
     ev = Evaluation(period.key, sorted(p.id for p in policies))
     for policy in sorted(policies, key=lambda p: p.id):
-        ev.candidates.extend(candidates_for(engine, policy, period))
-        ev.data_problems.extend(data_problems_for(engine, policy, period))
+        candidates, problems = candidates_for(engine, policy, period)
+        ev.candidates.extend(candidates)
+        ev.data_problems.extend(problems + data_problems_for(engine, policy, period))
     ev.candidates.sort(key=lambda c: c.key)
     ev.data_problems.sort(key=lambda d: (d["policy_id"], d["application_id"]))
     keys = [c.key for c in ev.candidates]

@@ -14,6 +14,7 @@ from gxq.masking import mask_text
 from gxq.policy import catalogue
 from gxq.policy.batches import Batch
 from gxq.policy.commitments import responsible_unit
+from gxq.policy.evaluate import PROBLEMS
 from gxq.policy.model import money
 
 TEMPLATE_DIR = REPO_ROOT / "include" / "templates" / "policy"
@@ -148,7 +149,8 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
     sheet = wb.create_sheet("数据问题")
     sheet.append(["政策编号", "申请编号", "统一社会信用代码", "问题"])
     for d in batch.data_problems:
-        sheet.append([d["policy_id"], d["application_id"], d.get("credit_code"), "已批准但无批准时间 (approved_without_approved_at)"])
+        sheet.append([d["policy_id"], d["application_id"], d.get("credit_code"),
+                      f"{PROBLEMS.get(d['problem'], d['problem'])} ({d['problem']})"])
 
     import io
 
@@ -199,7 +201,8 @@ def notices(batch: Batch, workbook_path: Path, dry_run: bool) -> list[dict]:
                              "data_problems": [d for d in batch.data_problems if d["policy_id"] == pid]})
         unit_name = catalogue.CATALOGUE[pids[0]].competent_unit_name
         subject, body = _subject_body("unit_notice.md.j2", batch=batch, unit=unit, unit_name=unit_name,
-                                      policies=policies, reasons=REASON_CN, dry_run=dry_run)
+                                      policies=policies, reasons=REASON_CN, problem_labels=PROBLEMS,
+                                      dry_run=dry_run)
         out.append({"recipient": unit, "kind": f"policy_unit:{kind_suffix}", "subject": subject, "body": body,
                     "attachments": []})
 
