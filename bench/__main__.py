@@ -55,7 +55,7 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
 
 
 def measure(name: str, subject: str, db: str, env: dict[str, str], series: dict[str, Series]) -> None:
-    wall, rss, out = run_measured([common.PYTHON, "-m", "bench.measure", subject, db], env)
+    _wall, rss, out = run_measured([common.PYTHON, "-m", "bench.measure", subject, db], env)
     result = json.loads(out.strip().splitlines()[-1])
     s = series.setdefault(name, Series(name))
     s.seconds.append(result["seconds"])
@@ -151,12 +151,12 @@ def bench_parse(repeat: int, rows: list[dict]) -> None:
     # CPU seconds (user + sys) of the process, not wall time: on this shared 2-core machine the
     # wall time of a 3 s process swings by 10 s with the others' load; the CPU it needs does not.
     for _ in range(repeat):
-        wall, rss, _ = run_measured([common.PYTHON, "-c", "import airflow.sdk"], env)
+        _wall, rss, _ = run_measured([common.PYTHON, "-c", "import airflow.sdk"], env)
         s = series.setdefault("baseline", Series("baseline"))
         s.seconds.append(run_measured.cpu)
         s.rss_kb.append(rss)
         for f in files:
-            wall, rss, _ = run_measured([common.PYTHON, str(f.relative_to(common.REPO))], env)
+            _wall, rss, _ = run_measured([common.PYTHON, str(f.relative_to(common.REPO))], env)
             s = series.setdefault(f.name, Series(f.name))
             s.seconds.append(run_measured.cpu)
             s.rss_kb.append(rss)
@@ -173,6 +173,11 @@ def bench_year(rows: list[dict]) -> None:
     rows.append({"name": "year of every DAG: sum of task durations (REST API)", "size": result["label"],
                  "n": 1, "median": result["task_seconds"], "min": result["task_seconds"], "max": result["task_seconds"],
                  "rss_mb": None, "ratio": None, "goal": "", "ok": None})
+    floor = result.get("floor")
+    if floor:
+        rows.append({"name": "engine floor: the same number of no-op tasks, same backfill and executor, wall",
+                     "size": floor["label"], "n": 1, "median": floor["wall_seconds"], "min": floor["wall_seconds"],
+                     "max": floor["wall_seconds"], "rss_mb": None, "ratio": None, "goal": "", "ok": None})
     ok = result["wall_seconds"] <= 600 and result["failed"] == 0
     rows.append({"name": "year of every DAG: airflow backfill create, LocalExecutor, wall", "size": result["label"],
                  "n": 1, "median": result["wall_seconds"], "min": result["wall_seconds"], "max": result["wall_seconds"],
@@ -221,7 +226,7 @@ def machine() -> str:
     finally:
         conn.close()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; nproc {os.cpu_count()}; "
+    return (f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; nproc {os.cpu_count()}; "
             f"memory {mem_kb / 1024 / 1024:.1f} GiB; PostgreSQL {pg}; Python {platform.python_version()}; "
             f"load average {load}")
 

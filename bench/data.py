@@ -177,9 +177,9 @@ def build_policy() -> str:
 def build_innovation() -> str:
     db = common.INNOVATION_DB
     if not _ready(db, "projects"):
-        from bench import innovation_data
-
         from gxq.demo.generate import ensure_pg_database
+
+        from bench import innovation_data
 
         ensure_pg_database(common.url(db))
         log(f"{db}: {common.INNOVATION_PROJECTS} projects, {common.INNOVATION_INDICATORS} indicators")
