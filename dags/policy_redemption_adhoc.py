@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, task
 from gxq import dagkit
+from gxq.policy.tasks import redemption_steps
 from gxq.schedules import schedule_for
 
 DAG_ID = "policy_redemption_adhoc"
@@ -61,40 +62,7 @@ def policy_redemption_adhoc():
             raise AirflowFailException(str(exc)) from None
         return pipeline.check_schema(plan)
 
-    @task
-    def evaluate(plan: dict) -> str:
-        from gxq.policy import pipeline
-
-        return pipeline.evaluate(plan)
-
-    @task
-    def issue_batch(plan: dict, evaluation_path: str) -> str:
-        from gxq.policy import pipeline
-
-        return pipeline.issue_batch(plan, evaluation_path)
-
-    @task
-    def render(plan: dict, batch_path: str) -> dict:
-        from gxq.policy import pipeline
-
-        return pipeline.render(plan, batch_path)
-
-    @task
-    def publish_report(plan: dict, batch_path: str, rendered: dict) -> str:
-        from gxq.policy import pipeline
-
-        return pipeline.publish_report(plan, batch_path, rendered)
-
-    @task
-    def notify(plan: dict, rendered: dict, report_path: str) -> dict:
-        from gxq.policy import pipeline
-
-        return pipeline.notify(plan, rendered)
-
-    plan = check_schema()
-    batch = issue_batch(plan, evaluate(plan))
-    rendered = render(plan, batch)
-    notify(plan, rendered, publish_report(plan, batch, rendered))
+    redemption_steps(check_schema())
 
 
 policy_redemption_adhoc()

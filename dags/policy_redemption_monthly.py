@@ -1,7 +1,7 @@
 """
 ### 政策兑现 · 月兑现 (policy_redemption_monthly)
 
-**中文**: 每月 5 日 09:00(上海时间)兑现上一自然月的月兑现政策(如高新技术企业首次认定奖励)。
+**中文**: 每月第 3 个工作日 09:00(上海时间,节假日顺延;GXQ_PLAIN_SCHEDULES=1 时为每月 5 日)兑现上一自然月的月兑现政策(如高新技术企业首次认定奖励)。
 认定类政策“企业不申报,资金及时到”。一次运行出具一个兑现批次:取所有截至本月末符合条件、
 且从未兑现过的奖励(迟到数据自动补兑),经营异常/严重失信/未登记企业暂缓兑现并列入暂缓名单,
 待清除后在后续批次兑现。批次一经出具即冻结,重跑同一月份得到同一批次,兑现台账保证每项奖励只付一次。
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 from gxq import dagkit
+from gxq.policy.tasks import redemption_steps
 from gxq.schedules import schedule_for
 
 DAG_ID = "policy_redemption_monthly"
@@ -51,40 +52,7 @@ def policy_redemption_monthly():
             raise AirflowFailException(str(exc)) from None
         return pipeline.check_schema(plan)
 
-    @task
-    def evaluate(plan: dict) -> str:
-        from gxq.policy import pipeline
-
-        return pipeline.evaluate(plan)
-
-    @task
-    def issue_batch(plan: dict, evaluation_path: str) -> str:
-        from gxq.policy import pipeline
-
-        return pipeline.issue_batch(plan, evaluation_path)
-
-    @task
-    def render(plan: dict, batch_path: str) -> dict:
-        from gxq.policy import pipeline
-
-        return pipeline.render(plan, batch_path)
-
-    @task
-    def publish_report(plan: dict, batch_path: str, rendered: dict) -> str:
-        from gxq.policy import pipeline
-
-        return pipeline.publish_report(plan, batch_path, rendered)
-
-    @task
-    def notify(plan: dict, rendered: dict, report_path: str) -> dict:
-        from gxq.policy import pipeline
-
-        return pipeline.notify(plan, rendered)
-
-    plan = check_schema()
-    batch = issue_batch(plan, evaluate(plan))
-    rendered = render(plan, batch)
-    notify(plan, rendered, publish_report(plan, batch, rendered))
+    redemption_steps(check_schema())
 
 
 policy_redemption_monthly()

@@ -1,7 +1,7 @@
 """
 ### 政策兑现 · 季兑现 (policy_redemption_quarterly)
 
-**中文**: 每季首月 10 日 09:00(上海时间)兑现上一自然季度的季兑现政策(专精特新中小企业认定奖励、
+**中文**: 每季首月第 6 个工作日 09:00(上海时间;GXQ_PLAIN_SCHEDULES=1 时为 10 日)兑现上一自然季度的季兑现政策(专精特新中小企业认定奖励、
 知识产权质押贴息等),并核查“双承诺、双兑现”:本季度到期且实际完成低于承诺的企业承诺,通知责任单位。
 批次规则同月兑现:取所有截至季末符合条件且未兑现的奖励(迟到数据补兑),失信/异常/未登记企业暂缓兑现,
 批次出具即冻结,重跑得到同一批次,兑现台账保证每项只付一次。
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 from gxq import dagkit
+from gxq.policy.tasks import redemption_steps
 from gxq.schedules import schedule_for
 
 DAG_ID = "policy_redemption_quarterly"
@@ -48,40 +49,7 @@ def policy_redemption_quarterly():
             raise AirflowFailException(str(exc)) from None
         return pipeline.check_schema(plan)
 
-    @task
-    def evaluate(plan: dict) -> str:
-        from gxq.policy import pipeline
-
-        return pipeline.evaluate(plan)
-
-    @task
-    def issue_batch(plan: dict, evaluation_path: str) -> str:
-        from gxq.policy import pipeline
-
-        return pipeline.issue_batch(plan, evaluation_path)
-
-    @task
-    def render(plan: dict, batch_path: str) -> dict:
-        from gxq.policy import pipeline
-
-        return pipeline.render(plan, batch_path)
-
-    @task
-    def publish_report(plan: dict, batch_path: str, rendered: dict) -> str:
-        from gxq.policy import pipeline
-
-        return pipeline.publish_report(plan, batch_path, rendered)
-
-    @task
-    def notify(plan: dict, rendered: dict, report_path: str) -> dict:
-        from gxq.policy import pipeline
-
-        return pipeline.notify(plan, rendered)
-
-    plan = check_schema()
-    batch = issue_batch(plan, evaluate(plan))
-    rendered = render(plan, batch)
-    notify(plan, rendered, publish_report(plan, batch, rendered))
+    redemption_steps(check_schema())
 
 
 policy_redemption_quarterly()
