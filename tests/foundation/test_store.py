@@ -71,3 +71,39 @@ def test_record_report_upserts(ops_conn):
     with engine.connect() as c:
         rows = c.execute(sa.text("SELECT report_json, run_id FROM gxq_reports")).all()
     assert len(rows) == 1 and json.loads(rows[0][0]) == {"a": 2} and rows[0][1] == "r2"
+
+
+def _table_metadatas():
+    """Every sa.MetaData of the project's gxq_ops tables (the code's idea of the schema)."""
+    from gxq.notify import tables as notify_tables
+    from gxq.petitions import tables as petitions_tables
+    from gxq.policy import batches
+    from gxq.store import tables as core_tables
+
+    return [core_tables.metadata, notify_tables.metadata, petitions_tables.metadata, batches.metadata]
+
+
+def test_table_objects_match_the_migrations(ops_conn):
+    """The sa.Table objects the code reads and writes through and the schema the Alembic
+    migrations build agree: same tables, columns, types and nullability (alembic's autogenerate
+    comparison). The migrations are the only source of the indexes, unique keys and foreign keys,
+    which the Table objects need not repeat: those differences are allowed, and the key that
+    pays each award at most once is checked on its own."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = store.ops_engine()
+    problems = []
+    with engine.connect() as conn:
+        for metadata in _table_metadatas():
+            names = set(metadata.tables)
+            assert names, metadata
+            ctx = MigrationContext.configure(conn, opts={
+                "compare_type": True,
+                "include_name": lambda name, type_, parent: type_ != "table" or name in names,
+            })
+            problems += [d for d in compare_metadata(ctx, metadata)
+                         if not (isinstance(d, tuple) and d[0] in ("remove_index", "remove_constraint", "remove_fk"))]
+        unique = {tuple(u["column_names"]) for u in sa.inspect(conn).get_unique_constraints("policy_payment_ledger")}
+    assert problems == [], "\n".join(map(str, problems))
+    assert ("policy_id", "credit_code", "basis_id") in unique
