@@ -36,7 +36,7 @@ os.environ.setdefault("GXQ_APPRISE_CONFIG", str(_SESSION_TMP / "apprise.yml"))
 os.environ.setdefault("GXQ_NO_AIRFLOW_CONNECTIONS", "1")
 sys.path[:0] = [str(REPO / "plugins"), str(REPO)]
 
-import pytest  # noqa: E402
+import pytest
 
 PG_HOST = os.environ.get("GXQ_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("GXQ_TEST_PG_PORT", "5432"))
@@ -106,7 +106,6 @@ class PgDatabases:
 
     def drop_all(self) -> None:
         import sqlalchemy as sa
-
         from gxq.connections import dispose_all
 
         dispose_all()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from gxq import periods
 from gxq.calendar import workdays
 from gxq.calendar.rules import NthWorkingDayRule, WeekdayRule, rule_from_dict
@@ -143,7 +142,7 @@ def test_nth_working_day(n, unit, year, expected):
 
 def test_may_2021_third_working_day_is_make_up_saturday():
     # 5-1..5-5 劳动节; Saturday 5-8 is a make-up working day: 5-6, 5-7, 5-8
-    slot = [s for s in _year(NthWorkingDayRule(3, "09:00"), 2021) if s.run_at.month == 5][0]
+    slot = next(s for s in _year(NthWorkingDayRule(3, "09:00"), 2021) if s.run_at.month == 5)
     assert slot.run_at == T(2021, 5, 8, 9) and slot.run_at.weekday() == 5
     assert slot.nominal == T(2021, 5, 5, 9)
 

@@ -7,7 +7,6 @@ import datetime as dt
 
 import pendulum
 import pytest
-
 from airflow.timetables.base import DataInterval, TimeRestriction
 from gxq import schedules
 from gxq.calendar import timetables as tts

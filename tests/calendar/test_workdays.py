@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 
 import pytest
-
 from gxq.calendar import workdays
 
 D = dt.date

@@ -98,7 +98,7 @@ def test_parsing_dag_files_loads_no_heavy_module():
         f"heavy = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in {HEAVY!r})\n"
         "print(','.join(heavy))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     loaded = [m for m in out.stdout.strip().splitlines()[-1].split(",") if m] if out.stdout.strip() else []
     assert loaded == [], f"DAG parsing imported heavy modules: {loaded}"

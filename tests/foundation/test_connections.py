@@ -2,7 +2,6 @@ import json
 
 import pytest
 import sqlalchemy as sa
-
 from gxq import connections
 from gxq.connections import ConnectionConfigError
 

@@ -1,13 +1,12 @@
 import datetime as dt
 
 import pytest
-
 from gxq import periods
 from gxq.periods import PeriodError
 
 
 def utc(*args):
-    return dt.datetime(*args, tzinfo=dt.timezone.utc)
+    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 def test_bulletin_week_of_contract_example():
@@ -80,7 +79,7 @@ def test_kinds_restrict_keys():
 
 
 def test_from_run_prefers_param_then_logical_date_then_run_time():
-    d = dt.datetime(2021, 3, 8, 1, tzinfo=dt.timezone.utc)
+    d = dt.datetime(2021, 3, 8, 1, tzinfo=dt.UTC)
     assert periods.from_run(d, None, None, periods.previous_week, ("week",)).key == "2021-W09"
     assert periods.from_run(d, None, "2021-W02", periods.previous_week, ("week",)).key == "2021-W02"
     assert periods.from_run(None, d, None, periods.previous_week, ("week",)).key == "2021-W09"

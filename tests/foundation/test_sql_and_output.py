@@ -4,7 +4,6 @@ import json
 
 import pytest
 import sqlalchemy as sa
-
 from gxq import output, sql
 from gxq.rates import rate
 

@@ -5,7 +5,6 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-
 from gxq import store
 from gxq.connections import dispose_all
 
@@ -100,7 +99,7 @@ def test_table_objects_match_the_migrations(ops_conn):
             assert names, metadata
             ctx = MigrationContext.configure(conn, opts={
                 "compare_type": True,
-                "include_name": lambda name, type_, parent: type_ != "table" or name in names,
+                "include_name": lambda name, type_, parent, names=names: type_ != "table" or name in names,
             })
             problems += [d for d in compare_metadata(ctx, metadata)
                          if not (isinstance(d, tuple) and d[0] in ("remove_index", "remove_constraint", "remove_fk"))]

@@ -38,7 +38,6 @@ INFO_SUBMISSIONS = [
 
 def fill(engine) -> None:
     import sqlalchemy as sa
-
     from gxq.demo import schema
 
     schema.create_all(engine, "dept_publicity")
@@ -189,10 +188,10 @@ class FakeWeChat:
                     return self._answer(fake._batchget(query, body))
                 return self._answer({"errcode": 48001, "errmsg": "api unauthorized"}, 200)
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 self._route("GET")
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 self._route("POST")
 
             def log_message(self, *args):

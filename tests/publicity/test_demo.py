@@ -9,10 +9,10 @@ import json
 
 import pendulum
 import pytest
-
 from gxq import sql
 from gxq.publicity import reminder, source
 from gxq.schedules import timetable_for
+
 from tests.conftest import pg_conn_json, pg_url, run_dag, sqlite_conn_json
 
 DAG_ID = "publicity_cadence_reminder"
@@ -21,7 +21,6 @@ DAG_ID = "publicity_cadence_reminder"
 @pytest.fixture(scope="module")
 def demo_publicity(pg, tmp_path_factory):
     import sqlalchemy as sa
-
     from gxq.demo import generate
 
     folder = tmp_path_factory.mktemp("demo-publicity")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from gxq.periods import TZ
 from gxq.publicity import reminder, source, weekly_line
 
@@ -18,7 +17,7 @@ def counts_at(when: str, **kwargs):
 
 def test_as_of_boundaries(backend):
     # Wednesday run: W1 at Monday 00:00 counted, W2 exactly at D not; S2 one second before D counted
-    as_of, key, got = counts_at("2021-03-03T10:00:00+08:00")
+    _as_of, key, got = counts_at("2021-03-03T10:00:00+08:00")
     assert key == "2021-W09-wed"
     assert (got.wechat_posts, got.info_submissions) == (1, 2)
     # one second later W2 is in
@@ -122,13 +121,13 @@ def test_bad_as_of_is_refused(value):
 
 
 def test_as_of_for_run_prefers_param_then_logical_date():
-    logical = dt.datetime(2021, 3, 5, 7, 0, tzinfo=dt.timezone.utc)  # Friday 15:00 Shanghai
+    logical = dt.datetime(2021, 3, 5, 7, 0, tzinfo=dt.UTC)  # Friday 15:00 Shanghai
     assert reminder.as_of_for_run({"logical_date": logical, "params": {}}) == dt.datetime(2021, 3, 5, 15, tzinfo=TZ)
     got = reminder.as_of_for_run({"logical_date": logical, "params": {"as_of": "2021-03-03T10:00"}})
     assert got == dt.datetime(2021, 3, 3, 10, tzinfo=TZ)
 
     class Run:
-        run_after = dt.datetime(2021, 3, 3, 2, 0, 30, 123456, tzinfo=dt.timezone.utc)
+        run_after = dt.datetime(2021, 3, 3, 2, 0, 30, 123456, tzinfo=dt.UTC)
 
     got = reminder.as_of_for_run({"logical_date": None, "dag_run": Run(), "params": {}})
     assert got == dt.datetime(2021, 3, 3, 10, 0, 30, tzinfo=TZ)

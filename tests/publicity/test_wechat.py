@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from gxq.publicity import reminder, source, wechat
 
 T = dt.datetime
@@ -104,7 +103,7 @@ def test_account_from_connection(monkeypatch, fake_wechat):
     assert account.base_url == fake_wechat.url and account.appid == fake_wechat.APPID
     assert account.account_type == "服务号" and account.monthly_send_limit == 4
     assert fake_wechat.SECRET not in repr(account)
-    monkeypatch.setenv("AIRFLOW_CONN_WECHAT_MP", f"https://wxid:se%2Fcret@api.example.cn/?account_type=subscription")
+    monkeypatch.setenv("AIRFLOW_CONN_WECHAT_MP", "https://wxid:se%2Fcret@api.example.cn/?account_type=subscription")
     account = wechat.account_from_connection()
     assert (account.base_url, account.secret, account.account_type) == ("https://api.example.cn", "se/cret", "订阅号")
     monkeypatch.setenv("AIRFLOW_CONN_WECHAT_MP", '{"conn_type": "http", "host": "api.weixin.qq.com"}')

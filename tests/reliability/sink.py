@@ -29,14 +29,14 @@ class NoticeSink:
         self._lock = threading.Lock()
         self._server = None
 
-    def start(self) -> "NoticeSink":
+    def start(self) -> NoticeSink:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # quiet
                 pass
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 with sink._lock:

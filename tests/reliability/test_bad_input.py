@@ -394,7 +394,7 @@ def test_publicity_rows_of_the_wrong_shape(dept, monkeypatch):
         _insert(rw, "wechat_posts", posts)
         _insert(rw, "info_submissions", subs)
         counts = source.counts(start, end, source="table")
-        in_window = lambda v: v and start <= _ts(v) < end  # noqa: E731
+        in_window = lambda v: v and start <= _ts(v) < end
         assert counts.wechat_posts == sum(1 for p in posts if in_window(p["published_at"]))
         assert counts.info_submissions == sum(1 for s in subs if in_window(s["submitted_at"]))
         tried["examples"] += 1

@@ -165,9 +165,9 @@ def _worker_env(env, ops_json: str, config: str, **extra) -> dict:
 
 
 def _spawn(args: list[str], e: dict, log_path: Path) -> subprocess.Popen:
-    fh = open(log_path, "ab")
-    return subprocess.Popen([sys.executable, "-m", "tests.reliability._worker", *args], cwd=REPO, env=e,
-                            stdout=fh, stderr=subprocess.STDOUT)
+    with open(log_path, "ab") as fh:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([sys.executable, "-m", "tests.reliability._worker", *args], cwd=REPO, env=e,
+                                stdout=fh, stderr=subprocess.STDOUT)
 
 
 def _wait_for(predicate, proc: subprocess.Popen, timeout: float, log_path: Path) -> None:

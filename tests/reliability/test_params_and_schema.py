@@ -133,6 +133,7 @@ def test_injected_period_leaves_the_department_tables_intact(pg, use_conns, outp
     """On PostgreSQL: the injection attempt fails and the petitions table is still there."""
     from gxq.demo import schema
     from gxq.petitions import pipeline
+
     from tests.conftest import pg_conn_json
 
     name = pg.create("inject")
@@ -223,7 +224,7 @@ def test_department_schema_drift_fails_early_naming_table_and_column(tmp_path, u
     if column:
         assert column in message
     # only catalogue reads (PRAGMA / sqlite_master) reached the department database before failing
-    data = [s for db, s in statements if db.endswith(f"{conn_id}.db") and re.search(r"\bFROM\s+(?!pragma|sqlite_)", s, re.I)]
+    data = [s for db, s in statements if db.endswith(f"{conn_id}.db") and re.search(r"\bFROM\s+(?!pragma|sqlite_)", s, re.IGNORECASE)]
     assert data == [], data
     figures.add("bad_input", "schema_drift_cases")
 
@@ -231,6 +232,7 @@ def test_department_schema_drift_fails_early_naming_table_and_column(tmp_path, u
 def test_schema_drift_on_postgresql(pg, use_conns, output_dir, tmp_path):
     from gxq.demo import schema
     from gxq.sql import DepartmentSchemaError
+
     from tests.conftest import pg_conn_json
 
     name = pg.create("drift")
@@ -271,9 +273,7 @@ def _is_string_built(node: ast.AST) -> bool:
         return any(isinstance(v, ast.FormattedValue) for v in node.values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
         return not (isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant))
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join"):
-        return True
-    return False
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join")
 
 
 def _findings(path: Path) -> list[tuple[str, int, str]]:
@@ -323,10 +323,10 @@ def test_sql_files_bind_every_value():
     bad = []
     for path in files:
         text = path.read_text(encoding="utf-8")
-        for expr in re.findall(r"\{\{(.*?)\}\}", text, re.S):
+        for expr in re.findall(r"\{\{(.*?)\}\}", text, re.DOTALL):
             if not re.fullmatch(r"\s*(ts|txt|num)\('[a-z_.]+'\)\s*|\s*dialect\s*", expr):
                 bad.append(f"{path.name}: {{{{{expr}}}}}")
-        for stmt in re.findall(r"\{%(.*?)%\}", text, re.S):
+        for stmt in re.findall(r"\{%(.*?)%\}", text, re.DOTALL):
             if not re.fullmatch(r"\s*(if dialect ==? '[a-z]+'|elif dialect ==? '[a-z]+'|else|endif)\s*", stmt.strip("- ")):
                 bad.append(f"{path.name}: {{%{stmt}%}}")
         # a literal compared with = should be a constant of the contract, never a run value

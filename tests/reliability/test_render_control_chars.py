@@ -81,9 +81,9 @@ def test_bulletin_files_with_control_characters(dept, output_dir):
 
     row = {"pid": "P1", "t": f"供暖{CTRL}\x00", "c": f"内容{CTRL} 13612340546"}
     dept("dept_petitions", [
-        ("INSERT INTO petitions (petition_id, received_at, kind, topic, content, status, dispatch_due_at, "
-         "dispatched_at) VALUES (:pid, '2021-03-02 08:00:00', '投诉', :t, :c, '办理中', '2021-03-02 10:00:00', "
-         "'2021-03-02 09:00:00')", row),
+        (("INSERT INTO petitions (petition_id, received_at, kind, topic, content, status, dispatch_due_at, "
+          "dispatched_at) VALUES (:pid, '2021-03-02 08:00:00', '投诉', :t, :c, '办理中', '2021-03-02 10:00:00', "
+          "'2021-03-02 09:00:00')"), row),
         ("INSERT INTO petition_units VALUES ('P1', :u, 'lead')", {"u": f"U01{CTRL}"}),
         ("INSERT INTO units VALUES (:u, :n)", {"u": f"U01{CTRL}", "n": f"供热办{CTRL}"}),
     ])

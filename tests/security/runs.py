@@ -16,7 +16,7 @@ def publicity_run(as_of: dt.datetime) -> dict:
 
 
 def run_everything(weeks=("2021-W09",), months=("2021-03",), quarters=("2021-Q1",),
-                   publicity=(dt.datetime(2021, 3, 3, 2, tzinfo=dt.timezone.utc),)) -> dict:
+                   publicity=(dt.datetime(2021, 3, 3, 2, tzinfo=dt.UTC),)) -> dict:
     """Reports of every DAG over the given periods (notices really delivered, not dry runs)."""
     from gxq.innovation import pipeline as innovation
     from gxq.petitions import pipeline as petitions

@@ -25,7 +25,7 @@ def _first_word(statement: str) -> str:
     import re
 
     text = re.sub(r"--[^\n]*", " ", statement)
-    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S).strip().lstrip("(").strip()
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL).strip().lstrip("(").strip()
     return (text.split(None, 1) or [""])[0].upper()
 
 
@@ -103,9 +103,8 @@ def test_select_only_roles_run_every_dag_and_nothing_is_written(roles, use_conns
     # the roles really are read-only: a write is refused by PostgreSQL itself
     ro = sa.create_engine(pg_url(roles["dept_dbs"]["dept_publicity"], roles["ro"], roles["password"]),
                           poolclass=sa.pool.NullPool)
-    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
-        with ro.begin() as conn:
-            conn.execute(sa.text("DELETE FROM wechat_posts"))
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), ro.begin() as conn:
+        conn.execute(sa.text("DELETE FROM wechat_posts"))
     ro.dispose()
 
     seen: list[tuple[str, str]] = []

@@ -52,9 +52,9 @@ def test_no_unmasked_personal_data_anywhere_after_a_demo_year(demo_sqlite, use_c
         reports = run_everything(
             weeks=weeks, months=("2021-01", "2021-03", "2021-06", "2021-12"),
             quarters=("2021-Q1", "2021-Q2", "2021-Q3", "2021-Q4"),
-            publicity=(dt.datetime(2021, 3, 3, 2, tzinfo=dt.timezone.utc),
-                       dt.datetime(2021, 3, 5, 7, tzinfo=dt.timezone.utc),
-                       dt.datetime(2021, 11, 17, 2, tzinfo=dt.timezone.utc)))
+            publicity=(dt.datetime(2021, 3, 3, 2, tzinfo=dt.UTC),
+                       dt.datetime(2021, 3, 5, 7, tzinfo=dt.UTC),
+                       dt.datetime(2021, 11, 17, 2, tzinfo=dt.UTC)))
     finally:
         root.removeHandler(handler)
         root.setLevel(old)

@@ -4,6 +4,7 @@ password, and the compose UI has no default credentials."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
@@ -108,8 +109,8 @@ def test_connection_descriptions_never_carry_the_password():
 
     secret = "Pw-4f9a1c07e2"
     uri = parse_conn_value("dept_policy", f"postgres://reader:{secret}@db.example.cn:5432/dept_policy")
-    js = parse_conn_value("gxq_ops", '{"conn_type": "postgres", "host": "h", "login": "u", "password": "%s", '
-                          '"schema": "gxq_ops"}' % secret)
+    js = parse_conn_value("gxq_ops", json.dumps({"conn_type": "postgres", "host": "h", "login": "u",
+                                                 "password": secret, "schema": "gxq_ops"}))
     for spec in (uri, js):
         assert spec.password == secret
         assert secret not in spec.safe_description()
