@@ -3,13 +3,14 @@
 
 **中文**：《市民服务平台情况通报》须在每周一 12:00（北京时间；周一为节假日时为顺延后的工作日 12:00）前完成。
 本 DAG 在该时刻运行，检查本周应发布的通报（上一个完整 ISO 周）是否已在 `gxq_ops` 中登记发布；未发布则
-通过通知发件箱告警运维（`ops`），每周只告警一次。Airflow 3.3 的 DeadlineAlert 在调度器下可用，但带
+通过通知发件箱告警运维（`ops`），每周只告警一次；补跑（backfill）的运行不检查（截止时间早已过去）。Airflow 3.3 的 DeadlineAlert 在调度器下可用，但带
 `deadline=` 的 DAG 在 `airflow dags test` 成功结束时会崩溃（Airflow 3.3.2 缺陷），故以本检查代替。
 
 **English**: the weekly bulletin is due by Monday 12:00 Asia/Shanghai (12:00 of the next working day
 when Monday is a holiday, like the bulletin itself). This DAG runs at that moment, checks that the
 bulletin of the last complete ISO week is recorded as issued in `gxq_ops` (`gxq_reports`), and if not
-alerts `ops` through the notification outbox, once per week. It stands in for Airflow 3's deadline
+alerts `ops` through the notification outbox, once per week. A backfill run checks nothing (its
+deadline passed long ago; the backfilled bulletins run beside it). It stands in for Airflow 3's deadline
 alert (`gxq.notify.deadlines.bulletin_deadline`), which works under the scheduler and triggerer but
 makes `airflow dags test` crash when a run with `deadline=` succeeds in Airflow 3.3.2.
 Params: `dry_run`, `resend`.
@@ -55,7 +56,9 @@ def petition_bulletin_deadline_watch():
         dry_run, resend = dagkit.flags(context)
         dag_run = context.get("dag_run")
         when = context.get("logical_date") or getattr(dag_run, "run_after", None)
-        return check_bulletin_deadline(when, run_id=dagkit.run_id(context), dry_run=dry_run, resend=resend)
+        run_type = getattr(dag_run, "run_type", None)
+        return check_bulletin_deadline(when, run_id=dagkit.run_id(context), dry_run=dry_run, resend=resend,
+                                       run_type=getattr(run_type, "value", run_type))
 
     check_bulletin_issued()
 

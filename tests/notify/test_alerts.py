@@ -242,6 +242,21 @@ def test_deadline_watch_dag(dagbag, ops_engine, json_sink, apprise_config):
     record_scenario("deadline-watch-dag[sqlite]", runs=3, messages=len(web.messages), duplicates=web.duplicates())
 
 
+@pytest.mark.parametrize("ops_engine", ["sqlite"], indirect=True)
+def test_deadline_watch_skips_backfill_runs(ops_engine, json_sink, apprise_config, monkeypatch):
+    """A backfill of the watch over past weeks alerts nobody; a manual run of the same week does."""
+    from gxq.notify.deadlines import check_bulletin_deadline
+
+    monkeypatch.delenv("GXQ_DEADLINE_ALERT_ALL_RUNS", raising=False)
+    web = json_sink()
+    apprise_config({web.url: "ops"})
+    when = pendulum.datetime(2021, 3, 8, 12, tz="Asia/Shanghai")
+    out = check_bulletin_deadline(when, run_id="backfill__2021-03-08", engine=ops_engine, run_type="backfill")
+    assert out["skipped"] == "backfill" and not out["alerted"] and web.messages == []
+    out = check_bulletin_deadline(when, run_id="manual__2021-03-08", engine=ops_engine, run_type="manual")
+    assert out["alerted"] and len(web.messages) == 1 and "2021-W09" in web.messages[0]["title"]
+
+
 def test_task_failure_alert_when_gxq_ops_is_down(json_sink, apprise_config, monkeypatch):
     """gxq_ops unreachable (often the very failure reported): the alert goes straight to ops."""
     from gxq.connections import dispose_all

@@ -178,16 +178,24 @@ def bulletin_week_due(logical_date) -> tuple[str, dt.datetime]:
 
 
 def check_bulletin_deadline(logical_date, run_id: str | None = None, dry_run: bool = False,
-                            resend: bool = False, engine=None) -> dict:
-    """Has this week's bulletin been issued (``gxq_reports``)? If not, alert ``ops`` (once a week)."""
+                            resend: bool = False, engine=None, run_type: str | None = None) -> dict:
+    """Has this week's bulletin been issued (``gxq_reports``)? If not, alert ``ops`` (once a week).
+
+    A *backfill* run of the watch checks nothing: it is created long after its Monday noon, beside
+    the backfilled bulletins themselves, and would alert ops for every week of the range (the
+    callback above skips such runs for the same reason; ``GXQ_DEADLINE_ALERT_ALL_RUNS=1`` checks
+    them anyway). Scheduled and manual runs check."""
     from gxq import store
     from gxq.notify.alerts import base_url
     from gxq.notify.model import Notice
     from gxq.notify.outbox import deliver
     from gxq.notify.templates import render
 
-    engine = store.ensure_schema(engine) if engine is not None else store.ops_engine()
     week, due = bulletin_week_due(logical_date)
+    if (run_type or "").lower() == "backfill" and not os.environ.get("GXQ_DEADLINE_ALERT_ALL_RUNS"):
+        log.info("deadline watch of %s (backfill run): the deadline passed long ago, nothing to check", week)
+        return {"week": week, "due": due.isoformat(), "issued_at": None, "alerted": False, "skipped": "backfill"}
+    engine = store.ensure_schema(engine) if engine is not None else store.ops_engine()
     issued = _issued_at(engine, BULLETIN_DAG_ID, week)
     result = {"week": week, "due": due.isoformat(), "issued_at": issued, "alerted": False}
     if issued:
