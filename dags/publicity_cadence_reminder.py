@@ -25,7 +25,6 @@ logical date, else the trigger time), `dry_run`, `resend`. WeChat source: env `G
 from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
-
 from gxq import dagkit
 from gxq.schedules import schedule_for
 
