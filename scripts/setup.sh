@@ -14,7 +14,11 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 
 echo "[setup] uv sync --frozen (apache-airflow $(grep -A1 '^name = "apache-airflow"$' uv.lock | sed -n 's/version = "\(.*\)"/\1/p'))"
-uv sync --frozen --quiet
+# Bytecode compiled at install: machines that set PYTHONDONTWRITEBYTECODE (this one does) would
+# otherwise compile every imported module from source in every process, i.e. in every Airflow
+# task (seconds each for Apprise, SQLAlchemy, openpyxl, matplotlib; docs/benchmarks.md).
+uv sync --frozen --quiet --compile-bytecode
+.venv/bin/python -m compileall -q -j 0 plugins dags >/dev/null
 
 apt_missing=()
 fc-list :lang=zh 2>/dev/null | grep -q . || apt_missing+=(fonts-wqy-microhei)
