@@ -267,3 +267,105 @@ def test_quarter_dispatch_rules(dept):
     assert [g["unit"] for g in report["agenda"]] == ["U01", "U02", "U03"]
     assert [p["project_id"] for p in report["agenda"][1]["projects"]] == ["ALLRED", "LAST"]
     assert report["month_counts"]["2021-01"] == {"green": 1, "yellow": 0, "red": 3, "unreported": 0}  # LAST; TWO ONE ALLRED
+
+
+# --- the evaluation's shortcuts give what the general rules give -----------------------------------
+
+
+def test_problem_details_name_the_values_as_reported():
+    """The "where" texts are built only when a problem is recorded; they read as they always did."""
+    import datetime as dt
+    import decimal
+
+    projects = [rules.Project(pid, None, "U01", dt.date(2020, 1, 1)) for pid in ("A", "B", "C", "D", "E")]
+    stamp = dt.datetime(2021, 4, 1, 10, 0, 0, 123456)
+    rows = [
+        rules.ProgressRow("A", "2021-03", decimal.Decimal("150.50"), 20, stamp),       # above 100
+        rules.ProgressRow("B", "2021-03", 40, "abc", "2021-04-02T08:00:00"),          # non-numeric: discarded
+        rules.ProgressRow("C", "2021-03", -5.0, None, None),                          # negative, NULL
+        rules.ProgressRow("D", "2021-03", 50, 40, "2021-04-03 09:00:00"),             # duplicated month
+        rules.ProgressRow("D", "2021-03", 60, 40, dt.datetime(999, 1, 2, 3, 4, 5)),
+        rules.ProgressRow("D", "2021-03", 70, 40, None),
+        rules.ProgressRow("GHOST", "2021-03", 1, 1, None),
+    ]
+    problems = rules.Problems()
+    statuses = {s.project_id: s for s in rules.evaluate_projects(MARCH, projects, rows, problems)}
+    details = {(p["kind"], p["subject"]): p["detail"] for p in problems.as_list()}
+    assert details == {
+        ("progress_above_100", "A"): "plan_progress_pct=150.5 reported_at=2021-04-01 10:00:00",
+        ("non_numeric_progress", "B"): "actual_progress_pct='abc' reported_at=2021-04-02 08:00:00",
+        ("negative_progress", "C"): "plan_progress_pct=-5.0 reported_at=None",
+        ("missing_progress", "C"): "actual_progress_pct is NULL",
+        ("duplicate_month", "D"): "3 rows; reported_at: 2021-04-03 09:00:00, 999-01-02 03:04:05",
+        ("unknown_project", "GHOST"): "monthly row ignored",
+    }
+    assert statuses["A"][3:] == ("red", 130.5, 150.5, 20.0, "2021-04-01 10:00:00")
+    assert statuses["B"].status == "unreported"
+    assert statuses["C"][3:] == ("green", -5.0, -5.0, 0.0, None)
+    assert statuses["D"][3:] == ("green", 10.0, 50.0, 40.0, "2021-04-03 09:00:00")
+    quiet = rules.Problems(enabled=False)
+    assert rules.evaluate_projects(MARCH, projects, rows, quiet) == list(statuses.values())
+    assert quiet.as_list() == []
+
+
+@pytest.mark.parametrize("value", [0, 100, 0.0, 100.0, -0.0, 55.555, 100.001, -0.001, 1e308, True, "50", " 7 ", "",
+                                   None, "x", float("nan"), float("inf")] + [__import__("decimal").Decimal(v) for v in
+                                   ("0", "100", "100.00", "12.345", "100.0001", "-1", "NaN", "Infinity")])
+def test_single_plain_row_shortcut_matches_choose_month_row(value):
+    import datetime as dt
+
+    project = rules.Project("P", "n", "U01", dt.date(2020, 1, 1))
+    for plan, actual in ((value, 30), (60, value), (value, value)):
+        row = rules.ProgressRow("P", "2021-03", plan, actual, dt.datetime(2021, 4, 1, 8, 30))
+        shortcut, general = rules.Problems(), rules.Problems()
+        (status,) = rules.ProjectBook([project], [row]).evaluate(MARCH, shortcut)
+        chosen = rules.choose_month_row([row], general)
+        if chosen is None:
+            assert status.status == "unreported" and status.gap is None
+        else:
+            plan_n, actual_n, gap, _, _ = chosen
+            assert (status.plan, status.actual, status.gap, status.status) == (plan_n, actual_n, gap, rules.light(gap))
+            assert status.reported_at == "2021-04-01 08:30:00"
+        assert shortcut.as_list() == general.as_list()
+
+
+def test_stamp_text_is_strftime():
+    import datetime as dt
+
+    for value in (dt.datetime(2021, 12, 31, 23, 59, 59, 999999), dt.datetime(1000, 1, 1), dt.datetime(999, 12, 31, 1),
+                  dt.datetime(9999, 12, 31, 23, 59, 59), dt.datetime(2021, 3, 1, tzinfo=dt.UTC)):
+        assert rules.stamp_text(value) == value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_months_from_one_book_equal_months_evaluated_alone(dept, read_engine):
+    """The report groups the rows once and evaluates the month, the month before and the trend
+    from those books; each month must equal its evaluation on its own."""
+    from gxq.innovation import source
+
+    dept.project("A").project("B", unit=None).project("C", start="2021-03-15")
+    dept.progress("A", "2021-02", 50, 45).progress("A", "2021-03", 50, 10)
+    dept.progress("A", "2021-03", 50, 30, "2021-04-09 00:00:00")  # the later report of a duplicated month
+    dept.progress("B", "2021-02", 80, 20).progress("C", "2021-03", 20, 20)
+    dept.indicator("I1", 2, 120).indicator("I2", 1, 0).value("I1", "2021-02", 15).value("I1", "2021-03", 30)
+    dept.value("I2", "2021-03", 5).value("I1", "2021-01", 11)
+    data = source.load("2021-01", "2021-03", "2021-01", engine=read_engine)
+    projects = rules.ProjectBook(data.projects, data.progress)
+    indicators = rules.IndicatorBook(data.indicators, data.indicator_values)
+    for key in ("2021-01", "2021-02", "2021-03"):
+        month = parse_key(key)
+        alone, from_books = rules.Problems(), rules.Problems()
+        expected = rules.evaluate_month(month, data.projects, data.progress, data.indicators, data.indicator_values,
+                                        alone)
+        got = rules.evaluate_books(month, projects, indicators, from_books)
+        assert got.contract() == expected.contract()
+        assert got.projects == expected.projects
+        assert from_books.as_list() == alone.as_list()
+        lights = rules.evaluate_books(month, projects, indicators, rules.Problems(enabled=False), details=False)
+        assert [(s.project_id, s.status, s.gap) for s in lights.projects] == \
+               [(s.project_id, s.status, s.gap) for s in expected.projects]
+    report = month_report(read_engine)
+    assert report["composite_trend"] == [
+        {"period": k, "composite_score": rules.evaluate_indicators(parse_key(k), data.indicators,
+                                                                  data.indicator_values, rules.Problems())[1]}
+        for k in ("2021-01", "2021-02", "2021-03")]
+    assert report["comparison"]["previous_statuses"] == {"A": "green", "B": "red"}

@@ -21,11 +21,12 @@ def counts(year: int) -> list[dict]:
     from gxq.periods import month_period
 
     data = load(f"{year}-01", f"{year}-12", f"{year}-01")
+    projects = rules.ProjectBook(data.projects, data.progress)
+    indicators = rules.IndicatorBook(data.indicators, data.indicator_values)
     out = []
     for m in range(1, 13):
         period = month_period(year, m)
-        ev = rules.evaluate_month(period, data.projects, data.progress, data.indicators, data.indicator_values,
-                                  rules.Problems(enabled=False))
+        ev = rules.evaluate_books(period, projects, indicators, rules.Problems(enabled=False))
         out.append({"period": period.key, **ev.counts, "composite_score": ev.composite_score})
     return out
 

@@ -86,19 +86,22 @@ def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) 
 
 def build_report(month: Period, data: InnovationData) -> dict:
     problems = rules.Problems()
-    current = rules.evaluate_month(month, data.projects, data.progress, data.indicators,
-                                   data.indicator_values, problems)
+    # The rows are grouped once; each month evaluated below reads only its own.
+    projects = rules.ProjectBook(data.projects, data.progress)
+    indicators = rules.IndicatorBook(data.indicators, data.indicator_values)
+    current = rules.evaluate_books(month, projects, indicators, problems)
     # Earlier months are evaluated only to compare and chart: their data problems belong to
     # their own reports.
     quiet = rules.Problems(enabled=False)
-    previous = rules.evaluate_month(month.previous(), data.projects, data.progress, data.indicators,
-                                    data.indicator_values, quiet)
+    previous = rules.evaluate_books(month.previous(), projects, indicators, quiet, details=False)
     trend = []
     for m in months_of_year_to(month):
         if m.key == month.key:
             score = current.composite_score
+        elif m.key == previous.period.key:
+            score = previous.composite_score
         else:
-            _, score = rules.evaluate_indicators(m, data.indicators, data.indicator_values, quiet)
+            _, score = indicators.evaluate(m, quiet)
         trend.append({"period": m.key, "composite_score": score})
 
     report = current.contract()
@@ -122,4 +125,5 @@ def build_report(month: Period, data: InnovationData) -> dict:
 
 def evaluate(month: Period, engine=None) -> dict:
     """Read ``dept_innovation`` and build the month's report."""
-    return build_report(month, load_for(month, engine))
+    with rules.bulk_objects():
+        return build_report(month, load_for(month, engine))

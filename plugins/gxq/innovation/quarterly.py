@@ -31,8 +31,8 @@ def load_for(quarter: Period, engine=None) -> InnovationData:
 def build_report(quarter: Period, data: InnovationData) -> dict:
     problems = rules.Problems()
     months = quarter.months()
-    per_month = {m.key: {s.project_id: s for s in rules.evaluate_projects(m, data.projects, data.progress, problems)}
-                 for m in months}
+    book = rules.ProjectBook(data.projects, data.progress)  # rows grouped once for the three months
+    per_month = {m.key: {s.project_id: s for s in book.evaluate(m, problems, details=False)} for m in months}
     last = months[-1].key
     dispatch, details = [], []
     for project in data.projects:  # sorted by project_id
@@ -75,4 +75,5 @@ def build_report(quarter: Period, data: InnovationData) -> dict:
 
 
 def evaluate(quarter: Period, engine=None) -> dict:
-    return build_report(quarter, load_for(quarter, engine))
+    with rules.bulk_objects():
+        return build_report(quarter, load_for(quarter, engine))

@@ -38,13 +38,16 @@ No Airflow import here: these functions run and test on their own.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
+import gc
 import math
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property, partial
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from gxq.periods import Period
 
@@ -129,7 +132,7 @@ def parse_timestamp(value: Any) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
+        return value if value.tzinfo is None else value.replace(tzinfo=None)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     text = str(value).strip()
@@ -180,11 +183,20 @@ def composite_score(listed: Iterable[tuple[float, float]]) -> float | None:
     return round(100 * sum(w * min(c, COMPLETION_CAP) for w, c in pairs) / total_weight, 2)
 
 
+def stamp_text(value: dt.datetime) -> str:
+    """A timestamp as ``YYYY-MM-DD HH:MM:SS`` (seconds truncated), exactly what
+    ``strftime("%Y-%m-%d %H:%M:%S")`` gives; ``isoformat`` does it several times faster, except
+    for years before 1000, which ``strftime`` does not pad."""
+    if type(value) is dt.datetime and value.year >= 1000 and value.tzinfo is None:
+        return value.isoformat(" ", "seconds")
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
 # --- inputs --------------------------------------------------------------------------------------
+# Plain tuples with names (cheap to build: a month's evaluation makes one per row and project).
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     project_id: str
     name: str | None
     responsible_unit: str | None
@@ -194,8 +206,7 @@ class Project:
         return self.start_on is not None and self.start_on <= month.last_day
 
 
-@dataclass(frozen=True)
-class ProgressRow:
+class ProgressRow(NamedTuple):
     project_id: str | None
     month: str
     plan_progress_pct: Any
@@ -203,47 +214,79 @@ class ProgressRow:
     reported_at: Any
 
 
-@dataclass(frozen=True)
-class Indicator:
+class Indicator(NamedTuple):
     indicator_code: str
     name: str | None
     weight: Any
     annual_target: Any
 
 
-@dataclass(frozen=True)
-class IndicatorValue:
+class IndicatorValue(NamedTuple):
     indicator_code: str | None
     month: str
     value_ytd: Any
 
 
 def projects_from_rows(rows: Iterable[dict]) -> list[Project]:
+    return projects_from_tuples((r.get("project_id"), r.get("name"), r.get("responsible_unit"), r.get("start_on"))
+                                for r in rows)
+
+
+def projects_from_tuples(rows: Iterable[tuple]) -> list[Project]:
+    """``(project_id, name, responsible_unit, start_on)`` rows, sorted by project_id; rows without
+    a project_id are dropped."""
     out = []
-    for r in rows:
-        pid = clean_code(r.get("project_id"))
+    append, new = out.append, tuple.__new__
+    for pid, name, unit, start in rows:
+        # clean_code / parse_date, inlined for the common case of text and date values
+        pid = (pid.strip() or None) if type(pid) is str else clean_code(pid)
         if pid is None:
             continue
-        out.append(Project(pid, clean_code(r.get("name")), clean_code(r.get("responsible_unit")),
-                           parse_date(r.get("start_on"))))
-    return sorted(out, key=lambda p: p.project_id)
+        name = (name.strip() or None) if type(name) is str else clean_code(name)
+        unit = (unit.strip() or None) if type(unit) is str else clean_code(unit)
+        append(new(Project, (pid, name, unit, start if type(start) is dt.date else parse_date(start))))
+    out.sort(key=_PROJECT_ID)
+    return out
 
 
 def progress_from_rows(rows: Iterable[dict]) -> list[ProgressRow]:
-    return [ProgressRow(clean_code(r.get("project_id")), str(r.get("month") or "").strip(),
-                        r.get("plan_progress_pct"), r.get("actual_progress_pct"), r.get("reported_at"))
-            for r in rows]
+    return progress_from_tuples((r.get("project_id"), r.get("month"), r.get("plan_progress_pct"),
+                                 r.get("actual_progress_pct"), r.get("reported_at")) for r in rows)
+
+
+def progress_from_tuples(rows: Iterable[tuple]) -> list[ProgressRow]:
+    """``(project_id, month, plan_progress_pct, actual_progress_pct, reported_at)`` rows: codes
+    cleaned, month stripped, values as read (judged when a month is evaluated)."""
+    out = []
+    append, new = out.append, tuple.__new__
+    for pid, month, plan, actual, reported_at in rows:
+        # clean_code / str(month or "").strip(), inlined for the common case of text values
+        pid = (pid.strip() or None) if type(pid) is str else clean_code(pid)
+        month = month.strip() if type(month) is str else str(month or "").strip()
+        append(new(ProgressRow, (pid, month, plan, actual, reported_at)))
+    return out
 
 
 def indicators_from_rows(rows: Iterable[dict]) -> list[Indicator]:
-    out = [Indicator(code, clean_code(r.get("name")), r.get("weight"), r.get("annual_target"))
-           for r in rows if (code := clean_code(r.get("indicator_code")))]
+    return indicators_from_tuples((r.get("indicator_code"), r.get("name"), r.get("weight"), r.get("annual_target"))
+                                  for r in rows)
+
+
+def indicators_from_tuples(rows: Iterable[tuple]) -> list[Indicator]:
+    out = [Indicator(code, clean_code(name), weight, target)
+           for raw, name, weight, target in rows if (code := clean_code(raw))]
     return sorted(out, key=lambda i: i.indicator_code)
 
 
 def indicator_values_from_rows(rows: Iterable[dict]) -> list[IndicatorValue]:
-    return [IndicatorValue(clean_code(r.get("indicator_code")), str(r.get("month") or "").strip(), r.get("value_ytd"))
-            for r in rows]
+    return indicator_values_from_tuples((r.get("indicator_code"), r.get("month"), r.get("value_ytd")) for r in rows)
+
+
+def indicator_values_from_tuples(rows: Iterable[tuple]) -> list[IndicatorValue]:
+    return [IndicatorValue(clean_code(code), str(month or "").strip(), value) for code, month, value in rows]
+
+
+_PROJECT_ID = attrgetter("project_id")
 
 
 # --- data problems -------------------------------------------------------------------------------
@@ -251,14 +294,19 @@ def indicator_values_from_rows(rows: Iterable[dict]) -> list[IndicatorValue]:
 
 @dataclass
 class Problems:
-    """Collects data problems; ``enabled=False`` for months evaluated only for comparison."""
+    """Collects data problems; ``enabled=False`` for months evaluated only for comparison.
+
+    ``detail`` may be a callable returning the text: it is called only when the problem is
+    recorded, so that evaluating rows costs no text unless there is something to report."""
 
     enabled: bool = True
     items: dict[tuple, dict] = field(default_factory=dict)
 
-    def add(self, kind: str, month: str | None, subject: str | None, detail: str = "") -> None:
+    def add(self, kind: str, month: str | None, subject: str | None, detail: str | Callable[[], str] = "") -> None:
         if not self.enabled:
             return
+        if callable(detail):
+            detail = detail()
         key = (kind, subject or "", month or "", detail)
         self.items[key] = {
             "kind": kind, "month": month, "subject": subject, "detail": detail,
@@ -274,15 +322,14 @@ def _fmt(value: Any) -> str:
     if isinstance(value, decimal.Decimal):
         value = float(value)
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return stamp_text(value)
     return repr(value) if isinstance(value, str) else str(value)
 
 
 # --- projects: one month -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ProjectStatus:
+class ProjectStatus(NamedTuple):
     project_id: str
     name: str | None
     responsible_unit: str | None
@@ -297,12 +344,19 @@ class ProjectStatus:
                 "status": self.status, "gap": self.gap}
 
 
+def _where(field_name: str, raw: Any, reported_at: Any) -> str:
+    return f"{field_name}={_fmt(raw)} reported_at={_fmt(parse_timestamp(reported_at))}"
+
+
 def _usable_row(row: ProgressRow, problems: Problems) -> tuple[float, float] | None:
     values = []
     for field_name in ("plan_progress_pct", "actual_progress_pct"):
         raw = getattr(row, field_name)
         number, state = parse_number(raw)
-        where = f"{field_name}={_fmt(raw)} reported_at={_fmt(parse_timestamp(row.reported_at))}"
+        if state == "ok" and 0 <= number <= 100:
+            values.append(number)
+            continue
+        where = partial(_where, field_name, raw, row.reported_at)  # text built only if recorded
         if state == "non_numeric":
             problems.add("non_numeric_progress", row.month, row.project_id, where)
             return None
@@ -317,63 +371,111 @@ def _usable_row(row: ProgressRow, problems: Problems) -> tuple[float, float] | N
     return values[0], values[1]
 
 
-def choose_month_row(rows: list[ProgressRow], problems: Problems) -> tuple[ProgressRow, float, float, float] | None:
-    """The counting row of one project and month: ``(row, plan, actual, gap)``, or ``None``."""
+def choose_month_row(rows: list[ProgressRow], problems: Problems
+                     ) -> tuple[float, float, float, dt.datetime | None, ProgressRow] | None:
+    """The counting row of one project and month: ``(plan, actual, gap, reported_at parsed,
+    row)``, or ``None`` (no usable row)."""
+    stamps = [parse_timestamp(r.reported_at) for r in rows]  # each parsed once
     if len(rows) > 1:
-        stamps = sorted(_fmt(t) for r in rows if (t := parse_timestamp(r.reported_at)))
         problems.add("duplicate_month", rows[0].month, rows[0].project_id,
-                     f"{len(rows)} rows; reported_at: {', '.join(stamps) or 'none'}")
-    candidates = []
-    for row in rows:
+                     lambda: f"{len(rows)} rows; reported_at: "
+                             f"{', '.join(sorted(_fmt(t) for t in stamps if t)) or 'none'}")
+    best = None
+    for row, stamp in zip(rows, stamps):
         usable = _usable_row(row, problems)
         if usable is None:
             continue
         plan, actual = usable
         gap = progress_gap(plan, actual)
-        stamp = parse_timestamp(row.reported_at)
-        candidates.append(((stamp is not None, stamp or dt.datetime.min, gap), row, plan, actual, gap))
-    if not candidates:
+        rank = (stamp is not None, stamp or dt.datetime.min, gap)
+        if best is None or rank > best[0]:  # the first of equals, as max() would
+            best = (rank, plan, actual, gap, stamp, row)
+    if best is None:
         return None
-    _, row, plan, actual, gap = max(candidates, key=lambda c: c[0])
-    return row, plan, actual, gap
+    return best[1:]
 
 
-def group_progress(rows: Iterable[ProgressRow], known: set[str], problems: Problems,
-                   months: set[str] | None = None) -> dict[tuple[str, str], list[ProgressRow]]:
-    grouped: dict[tuple[str, str], list[ProgressRow]] = defaultdict(list)
-    for row in rows:
-        if months is not None and row.month not in months:
-            continue
-        if row.project_id not in known:
-            problems.add("unknown_project", row.month, row.project_id or "(NULL)", "monthly row ignored")
-            continue
-        grouped[(row.project_id, row.month)].append(row)
-    return grouped
+class ProjectBook:
+    """The projects and their progress rows, grouped once by month and project, so that each
+    month evaluated from the book (the month, the month before, a quarter's three) touches only
+    its own rows."""
+
+    def __init__(self, projects: Iterable[Project], rows: Iterable[ProgressRow]):
+        self.projects = sorted(projects, key=_PROJECT_ID)
+        self.known = {p.project_id for p in self.projects}
+        by_month: dict[str, dict[str | None, list[ProgressRow]]] = {}
+        for row in rows:
+            month = by_month.get(row.month)
+            if month is None:
+                month = by_month[row.month] = {}
+            group = month.get(row.project_id)
+            if group is None:
+                month[row.project_id] = [row]
+            else:
+                group.append(row)
+        self.by_month = by_month
+
+    def evaluate(self, month: Period, problems: Problems, details: bool = True) -> list[ProjectStatus]:
+        """红黄绿灯 of every project active in ``month``, sorted by project_id. ``details=False``
+        leaves out plan, actual and reported_at (a month evaluated only for its lights)."""
+        grouped = self.by_month.get(month.key, {})
+        for pid in grouped.keys() - self.known:
+            problems.add("unknown_project", month.key, pid or "(NULL)", "monthly row ignored")
+        last_day = month.last_day
+        out = []
+        append = out.append
+        new = tuple.__new__
+        for project in self.projects:
+            pid, name, unit, start = project
+            if start is None:
+                problems.add("missing_start_on", None, pid, "start_on is NULL")
+                continue
+            if start > last_day:  # not active in the month
+                continue
+            if unit is None:
+                problems.add("no_responsible_unit", None, pid, "responsible_unit is NULL")
+            rows = grouped.get(pid)
+            if rows is None:
+                append(new(ProjectStatus, (pid, name, unit, "unreported", None, None, None, None)))
+                continue
+            plan = actual = None
+            if len(rows) == 1:
+                # The common case, inlined: one row, both values numbers in [0, 100], so nothing to
+                # report; the same numbers as parse_number. Anything else goes to choose_month_row.
+                _, _, plan, actual, stamp = rows[0]
+                kind = type(plan)
+                plan = plan if kind is float else float(plan) if kind is decimal.Decimal or kind is int else None
+                if plan is not None and 0.0 <= plan <= 100.0:
+                    kind = type(actual)
+                    actual = (actual if kind is float else float(actual) if kind is decimal.Decimal or kind is int
+                              else None)
+                    if actual is None or not 0.0 <= actual <= 100.0:
+                        plan = None
+                else:
+                    plan = None
+            if plan is not None:
+                gap = round(plan - actual, 2)  # progress_gap
+            else:
+                chosen = choose_month_row(rows, problems)
+                if chosen is None:
+                    append(new(ProjectStatus, (pid, name, unit, "unreported", None, None, None, None)))
+                    continue
+                plan, actual, gap, stamp, _ = chosen
+            status = "green" if gap <= GREEN_MAX_GAP else "yellow" if gap <= YELLOW_MAX_GAP else "red"  # light
+            if not details:
+                append(new(ProjectStatus, (pid, name, unit, status, gap, None, None, None)))
+                continue
+            if stamp is not None and (type(stamp) is not dt.datetime or stamp.tzinfo is not None):
+                stamp = parse_timestamp(stamp)
+            append(new(ProjectStatus, (pid, name, unit, status, gap, plan, actual,
+                                       stamp_text(stamp) if stamp else None)))
+        return out
 
 
 def evaluate_projects(month: Period, projects: list[Project], rows: Iterable[ProgressRow],
                       problems: Problems) -> list[ProjectStatus]:
     """红黄绿灯 of every project active in ``month``, sorted by project_id."""
-    known = {p.project_id for p in projects}
-    grouped = group_progress(rows, known, problems, {month.key})
-    out = []
-    for project in sorted(projects, key=lambda p: p.project_id):
-        if project.start_on is None:
-            problems.add("missing_start_on", None, project.project_id, "start_on is NULL")
-            continue
-        if not project.active_in(month):
-            continue
-        if project.responsible_unit is None:
-            problems.add("no_responsible_unit", None, project.project_id, "responsible_unit is NULL")
-        chosen = choose_month_row(grouped.get((project.project_id, month.key), []), problems)
-        if chosen is None:
-            out.append(ProjectStatus(project.project_id, project.name, project.responsible_unit, "unreported", None))
-            continue
-        row, plan, actual, gap = chosen
-        stamp = parse_timestamp(row.reported_at)
-        out.append(ProjectStatus(project.project_id, project.name, project.responsible_unit, light(gap), gap,
-                                 plan, actual, _fmt(stamp) if stamp else None))
-    return out
+    return ProjectBook(projects, rows).evaluate(month, problems)
 
 
 def count_statuses(statuses: Iterable[ProjectStatus]) -> dict[str, int]:
@@ -389,7 +491,9 @@ def unit_rows(statuses: Iterable[ProjectStatus]) -> list[dict]:
     for s in statuses:
         if s.responsible_unit is None:
             continue
-        row = per_unit.setdefault(s.responsible_unit, {"unit": s.responsible_unit, **dict.fromkeys(STATUSES, 0)})
+        row = per_unit.get(s.responsible_unit)
+        if row is None:
+            row = per_unit[s.responsible_unit] = {"unit": s.responsible_unit, **dict.fromkeys(STATUSES, 0)}
         row[s.status] += 1
     return [per_unit[u] for u in sorted(per_unit)]
 
@@ -415,59 +519,97 @@ def unit_ranking(units: list[dict]) -> list[dict]:
 # --- indicators: one month -----------------------------------------------------------------------
 
 
+def _said(template: str, *values: Any) -> str:
+    """A data problem's detail: ``template`` with the values as :func:`_fmt` shows them."""
+    return template.format(*map(_fmt, values))
+
+
+def _said_values(values: list[IndicatorValue]) -> str:
+    return f"{len(values)} values: {', '.join(_fmt(v.value_ytd) for v in values)}"
+
+
+class IndicatorBook:
+    """The indicator registry (weights and targets parsed once) and the values grouped by month
+    and code, for evaluating several months (the month, the month before, the year's trend)."""
+
+    def __init__(self, indicators: Iterable[Indicator], values: Iterable[IndicatorValue]):
+        registry = {i.indicator_code: i for i in indicators}
+        self.registry = [(code, registry[code], *parse_number(registry[code].annual_target),
+                          *parse_number(registry[code].weight)) for code in sorted(registry)]
+        self.known = set(registry)
+        by_month: dict[str, dict[str | None, list[IndicatorValue]]] = {}
+        for v in values:
+            by_month.setdefault(v.month, {}).setdefault(v.indicator_code, []).append(v)
+        self.by_month = by_month
+
+    def evaluate(self, month: Period, problems: Problems) -> tuple[list[dict], float | None]:
+        """``(indicators, composite_score)`` for ``month``; each listed indicator carries its
+        ``indicator_code`` and ``completion`` (contract) plus name, weight, value and target to date."""
+        by_code = self.by_month.get(month.key, {})
+        for code in by_code.keys() - self.known:
+            problems.add("unknown_indicator", month.key, code or "(NULL)", "value ignored")
+        m = month.start.month
+        listed, pairs = [], []
+        for code, ind, target, target_state, weight, weight_state in self.registry:
+            if weight_state != "ok":
+                problems.add("bad_weight", month.key, code, partial(_said, "weight={} counts as 0", ind.weight))
+                weight = 0.0
+            elif weight < 0:
+                problems.add("bad_weight", month.key, code, partial(_said, "weight={} used as is", ind.weight))
+            values = by_code.get(code, ())
+            numbers = []
+            for v in values:
+                number, state = parse_number(v.value_ytd)
+                if state == "null":
+                    problems.add("missing_indicator_value", month.key, code, "value_ytd is NULL")
+                elif state == "non_numeric":
+                    problems.add("non_numeric_indicator_value", month.key, code,
+                                 partial(_said, "value_ytd={}", v.value_ytd))
+                else:
+                    if number < 0:
+                        problems.add("negative_indicator_value", month.key, code,
+                                     partial(_said, "value_ytd={}", v.value_ytd))
+                    numbers.append(number)
+            if len(values) > 1:
+                problems.add("duplicate_indicator_value", month.key, code,
+                             partial(_said_values, values))
+            if not numbers:
+                continue
+            if target_state != "ok" or target == 0:
+                problems.add("no_annual_target", month.key, code, partial(_said, "annual_target={}", ind.annual_target))
+                continue
+            value = max(numbers)
+            c = completion(value, target, m)
+            listed.append({"indicator_code": code, "completion": c, "name": ind.name, "weight": weight,
+                           "value_ytd": value, "target_to_date": round(target * m / 12, 4),
+                           "annual_target": target})
+            pairs.append((weight, c))
+        if pairs and sum(w for w, _ in pairs) == 0:
+            problems.add("zero_total_weight", month.key, None, f"{len(pairs)} listed indicator(s)")
+        return listed, composite_score(pairs)
+
+
 def evaluate_indicators(month: Period, indicators: list[Indicator], values: Iterable[IndicatorValue],
                         problems: Problems) -> tuple[list[dict], float | None]:
-    """``(indicators, composite_score)`` for ``month``; each listed indicator carries its
-    ``indicator_code`` and ``completion`` (contract) plus name, weight, value and target to date."""
-    registry = {i.indicator_code: i for i in indicators}
-    by_code: dict[str, list[IndicatorValue]] = defaultdict(list)
-    for v in values:
-        if v.month != month.key:
-            continue
-        if v.indicator_code not in registry:
-            problems.add("unknown_indicator", v.month, v.indicator_code or "(NULL)", "value ignored")
-            continue
-        by_code[v.indicator_code].append(v)
+    """``(indicators, composite_score)`` for ``month`` (see :meth:`IndicatorBook.evaluate`)."""
+    return IndicatorBook(indicators, values).evaluate(month, problems)
 
-    m = month.start.month
-    listed, pairs = [], []
-    for code in sorted(registry):
-        ind = registry[code]
-        target, target_state = parse_number(ind.annual_target)
-        weight, weight_state = parse_number(ind.weight)
-        if weight_state != "ok":
-            problems.add("bad_weight", month.key, code, f"weight={_fmt(ind.weight)} counts as 0")
-            weight = 0.0
-        elif weight < 0:
-            problems.add("bad_weight", month.key, code, f"weight={_fmt(ind.weight)} used as is")
-        numbers = []
-        for v in by_code.get(code, []):
-            number, state = parse_number(v.value_ytd)
-            if state == "null":
-                problems.add("missing_indicator_value", month.key, code, "value_ytd is NULL")
-            elif state == "non_numeric":
-                problems.add("non_numeric_indicator_value", month.key, code, f"value_ytd={_fmt(v.value_ytd)}")
-            else:
-                if number < 0:
-                    problems.add("negative_indicator_value", month.key, code, f"value_ytd={_fmt(v.value_ytd)}")
-                numbers.append(number)
-        if len(by_code.get(code, [])) > 1:
-            problems.add("duplicate_indicator_value", month.key, code,
-                         f"{len(by_code[code])} values: {', '.join(_fmt(v.value_ytd) for v in by_code[code])}")
-        if not numbers:
-            continue
-        if target_state != "ok" or target == 0:
-            problems.add("no_annual_target", month.key, code, f"annual_target={_fmt(ind.annual_target)}")
-            continue
-        value = max(numbers)
-        c = completion(value, target, m)
-        listed.append({"indicator_code": code, "completion": c, "name": ind.name, "weight": weight,
-                       "value_ytd": value, "target_to_date": round(target * m / 12, 4),
-                       "annual_target": target})
-        pairs.append((weight, c))
-    if pairs and sum(w for w, _ in pairs) == 0:
-        problems.add("zero_total_weight", month.key, None, f"{len(pairs)} listed indicator(s)")
-    return listed, composite_score(pairs)
+
+@contextlib.contextmanager
+def bulk_objects():
+    """Pause the cyclic garbage collector while a report's rows become objects.
+
+    A month's evaluation makes ~100,000 short-lived, acyclic objects (rows, statuses, report
+    entries), which reference counting frees; the cyclic collector would otherwise traverse the
+    young ones ~100 times and the whole heap once, a fifth of the run. Its previous state is
+    restored on exit."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- the whole month -----------------------------------------------------------------------------
@@ -480,11 +622,11 @@ class MonthEvaluation:
     indicators: list[dict]
     composite_score: float | None
 
-    @property
+    @cached_property
     def counts(self) -> dict[str, int]:
         return count_statuses(self.projects)
 
-    @property
+    @cached_property
     def units(self) -> list[dict]:
         return unit_rows(self.projects)
 
@@ -493,18 +635,25 @@ class MonthEvaluation:
         return {
             "period": self.period.key,
             "projects": [p.contract_row() for p in self.projects],
-            "counts": self.counts,
+            "counts": dict(self.counts),
             "indicators": [{"indicator_code": i["indicator_code"], "completion": i["completion"]}
                            for i in self.indicators],
             "composite_score": self.composite_score,
-            "units": self.units,
+            "units": [dict(u) for u in self.units],
         }
+
+
+def evaluate_books(month: Period, projects: ProjectBook, indicators: IndicatorBook,
+                   problems: Problems | None = None, details: bool = True) -> MonthEvaluation:
+    """One month from books read once (several months of the same data: build the books once);
+    ``details=False``: the projects' lights only (see :meth:`ProjectBook.evaluate`)."""
+    problems = problems if problems is not None else Problems()
+    statuses = projects.evaluate(month, problems, details)
+    listed, composite = indicators.evaluate(month, problems)
+    return MonthEvaluation(month, statuses, listed, composite)
 
 
 def evaluate_month(month: Period, projects: list[Project], progress: Iterable[ProgressRow],
                    indicators: list[Indicator], values: Iterable[IndicatorValue],
                    problems: Problems | None = None) -> MonthEvaluation:
-    problems = problems if problems is not None else Problems()
-    statuses = evaluate_projects(month, projects, progress, problems)
-    listed, composite = evaluate_indicators(month, indicators, values, problems)
-    return MonthEvaluation(month, statuses, listed, composite)
+    return evaluate_books(month, ProjectBook(projects, progress), IndicatorBook(indicators, values), problems)

@@ -1,7 +1,14 @@
 """Reads ``dept_innovation`` (自创区项目与指标库), read only, through include/sql/innovation/.
 
 Only the months a report needs are read: the month (or the quarter's months), the month before
-it for comparisons, and for indicators the year so far (the composite-score trend chart).
+it for comparisons, and for indicators the year so far (the composite-score trend chart). Each
+table is read by one statement, only the columns the rules use, and all statements of a load
+share one connection.
+
+The statements name every column of :data:`COLUMNS`, so they are the check that the tables have
+them: when one fails, :func:`gxq.sql.require_columns` says which table or column is missing
+(a :class:`gxq.sql.DepartmentSchemaError`), and only then — a healthy database pays for no
+catalogue queries.
 """
 
 from __future__ import annotations
@@ -30,25 +37,37 @@ class InnovationData:
     indicator_values: list[rules.IndicatorValue]
 
 
+def _rows(conn, name: str, params: dict | None = None):
+    """The rows of ``include/sql/<name>.sql`` as tuples, in the file's column order."""
+    import sqlalchemy as sa
+
+    return conn.execute(sa.text(sql.render(name, conn.dialect.name)), params or {}).all()
+
+
 def load(first_progress_month: str, last_month: str, first_indicator_month: str | None = None,
          with_indicators: bool = True, engine=None) -> InnovationData:
     """Projects and indicators, progress rows of [first_progress_month, last_month] and indicator
     values of [first_indicator_month, last_month] (month keys ``YYYY-MM``)."""
+    import sqlalchemy as sa
+
     engine = engine or engine_for(CONN_ID)
     tables = list(COLUMNS) if with_indicators else ["projects", "project_monthly"]
-    for table in tables:
-        sql.require_columns(engine, table, COLUMNS[table])
     first_indicator_month = first_indicator_month or first_progress_month
-    data = InnovationData(
-        projects=rules.projects_from_rows(sql.query(engine, "innovation/projects")),
-        progress=rules.progress_from_rows(sql.query(
-            engine, "innovation/project_monthly", {"first_month": first_progress_month, "last_month": last_month})),
-        indicators=[],
-        indicator_values=[],
-    )
-    if with_indicators:
-        data.indicators = rules.indicators_from_rows(sql.query(engine, "innovation/indicators"))
-        data.indicator_values = rules.indicator_values_from_rows(sql.query(
-            engine, "innovation/indicator_monthly",
-            {"first_month": first_indicator_month, "last_month": last_month}))
+    try:
+        with engine.connect() as conn:
+            data = InnovationData(
+                projects=rules.projects_from_tuples(_rows(conn, "innovation/projects")),
+                progress=rules.progress_from_tuples(_rows(
+                    conn, "innovation/project_monthly", {"first_month": first_progress_month, "last_month": last_month})),
+                indicators=[],
+                indicator_values=[],
+            )
+            if with_indicators:
+                data.indicators = rules.indicators_from_tuples(_rows(conn, "innovation/indicators"))
+                data.indicator_values = rules.indicator_values_from_tuples(_rows(
+                    conn, "innovation/indicator_monthly", {"first_month": first_indicator_month, "last_month": last_month}))
+    except sa.exc.DBAPIError:
+        for table in tables:  # a missing table or column is named (DepartmentSchemaError) ...
+            sql.require_columns(engine, table, COLUMNS[table])
+        raise  # ... anything else is what it is
     return data
