@@ -1,19 +1,18 @@
--- 申报类: every application for policy_id with status approved and approved_at in
--- [pays_from_ts, period_end_ts); a NULL amount_requested is 0. Approved rows without
--- approved_at are not here: approved_without_date.sql reports them as data problems.
+-- 申报类: every application for a policy in the policy_ids list (one statement for every policy of this
+-- rule; policy_id names the policy) with status approved, and either
+--   approved_at in [pays_from_ts, period_end_ts)  (a candidate award, or a data problem when it
+--                                                  has no credit_code or a negative amount), or
+--   no approved_at, submitted before period_end_ts or never  (a data problem: no basis date).
+-- The caller sorts them out (evaluate.PROBLEMS); none is dropped. A NULL amount_requested is 0.
+-- The enterprise's run-time status is read once per evaluation (enterprise_statuses.sql).
 SELECT a.application_id AS basis_id,
        a.credit_code AS credit_code,
+       a.policy_id AS policy_id,
        {{ ts('a.approved_at') }} AS basis_at,
-       {{ ts('a.submitted_at') }} AS submitted_at,
-       {{ num('a.amount_requested') }} AS amount_requested,
-       e.credit_code AS known_code,
-       e.name AS enterprise_name,
-       e.abnormal AS abnormal,
-       e.dishonest AS dishonest
+       {{ num('a.amount_requested') }} AS amount_requested
 FROM applications a
-LEFT JOIN enterprises e ON e.credit_code = a.credit_code
-WHERE a.policy_id = :policy_id
+WHERE a.policy_id IN :policy_ids
   AND a.status = 'approved'
-  AND {{ txt('a.credit_code') }} IS NOT NULL
-  AND {{ ts('a.approved_at') }} >= :pays_from_ts
-  AND {{ ts('a.approved_at') }} < :period_end_ts
+  AND (({{ ts('a.approved_at') }} >= :pays_from_ts AND {{ ts('a.approved_at') }} < :period_end_ts)
+       OR ({{ ts('a.approved_at') }} IS NULL
+           AND ({{ ts('a.submitted_at') }} IS NULL OR {{ ts('a.submitted_at') }} < :period_end_ts)))

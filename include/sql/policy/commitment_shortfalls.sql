@@ -1,14 +1,12 @@
 -- 双承诺: commitments due on a day in [start_day, end_day) whose fulfilled amount is below the
--- promised amount (NULL amounts are 0).
+-- promised amount (NULL amounts are 0). The enterprise's name comes from enterprise_statuses.sql.
 SELECT c.commitment_id AS commitment_id,
        c.credit_code AS credit_code,
        c.kind AS kind,
        {{ ts('c.due_on') }} AS due_on,
        {{ num('c.promised_amount') }} AS promised_amount,
-       {{ num('c.fulfilled_amount') }} AS fulfilled_amount,
-       e.name AS enterprise_name
+       {{ num('c.fulfilled_amount') }} AS fulfilled_amount
 FROM commitments c
-LEFT JOIN enterprises e ON e.credit_code = c.credit_code
 WHERE {{ ts('c.due_on') }} >= :start_day
   AND {{ ts('c.due_on') }} < :end_day
   AND {{ num('c.fulfilled_amount') }} < {{ num('c.promised_amount') }}

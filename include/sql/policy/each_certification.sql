@@ -1,16 +1,13 @@
--- 每次认定 (each certification): every certification of cert_type certified on a day in
--- [pays_from_day, period_end_day), with the enterprise's run-time status.
+-- 每次认定 (each certification): every certification of a type in the cert_types list (one statement for
+-- every policy of this rule; cert_type names the policy) certified on a day in
+-- [pays_from_day, period_end_day). The enterprise's run-time status is read once per evaluation
+-- (enterprise_statuses.sql), not joined here.
 SELECT c.cert_id AS basis_id,
        c.credit_code AS credit_code,
        {{ ts('c.certified_on') }} AS basis_on,
-       c.cert_type AS cert_type,
-       e.credit_code AS known_code,
-       e.name AS enterprise_name,
-       e.abnormal AS abnormal,
-       e.dishonest AS dishonest
+       c.cert_type AS cert_type
 FROM certifications c
-LEFT JOIN enterprises e ON e.credit_code = c.credit_code
-WHERE c.cert_type = :cert_type
+WHERE c.cert_type IN :cert_types
   AND {{ txt('c.credit_code') }} IS NOT NULL
   AND {{ ts('c.certified_on') }} >= :pays_from_day
   AND {{ ts('c.certified_on') }} < :period_end_day

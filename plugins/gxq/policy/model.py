@@ -71,19 +71,66 @@ class DatedParameter:
     def entries(self) -> list[tuple[dt.date, Any]]:
         return list(self._entries)
 
+    @functools.cached_property
+    def _memo(self) -> dict:
+        # (what, day) -> value: the same few days come back for every candidate award
+        return {}
+
     def value_at(self, day: str | dt.date) -> Any:
-        day = _date(day)
+        memo = self._memo
+        try:
+            return memo["value", day]
+        except KeyError:
+            pass
+        parsed = _date(day)
         found = None
         for start, value in self._entries:
-            if start <= day:
+            if start <= parsed:
                 found = (start, value)
         if found is None:
-            raise LookupError(f"parameter {self.label!r} has no value in force on {day}")
+            raise LookupError(f"parameter {self.label!r} has no value in force on {parsed}")
+        memo["value", day] = found[1]
         return found[1]
 
     def in_force_since(self, day: str | dt.date) -> dt.date:
-        day = _date(day)
-        return max(start for start, _ in self._entries if start <= day)
+        memo = self._memo
+        try:
+            return memo["since", day]
+        except KeyError:
+            pass
+        parsed = _date(day)
+        since = memo["since", day] = max(start for start, _ in self._entries if start <= parsed)
+        return since
+
+    def money_at(self, day: str | dt.date) -> Money:
+        """``money(value_at(day))``: an amount in force on ``day``, rounded to the cent."""
+        memo = self._memo
+        try:
+            return memo["money", day]
+        except KeyError:
+            pass
+        amount = memo["money", day] = money(self.value_at(day))
+        return amount
+
+    def decimal_at(self, day: str | dt.date) -> Money:
+        """``Decimal(str(value_at(day)))``: a ratio in force on ``day``, exact (not rounded)."""
+        memo = self._memo
+        try:
+            return memo["decimal", day]
+        except KeyError:
+            pass
+        value = memo["decimal", day] = Money(str(self.value_at(day)))
+        return value
+
+    def trace(self, day: str | dt.date) -> str:
+        """The text of a trace line: the value in force on ``day`` and since when."""
+        memo = self._memo
+        try:
+            return memo["trace", day]
+        except KeyError:
+            pass
+        text = memo["trace", day] = f"{self.label} = {self.value_at(day)} {self.unit} (自 {self.in_force_since(day)} 起施行)"
+        return text
 
 
 @dataclass(frozen=True)
@@ -119,26 +166,67 @@ class Policy:
         return self.parameters[name].value_at(day)
 
     def param_trace(self, name: str, day: str | dt.date) -> str:
-        p = self.parameters[name]
-        return f"{p.label} = {p.value_at(day)} {p.unit} (自 {p.in_force_since(day)} 起施行)"
+        return self.parameters[name].trace(day)
 
 
-@dataclass
 class Candidate:
-    """An eligible award before the ledger decides whether it is new (候选兑现项)."""
+    """An eligible award before the ledger decides whether it is new (候选兑现项).
 
-    policy_id: str
-    credit_code: str
-    basis_id: str
-    basis_on: str  # YYYY-MM-DD of the certification / approval
-    amount: Money
-    enterprise_name: str | None
-    withhold_reason: str | None  # unknown_enterprise | dishonest | abnormal | None
-    trace: dict
+    ``trace`` (why it is granted) is built when first read: an evaluation makes one candidate per
+    basis (~110,000 at 200,000 enterprises) and formatting every trace up front was most of its
+    time. ``explain(candidate, source)`` builds it from what the evaluation kept (``source``).
+    """
+
+    __slots__ = ("policy_id", "credit_code", "basis_id", "basis_on", "amount", "enterprise_name",
+                 "withhold_reason", "_trace", "_explain", "_source")
+
+    def __init__(self, policy_id: str, credit_code: str, basis_id: str, basis_on: str, amount: Money,
+                 enterprise_name: str | None, withhold_reason: str | None, trace: dict | None = None,
+                 explain: Callable[[Candidate, Any], dict] | None = None, source: Any = None):
+        self.policy_id = policy_id
+        self.credit_code = credit_code
+        self.basis_id = basis_id
+        self.basis_on = basis_on  # YYYY-MM-DD of the certification / approval
+        self.amount = amount
+        self.enterprise_name = enterprise_name
+        self.withhold_reason = withhold_reason  # unknown_enterprise | dishonest | abnormal | None
+        self._trace = trace
+        self._explain = explain
+        self._source = source
+        if trace is None and explain is None:
+            self._trace = {}
+
+    @property
+    def trace(self) -> dict:
+        trace = self._trace
+        if trace is None:
+            trace = self._trace = self._explain(self, self._source)
+            self._explain = self._source = None
+        return trace
+
+    @trace.setter
+    def trace(self, value: dict) -> None:
+        self._trace, self._explain, self._source = value, None, None
 
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.policy_id, self.credit_code, self.basis_id)
+
+    def _fields(self) -> tuple:
+        return (self.policy_id, self.credit_code, self.basis_id, self.basis_on, self.amount, self.enterprise_name,
+                self.withhold_reason, self.trace)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # mutable, as the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return "Candidate(" + ", ".join(f"{n}={v!r}" for n, v in zip(
+            ("policy_id", "credit_code", "basis_id", "basis_on", "amount", "enterprise_name", "withhold_reason",
+             "trace"), self._fields())) + ")"
 
     def to_json(self) -> dict:
         return {
