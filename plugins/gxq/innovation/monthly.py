@@ -42,19 +42,23 @@ def _change(now: float | None, before: float | None, digits: int) -> float | Non
 
 
 def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) -> dict:
-    before = {p.project_id: p for p in previous.projects}
+    before = {p.project_id: p.status for p in previous.projects}  # last month's light
+    severity = rules.SEVERITY
     up, down, new_red, new_projects = [], [], [], []
     for p in current.projects:
-        old = before.get(p.project_id)
+        pid, status = p.project_id, p.status
+        old = before.get(pid)
         if old is None:
-            new_projects.append(p.project_id)
-        if p.status == "red" and (old is None or old.status != "red"):
-            new_red.append(p.project_id)
-        if old is not None and p.status in rules.SEVERITY and old.status in rules.SEVERITY:
-            if rules.SEVERITY[p.status] < rules.SEVERITY[old.status]:
-                up.append(p.project_id)
-            elif rules.SEVERITY[p.status] > rules.SEVERITY[old.status]:
-                down.append(p.project_id)
+            new_projects.append(pid)
+        if status == "red" and old != "red":  # red now, not red then (or not active then)
+            new_red.append(pid)
+        if old is not None:
+            now, then = severity.get(status), severity.get(old)
+            if now is not None and then is not None:
+                if now < then:
+                    up.append(pid)
+                elif now > then:
+                    down.append(pid)
     previous_completion = {i["indicator_code"]: i["completion"] for i in previous.indicators}
     counts_now, counts_before = current.counts, previous.counts
     units_before = {u["unit"]: u for u in previous.units}
@@ -69,7 +73,7 @@ def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) 
         "down": down,
         "new_red": new_red,
         "new_projects": new_projects,
-        "previous_statuses": {p.project_id: before[p.project_id].status for p in current.projects
+        "previous_statuses": {p.project_id: before[p.project_id] for p in current.projects
                               if p.project_id in before},
         "units": [
             {"unit": u["unit"], "previous": {s: units_before.get(u["unit"], empty)[s] for s in rules.STATUSES},
@@ -101,7 +105,7 @@ def build_report(month: Period, data: InnovationData) -> dict:
         elif m.key == previous.period.key:
             score = previous.composite_score
         else:
-            _, score = indicators.evaluate(m, quiet)
+            _, score = indicators.evaluate(m, quiet, listing=False)
         trend.append({"period": m.key, "composite_score": score})
 
     report = current.contract()

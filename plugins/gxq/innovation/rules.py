@@ -542,9 +542,10 @@ class IndicatorBook:
             by_month.setdefault(v.month, {}).setdefault(v.indicator_code, []).append(v)
         self.by_month = by_month
 
-    def evaluate(self, month: Period, problems: Problems) -> tuple[list[dict], float | None]:
+    def evaluate(self, month: Period, problems: Problems, listing: bool = True) -> tuple[list[dict], float | None]:
         """``(indicators, composite_score)`` for ``month``; each listed indicator carries its
-        ``indicator_code`` and ``completion`` (contract) plus name, weight, value and target to date."""
+        ``indicator_code`` and ``completion`` (contract) plus name, weight, value and target to date.
+        ``listing=False``: the composite score only (the list is left empty)."""
         by_code = self.by_month.get(month.key, {})
         for code in by_code.keys() - self.known:
             problems.add("unknown_indicator", month.key, code or "(NULL)", "value ignored")
@@ -580,9 +581,10 @@ class IndicatorBook:
                 continue
             value = max(numbers)
             c = completion(value, target, m)
-            listed.append({"indicator_code": code, "completion": c, "name": ind.name, "weight": weight,
-                           "value_ytd": value, "target_to_date": round(target * m / 12, 4),
-                           "annual_target": target})
+            if listing:
+                listed.append({"indicator_code": code, "completion": c, "name": ind.name, "weight": weight,
+                               "value_ytd": value, "target_to_date": round(target * m / 12, 4),
+                               "annual_target": target})
             pairs.append((weight, c))
         if pairs and sum(w for w, _ in pairs) == 0:
             problems.add("zero_total_weight", month.key, None, f"{len(pairs)} listed indicator(s)")
