@@ -85,7 +85,13 @@ def ops(request, dept, tmp_path):
     """A ``gxq_ops`` store of the same engine kind as ``dept``, migrated, with empty petitions tables."""
     import sqlalchemy as sa
     from gxq import store
-    from gxq.petitions.tables import petition_weeks, supervised_items, supervised_states
+    from gxq.petitions.tables import (
+        petition_days,
+        petition_unit_days,
+        petition_weeks,
+        supervised_items,
+        supervised_states,
+    )
 
     if dept.dialect == "sqlite":
         engine = sa.create_engine(f"sqlite:///{tmp_path / f'gxq_ops_{next(_counter)}.db'}",
@@ -94,7 +100,7 @@ def ops(request, dept, tmp_path):
         engine = sa.create_engine(pg_url(request.getfixturevalue("_pg_ops_db")), poolclass=sa.pool.NullPool)
     store.ensure_schema(engine)
     with engine.begin() as conn:
-        for table in (supervised_states, supervised_items, petition_weeks):
+        for table in (supervised_states, supervised_items, petition_weeks, petition_unit_days, petition_days):
             conn.execute(table.delete())
     yield engine
     engine.dispose()

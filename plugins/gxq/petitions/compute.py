@@ -33,8 +33,45 @@ def _window(start: dt.datetime, end: dt.datetime) -> dict:
 
 
 def unit_metrics(engine, start: dt.datetime, end: dt.datetime):
-    """(totals, per lead unit) of the window's valid relevant petitions."""
+    """(totals, per lead unit) of the window's valid relevant petitions, read directly over the
+    whole window (the reference for the sums of stored days, see ``gxq.petitions.daily``)."""
     return rules.unit_metrics(sql.query(engine, "petitions/unit_metrics", _window(start, end)))
+
+
+def unit_days(engine, first: dt.date, end: dt.date) -> list[dict]:
+    """The figures of ``unit_metrics`` per lead unit and day over the whole days [first, end):
+    ``[{"unit": code | None, "day": date, <UNIT_METRIC_FIELDS>...}]``, each figure on the day of
+    its own timestamp, so that ``rules.unit_metrics`` of the rows of any days is those days' figures.
+
+    A day the database gives that is not a date in [first, end) (text that only starts like a
+    timestamp, on SQLite) is counted on the nearest day of the window: the window's sums stay exact.
+    """
+    start, stop = _midnight(first), _midnight(end)
+    merged: dict[tuple, dict] = {}
+    for r in sql.query(engine, "petitions/unit_days", _window(start, stop)):
+        unit = None if r["unit"] is None else str(r["unit"])
+        day = _day_in(r["day"], first, end)
+        acc = merged.get((unit, day))
+        if acc is None:
+            acc = merged[(unit, day)] = {"unit": unit, "day": day, **dict.fromkeys(rules.UNIT_METRIC_FIELDS, 0)}
+        for f in rules.UNIT_METRIC_FIELDS:
+            acc[f] += int(r[f] or 0)
+    return sorted(merged.values(), key=lambda r: (r["day"], r["unit"] is not None, r["unit"] or ""))
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day)
+
+
+def _day_in(value, first: dt.date, end: dt.date) -> dt.date:
+    try:
+        day = sql.to_date(value)
+    except (TypeError, ValueError):
+        day = None
+    if day is None or day < first:
+        return first
+    last = end - dt.timedelta(days=1)
+    return min(day, last)
 
 
 def received_by_kind(engine, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
@@ -82,16 +119,22 @@ def unit_names(engine) -> dict[str, str]:
 
 
 def _fmt(value: dt.datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M") if value else None
+    if not value:
+        return None
+    if value.year >= 1000:  # isoformat is the same text, several times faster than strftime (the backlog's rows)
+        return value.isoformat(sep=" ", timespec="minutes")
+    return value.strftime("%Y-%m-%d %H:%M")
 
 
 def compute_week(engine, period: periods.Period) -> dict:
     """Every number of the contract's report for one week, plus the detail rows behind them.
 
     Returns ``{"report": <contract report>, "detail": {...}}``; ``detail`` holds what the people's
-    files need (per-unit metrics, overdue and quarantined rows, topic counts).
+    files need (per-unit metrics, overdue and quarantined rows, topic counts) and the week's
+    per-unit, per-day counts (``unit_days``).
     """
-    totals, per_unit = unit_metrics(engine, period.start, period.end)
+    days = unit_days(engine, period.first_day, period.end.date())
+    totals, per_unit = rules.unit_metrics(days)
     kinds = received_by_kind(engine, period.start, period.end)
     prev = period.previous()
     prev_received = sum(received_by_kind_rows(engine, prev.start, prev.end))
@@ -117,6 +160,7 @@ def compute_week(engine, period: periods.Period) -> dict:
         "topic_counts": counts,
         "overdue": overdue,
         "invalid": invalid,
+        "unit_days": days,  # the week's figures per unit and day, kept in gxq_ops by compute_all
     }
     return {"report": report, "detail": detail}
 

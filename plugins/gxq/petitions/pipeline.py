@@ -65,31 +65,57 @@ def ranking_month(period: periods.Period) -> periods.Period | None:
     return periods.month_containing(issued).previous()
 
 
-def compute_all(week_key: str, engine=None) -> dict:
-    """The contract report plus the extras (year to date, trend, ranking, names, publicity line)."""
+def trend_weeks(period: periods.Period) -> list[periods.Period]:
+    """The ``TREND_WEEKS`` weeks ending with ``period``, oldest first."""
+    weeks = [period]
+    while len(weeks) < TREND_WEEKS:
+        weeks.append(weeks[-1].previous())
+    return weeks[::-1]
+
+
+def compute_all(week_key: str, engine=None, ops=None) -> dict:
+    """The contract report plus the extras (year to date, trend, ranking, names, publicity line).
+
+    The week is read from the department (``compute.compute_week``) and its per-unit, per-day
+    counts stored in ``gxq_ops``; the year to date, the trend and the ranking month are sums of
+    stored days (``gxq.petitions.daily``), reading from the department only days never stored.
+    """
+    from gxq.petitions import daily
+
     engine = engine or dept_engine()
+    ops = ops or daily.ops_store()
     period = periods.parse_key(week_key, ("week",))
     result = compute.compute_week(engine, period)
     report, detail = result["report"], result["detail"]
 
+    source = daily.source_key(engine)
+    end_day = period.end.date()
+    daily.save(ops, source, period.first_day, end_day, detail["unit_days"], period.key)
+    recount = daily.recount_weeks()
+    if recount:
+        daily.recount(ops, engine, source, period.first_day - dt.timedelta(weeks=recount), period.first_day,
+                      period.key)
     ytd_start, ytd_end = ytd_window(period)
-    ytd_totals, ytd_units = compute.unit_metrics(engine, ytd_start, ytd_end)
+    weeks = trend_weeks(period)
+    month = ranking_month(period)
+    first_day = min(ytd_start.date(), weeks[0].first_day, *([month.first_day] if month else []))
+    filled = daily.fill_missing(ops, engine, source, first_day, period.first_day, period.key)
+    if filled:
+        log.info("petitions: read %s from %s (days not stored yet)",
+                 ", ".join(f"{a}..{b}" for a, b in filled), source)
+    days = daily.load(ops, source, first_day, end_day)
+
+    ytd_totals, ytd_units = daily.window(days, ytd_start.date(), ytd_end.date())
     trend = []
-    week = period
-    weeks = []
-    for _ in range(TREND_WEEKS):
-        weeks.append(week)
-        week = week.previous()
-    for w in reversed(weeks):
-        totals = detail["totals"] if w.key == period.key else compute.unit_metrics(engine, w.start, w.end)[0]
+    for w in weeks:
+        totals = detail["totals"] if w.key == period.key else daily.window(days, w.first_day, w.end.date())[0]
         block = rules.rates_block(totals)
         trend.append({"period": w.key, "received": totals["received"],
                       "dispatch_rate": block["dispatch"]["rate"], "feedback_rate": block["feedback"]["rate"],
                       "satisfaction_rate": block["satisfaction"]["rate"]})
-    month = ranking_month(period)
     ranking = None
     if month is not None:
-        _, month_units = compute.unit_metrics(engine, month.start, month.end)
+        _, month_units = daily.window(days, month.first_day, month.end.date())
         ranking = {"month": month.key, "formula": rules.RANKING_FORMULA,
                    "units": rules.quality_ranking(month_units)}
     extras = {

@@ -7,9 +7,8 @@ Every text comes from a template in ``include/templates/petitions`` and goes thr
 
 from __future__ import annotations
 
-import re
-
 import functools
+import re
 from pathlib import Path
 
 from gxq.connections import REPO_ROOT

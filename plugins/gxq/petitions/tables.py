@@ -1,4 +1,4 @@
-"""SQLAlchemy Core tables of the petitions branch of ``gxq_ops`` (migration ``petitions_0001``)."""
+"""SQLAlchemy Core tables of the petitions branch of ``gxq_ops`` (migrations petitions_0001, _0002)."""
 
 import sqlalchemy as sa
 
@@ -36,4 +36,26 @@ supervised_states = sa.Table(
     sa.Column("lead_unit", sa.String(40)),
     sa.Column("escalated", sa.Boolean, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# --- migration petitions_0002: per-unit, per-day counts (gxq.petitions.daily) -------------------
+
+petition_days = sa.Table(
+    "petition_days",
+    metadata,
+    sa.Column("source", sa.String(300), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("week_key", sa.String(10), nullable=False),
+    sa.Column("computed_at", sa.DateTime, nullable=False),
+)
+
+petition_unit_days = sa.Table(
+    "petition_unit_days",
+    metadata,
+    sa.Column("source", sa.String(300), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("has_lead", sa.Boolean, primary_key=True),
+    sa.Column("unit_code", sa.Text, primary_key=True),
+    *(sa.Column(name, sa.Integer, nullable=False) for name in (
+        "received", "dispatch_due", "dispatch_on_time", "feedback_due", "feedback_on_time", "surveyed", "satisfied")),
 )

@@ -1,0 +1,227 @@
+"""Per-unit, per-day counts of the bulletin's figures, kept in ``gxq_ops`` (tables
+``petition_days`` and ``petition_unit_days``, migration ``petitions_0002``).
+
+Why: the bulletin's year to date, 8-week trend and monthly ranking are ``unit_metrics`` over ~30
+weeks; read from the department each week they cost ~30 weeks of reads for a one-week bulletin.
+Every figure of ``unit_metrics`` counts a valid, not withdrawn petition at most once, by one
+timestamp in the window (受理 by received_at, 分拨 by dispatch_due_at, 反馈 by feedback_due_at, 回访
+by revisited_at), and the lead unit and the validity of a petition do not depend on the window.
+So the figures of a window of whole days are the sums of its days' figures — a petition whose
+timestamps fall in different weeks counts each figure on its own day, exactly as the direct
+window counts it — and the rates are computed from the summed numerators and denominators
+(``rules.rates_block``), never averaged.
+
+What a run reads from the department:
+
+- its own week, which ``compute.compute_week`` reads anyway (``unit_days.sql``): the week's days
+  are stored as read, replacing what was stored (a rerun of a week is idempotent);
+- the days of the window it needs (year to date, trend, ranking month) that were never stored for
+  this department database: the first run, a backfill that starts mid-year, a new database. Each
+  contiguous run of missing days is read once, in one statement grouped by day (at 1M rows the
+  whole year to date of 2021-W22 is one ~2 s statement), and stored.
+
+Freshness (the decision): a stored day holds the counts of the last run that read it — normally
+the bulletin of its week, issued the Monday after. The year to date is then the sum of the weeks
+as they were reported. A later change in the department to an older week (a petition withdrawn,
+a lead unit changed, a timestamp corrected) reaches the sums when that week is read again: rerun
+that week's bulletin, run ``python -m gxq.petitions.daily recount FIRST_DAY END_DAY``, or set
+``GXQ_PETITIONS_RECOUNT_WEEKS=N`` so that every run also re-reads the N weeks before its own (one
+statement; each week costs about one more week of department reads).
+
+``source`` keys every row by the department database it was read from, so counts of another
+database (the demo data, a database moved to another server) are never summed: for a new source
+the missing days are read once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import hashlib
+import os
+
+import sqlalchemy as sa
+
+from gxq.petitions import compute, rules
+from gxq.petitions.tables import petition_days, petition_unit_days
+
+FIELDS = rules.UNIT_METRIC_FIELDS
+REVISION = "petitions_0002"  # the petitions branch revision that made these tables
+RECOUNT_ENV = "GXQ_PETITIONS_RECOUNT_WEEKS"
+MERGE_GAP_DAYS = 7  # missing runs closer than this are read in one statement (stored days between re-read)
+_CHUNK = 200
+
+
+def ops_store():
+    """The ``gxq_ops`` engine. The DAG's first task (``check_schema``) migrates it; this step
+    migrates only when the petitions branch is behind ``REVISION`` (run on its own, or a first run),
+    so the compute task does not load Alembic to find out that nothing is to be done."""
+    from gxq import store
+    from gxq.connections import OPS_CONN_ID, engine_for
+
+    engine = engine_for(OPS_CONN_ID)
+    if not any(r.startswith("petitions_") and r >= REVISION for r in store.current_revisions(engine)):
+        store.ensure_schema(engine)
+    return engine
+
+
+def source_key(engine) -> str:
+    """Which department database ``engine`` reads: ``postgresql://host:port/db`` or ``sqlite:/path``
+    (never a password)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("PRAGMA database_list").all()
+        path = next((r[2] for r in rows if r[1] == "main"), None) or engine.url.database or ":memory:"
+        key = f"sqlite:{path}"
+    else:
+        url = engine.url
+        key = f"{url.get_backend_name()}://{url.host or ''}:{url.port or 5432}/{url.database or ''}"
+    if len(key) > 300:
+        key = key[:250] + "#" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    return key
+
+
+def recount_weeks() -> int:
+    value = os.environ.get(RECOUNT_ENV, "").strip()
+    try:
+        return max(0, min(int(value), 60)) if value else 0
+    except ValueError:
+        return 0
+
+
+def _days(first: dt.date, end: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=i) for i in range((end - first).days)]
+
+
+def _insert(ops):
+    if ops.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def save(ops, source: str, first: dt.date, end: dt.date, rows: list[dict], week_key: str) -> None:
+    """Store the counts of the days [first, end) (rows from ``compute.unit_days`` over exactly those
+    days), replacing what was stored for them: reruns are idempotent, a day without rows is stored
+    as a day without petitions. One transaction; days are locked in order (concurrent runs of
+    overlapping windows serialise on them, the last writer's counts stay)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    days = _days(first, end)
+    insert = _insert(ops)
+    with ops.begin() as conn:
+        for i in range(0, len(days), _CHUNK):
+            stmt = insert(petition_days).values(
+                [{"source": source, "day": d, "week_key": week_key, "computed_at": now} for d in days[i:i + _CHUNK]])
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["source", "day"],
+                set_={"week_key": stmt.excluded.week_key, "computed_at": stmt.excluded.computed_at}))
+        conn.execute(petition_unit_days.delete().where(
+            petition_unit_days.c.source == source, petition_unit_days.c.day >= first, petition_unit_days.c.day < end))
+        values = []
+        for r in rows:
+            if not first <= r["day"] < end:
+                raise ValueError(f"day {r['day']} outside [{first}, {end})")
+            values.append({"source": source, "day": r["day"], "has_lead": r["unit"] is not None,
+                           "unit_code": r["unit"] if r["unit"] is not None else "",
+                           **{f: int(r[f]) for f in FIELDS}})
+        for i in range(0, len(values), _CHUNK):
+            conn.execute(petition_unit_days.insert(), values[i:i + _CHUNK])
+
+
+def stored_days(ops, source: str, first: dt.date, end: dt.date) -> set[dt.date]:
+    with ops.connect() as conn:
+        got = conn.execute(sa.select(petition_days.c.day).where(
+            petition_days.c.source == source, petition_days.c.day >= first, petition_days.c.day < end)).scalars()
+        return {_as_date(d) for d in got}
+
+
+def missing_runs(stored: set[dt.date], first: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The [a, b) runs of days in [first, end) not stored; runs less than ``MERGE_GAP_DAYS`` apart
+    are merged (a few stored days are re-read rather than another statement run)."""
+    runs: list[list[dt.date]] = []
+    for d in _days(first, end):
+        if d in stored:
+            continue
+        nxt = d + dt.timedelta(days=1)
+        if runs and (d - runs[-1][1]).days < MERGE_GAP_DAYS:
+            runs[-1][1] = nxt
+        else:
+            runs.append([d, nxt])
+    return [(a, b) for a, b in runs]
+
+
+def recount(ops, engine, source: str, first: dt.date, end: dt.date, week_key: str) -> None:
+    """Read the days [first, end) from the department (one statement) and store them."""
+    if first < end:
+        save(ops, source, first, end, compute.unit_days(engine, first, end), week_key)
+
+
+def fill_missing(ops, engine, source: str, first: dt.date, end: dt.date, week_key: str) -> list[tuple]:
+    """Read and store the days of [first, end) not stored yet; returns the runs read."""
+    runs = missing_runs(stored_days(ops, source, first, end), first, end)
+    for a, b in runs:
+        recount(ops, engine, source, a, b, week_key)
+    return runs
+
+
+def load(ops, source: str, first: dt.date, end: dt.date) -> list[dict]:
+    """The stored rows of [first, end), shaped like ``compute.unit_days``'s, ordered by day."""
+    t = petition_unit_days
+    columns = [t.c.day, t.c.has_lead, t.c.unit_code, *(t.c[f] for f in FIELDS)]
+    with ops.connect() as conn:
+        got = conn.execute(sa.select(*columns).where(t.c.source == source, t.c.day >= first, t.c.day < end)
+                           .order_by(t.c.day)).all()
+    rows = []
+    for day, has_lead, unit, *counts in got:
+        row = dict(zip(FIELDS, counts))
+        row["unit"] = unit if has_lead else None
+        row["day"] = _as_date(day)
+        rows.append(row)
+    return rows
+
+
+def window(rows: list[dict], first: dt.date, end: dt.date):
+    """(totals, per lead unit) of the days [first, end) of ``rows`` (ordered by day): what
+    ``compute.unit_metrics`` gives for that window, from the summed day counts."""
+    lo = bisect.bisect_left(rows, first, key=_day_key)
+    hi = bisect.bisect_left(rows, end, lo=lo, key=_day_key)
+    return rules.unit_metrics(rows[lo:hi])
+
+
+def _day_key(row: dict) -> dt.date:
+    return row["day"]
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gxq.petitions.daily recount FIRST_DAY END_DAY``: re-read the days
+    [FIRST_DAY, END_DAY) of dept_petitions into gxq_ops (after the department corrected old rows)."""
+    import argparse
+
+    from gxq.connections import engine_for
+
+    parser = argparse.ArgumentParser(prog="python -m gxq.petitions.daily")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rc = sub.add_parser("recount", help="re-read days [first, end) from dept_petitions")
+    rc.add_argument("first", type=dt.date.fromisoformat)
+    rc.add_argument("end", type=dt.date.fromisoformat)
+    args = parser.parse_args(argv)
+    if not args.first < args.end or (args.end - args.first).days > 800:
+        parser.error("need FIRST_DAY < END_DAY, at most 800 days apart")
+    engine = engine_for(compute.CONN_ID)
+    ops = ops_store()
+    recount(ops, engine, source_key(engine), args.first, args.end, "recount")
+    print(f"recounted {args.first} .. {args.end} (exclusive) from {source_key(engine)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
