@@ -5,6 +5,8 @@
 --   no approved_at, submitted before period_end_ts or never  (a data problem: no basis date).
 -- The caller sorts them out (evaluate.PROBLEMS); none is dropped. A NULL amount_requested is 0.
 -- The enterprise's run-time status is read once per evaluation (enterprise_statuses.sql).
+-- Ordered as the candidates are (code-point order, as Python compares text), so that sorting
+-- them afterwards finds them sorted.
 SELECT a.application_id AS basis_id,
        a.credit_code AS credit_code,
        a.policy_id AS policy_id,
@@ -16,3 +18,4 @@ WHERE a.policy_id IN :policy_ids
   AND (({{ ts('a.approved_at') }} >= :pays_from_ts AND {{ ts('a.approved_at') }} < :period_end_ts)
        OR ({{ ts('a.approved_at') }} IS NULL
            AND ({{ ts('a.submitted_at') }} IS NULL OR {{ ts('a.submitted_at') }} < :period_end_ts)))
+ORDER BY a.credit_code{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}, a.application_id{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}

@@ -2,6 +2,8 @@
 -- every policy of this rule; cert_type names the policy) certified on a day in
 -- [pays_from_day, period_end_day). The enterprise's run-time status is read once per evaluation
 -- (enterprise_statuses.sql), not joined here.
+-- Ordered as the candidates are (code-point order, as Python compares text), so that sorting
+-- them afterwards finds them sorted.
 SELECT c.cert_id AS basis_id,
        c.credit_code AS credit_code,
        {{ ts('c.certified_on') }} AS basis_on,
@@ -11,3 +13,4 @@ WHERE c.cert_type IN :cert_types
   AND {{ txt('c.credit_code') }} IS NOT NULL
   AND {{ ts('c.certified_on') }} >= :pays_from_day
   AND {{ ts('c.certified_on') }} < :period_end_day
+ORDER BY c.credit_code{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}, c.cert_id{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}

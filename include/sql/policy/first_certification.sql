@@ -6,6 +6,8 @@
 -- no part. The enterprise's run-time status is read once per evaluation (enterprise_statuses.sql).
 -- An anti-join, not row_number() over (credit_code, cert_type): EXPLAIN ANALYZE on 118,000
 -- certifications shows the window's sort (text keys) costs more than the hash anti-join.
+-- Ordered as the candidates are (code-point order, as Python compares text), so that sorting
+-- them afterwards finds them sorted.
 SELECT c.cert_id AS basis_id,
        c.credit_code AS credit_code,
        {{ ts('c.certified_on') }} AS basis_on,
@@ -26,3 +28,4 @@ WHERE c.cert_type IN :cert_types
                  AND p.cert_id{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}
                      < c.cert_id{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}))
   )
+ORDER BY c.credit_code{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}, c.cert_id{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}

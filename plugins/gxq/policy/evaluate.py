@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import decimal
 import gc
+import itertools
 import operator
 from dataclasses import dataclass, field
 
@@ -197,10 +198,10 @@ def _explainer(policy: Policy, columns: tuple[str, ...]):
 class _Target:
     """A policy that the rows of a statement go to, and how its candidates are made."""
 
-    __slots__ = ("policy", "id", "columns", "explain", "formulas", "lazy")
+    __slots__ = ("policy", "id", "columns", "explain", "formulas", "lazy", "out")
 
-    def __init__(self, policy: Policy, columns: tuple[str, ...]):
-        self.policy, self.id, self.columns = policy, policy.id, columns
+    def __init__(self, policy: Policy, columns: tuple[str, ...], out: list):
+        self.policy, self.id, self.columns, self.out = policy, policy.id, columns, out
         self.lazy = isinstance(policy.award, Award)  # amount now, trace when read
         self.explain = _explainer(policy, columns) if self.lazy else None
         self.formulas: dict = {}  # basis day -> the award formula in force (Award.at)
@@ -242,18 +243,19 @@ class _Statuses:
 
 
 def _evaluate_statement(stmt: _Statement, columns, rows, statuses: _Statuses,
-                        candidates: list, problems: list) -> None:
+                        candidates: dict[str, list], problems: list) -> None:
     """The candidates (and, for applications, data problems) of one statement's rows.
 
     Runs once per basis (~110,000 at 200,000 enterprises): kept to lookups and one Candidate
-    each; the trace is formatted when read (Candidate.trace)."""
+    each; the trace is formatted when read (Candidate.trace). Each policy's candidates go to
+    ``candidates[policy_id]`` in the order of the rows."""
     index = {c: i for i, c in enumerate(columns)}
     i_id, i_code = index["basis_id"], index["credit_code"]
     i_sel = index[stmt.selector] if stmt.selector else None
-    targets = {value: [_Target(p, columns) for p in ps] for value, ps in stmt.targets.items()}
+    targets = {value: [_Target(p, columns, candidates.setdefault(p.id, [])) for p in ps]
+               for value, ps in stmt.targets.items()}
     only = targets[None] if i_sel is None else None
     enterprises = statuses.rows
-    append = candidates.append
     to_date, to_dt, to_bool, date_type, datetime_type = gsql.to_date, gsql.to_dt, gsql.to_bool, dt.date, dt.datetime
     bool_type, str_type = bool, str
     application = stmt.basis == "application"
@@ -306,10 +308,10 @@ def _evaluate_statement(stmt: _Statement, columns, rows, statuses: _Statuses,
         for t in (only or targets[row[i_sel]]):
             if t.lazy:
                 formula = t.formulas.get(basis_on) or t.formula(basis_on)
-                append(Candidate(t.id, code, basis_id, basis_on, formula(requested), name, reason,
-                                 None, t.explain, row))
+                t.out.append(Candidate(t.id, code, basis_id, basis_on, formula(requested), name, reason,
+                                       None, t.explain, row))
             else:
-                append(t.eager(row, code, basis_id, basis_on, name, reason))
+                t.out.append(t.eager(row, code, basis_id, basis_on, name, reason))
 
 
 def candidates_for(engine, policy: Policy, period: Period) -> tuple[list[Candidate], list[dict]]:
@@ -365,7 +367,7 @@ def evaluate(engine, period: Period, policies: list[Policy], with_commitments: b
 
 def _evaluate(engine, period: Period, policies: list[Policy], with_commitments: bool) -> Evaluation:
     ev = Evaluation(period.key, sorted(p.id for p in policies))
-    candidates: list[Candidate] = []
+    by_policy: dict[str, list[Candidate]] = {}
     problems: list[dict] = []
     with engine.connect() as conn:
         results = []
@@ -375,25 +377,30 @@ def _evaluate(engine, period: Period, policies: list[Policy], with_commitments: 
         statuses = _Statuses(conn) if any(rows for _, _, rows in results) else None
         for stmt, columns, rows in results:
             if rows:
-                _evaluate_statement(stmt, columns, rows, statuses, candidates, problems)
+                _evaluate_statement(stmt, columns, rows, statuses, by_policy, problems)
         if with_commitments:
             ev.shortfalls = _shortfalls(conn, period, statuses)
-    candidates.sort(key=_CANDIDATE_KEY)
+    ev.candidates = _sorted_unique([c for pid in sorted(by_policy) for c in by_policy[pid]])
     problems.sort(key=lambda d: (d["policy_id"], d["application_id"], _PROBLEM_ORDER[d["problem"]]))
-    ev.candidates, ev.data_problems = candidates, problems
-    _check_unique(candidates, statuses)
+    ev.data_problems = problems
+    if statuses is not None and statuses.duplicated:
+        dupes = sorted(c.key for c in ev.candidates if c.credit_code in statuses.duplicated)
+        if dupes:  # which of its statuses would it be paid under?
+            raise ValueError(f"duplicate award identities in dept_policy (credit_code not unique in enterprises): "
+                             f"{dupes[:5]}")
     return ev
 
 
-def _check_unique(candidates: list[Candidate], statuses: _Statuses | None) -> None:
-    """Duplicated award identities raise: a basis id (cert_id / application_id) or an enterprise
-    that is not unique in dept_policy would be paid twice or under a status chosen at random."""
+def _sorted_unique(candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates sorted by key; a key twice (a cert_id / application_id that is not unique in
+    dept_policy: the same award would be paid twice) raises. The statements return their rows in
+    key order, so this is one pass over the keys unless something came out of order."""
     keys = list(map(_CANDIDATE_KEY, candidates))
-    if len(set(keys)) != len(keys):
+    if all(map(operator.lt, keys, itertools.islice(keys, 1, None))):  # strictly increasing: sorted, unique
+        return candidates
+    candidates.sort(key=_CANDIDATE_KEY)
+    keys = list(map(_CANDIDATE_KEY, candidates))
+    if any(map(operator.eq, keys, itertools.islice(keys, 1, None))):
         dupes = sorted(k for k, n in collections.Counter(keys).items() if n > 1)
         raise ValueError(f"duplicate award identities in dept_policy (basis ids not unique): {dupes[:5]}")
-    if statuses is not None and statuses.duplicated:
-        dupes = sorted(c.key for c in candidates if c.credit_code in statuses.duplicated)
-        if dupes:
-            raise ValueError(f"duplicate award identities in dept_policy (credit_code not unique in enterprises): "
-                             f"{dupes[:5]}")
+    return candidates
