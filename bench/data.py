@@ -71,14 +71,20 @@ def _mark_ready(db: str) -> None:
 
 
 def ensure_backlog_index(db: str) -> None:
+    """The two backlog indexes include/sql/README.md asks for (databases built before they were
+    asked for get them here): the partial B-tree and the GiST range index."""
+    from gxq.demo.schema import BACKLOG_GIST_INDEX
+
     conn = common.psycopg_connect(db, autocommit=True)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_petitions_feedback_open'")
-            if cur.fetchone() is None:
-                log(f"{db}: {BACKLOG_INDEX}")
-                cur.execute(BACKLOG_INDEX)
-                cur.execute("ANALYZE petitions")
+            for name, stmt in (("ix_petitions_feedback_open", BACKLOG_INDEX),
+                               ("ix_petitions_feedback_backlog", BACKLOG_GIST_INDEX)):
+                cur.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", (name,))
+                if cur.fetchone() is None:
+                    log(f"{db}: {stmt}")
+                    cur.execute(stmt)
+                    cur.execute("ANALYZE petitions")
     finally:
         conn.close()
 
@@ -151,7 +157,7 @@ def build_petitions(millions: int) -> str:
                 log(f"{db}: step {k} copied")
             log(f"{db}: rebuilding indexes")
             cur.execute("ALTER TABLE petitions ADD PRIMARY KEY (petition_id)")
-            for stmt in schema.INDEXES["dept_petitions"]:
+            for stmt in schema.INDEXES["dept_petitions"] + schema.PG_INDEXES["dept_petitions"]:
                 cur.execute(stmt)
             conn.commit()
         conn.autocommit = True

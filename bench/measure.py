@@ -21,8 +21,9 @@ from bench import common
 
 # The rows the bulletin needs for week W = [:start, :end): every petition relevant to W (any of the
 # four time columns in W) or in the 超期未反馈 backlog as of W's end, with the columns the report
-# reads, joined with its units (lead / co). The last line is implied by the one before; it lets
-# the partial backlog index serve the backlog, as it does for overdue_open.sql.
+# reads, joined with its units (lead / co). The backlog arm is stated like overdue_open.sql's
+# (withdrawn petitions are never in it), so that the same department indexes serve it: the
+# partial B-tree ix_petitions_feedback_open and the GiST range index ix_petitions_feedback_backlog.
 PETITIONS_BASELINE = """
 COPY (
   SELECT p.petition_id, p.received_at, p.kind, p.topic, p.street, p.dispatch_due_at, p.dispatched_at,
@@ -33,7 +34,11 @@ COPY (
      OR (p.feedback_due_at >= '{start}' AND p.feedback_due_at < '{end}')
      OR (p.revisited_at >= '{start}' AND p.revisited_at < '{end}')
      OR (p.feedback_due_at < '{end}' AND (p.feedback_at IS NULL OR p.feedback_at >= '{end}')
-         AND (p.feedback_at IS NULL OR p.feedback_at > p.feedback_due_at))
+         AND (p.feedback_at IS NULL OR p.feedback_at > p.feedback_due_at)
+         AND COALESCE(p.status, '') <> '已撤销'
+         AND tsrange(p.feedback_due_at,
+                     CASE WHEN p.feedback_at < p.feedback_due_at THEN p.feedback_due_at ELSE p.feedback_at END,
+                     '(]') @> '{end}'::timestamp)
 ) TO STDOUT"""
 
 POLICY_TABLES = ("enterprises", "certifications", "applications", "commitments")

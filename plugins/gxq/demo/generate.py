@@ -210,6 +210,8 @@ def seed_one(conn_id: str, url: str, scale: float = 1.0, seed: int = 2021) -> di
             for stmt in schema.INDEXES[conn_id]:
                 cur.execute(stmt)
             if engine.dialect.name == "postgresql":
+                for stmt in schema.PG_INDEXES.get(conn_id, []):
+                    cur.execute(stmt)
                 cur.execute(f"ANALYZE {', '.join(schema.TABLES[conn_id])}")
             dbapi.commit()
         finally:

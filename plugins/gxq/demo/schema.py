@@ -55,8 +55,8 @@ INDEXES: dict[str, list[str]] = {
         "CREATE INDEX ix_petitions_dispatch_due_at ON petitions (dispatch_due_at)",
         "CREATE INDEX ix_petitions_feedback_due_at ON petitions (feedback_due_at)",
         "CREATE INDEX ix_petitions_revisited_at ON petitions (revisited_at)",
-        "CREATE INDEX ix_petitions_feedback_open ON petitions (feedback_due_at)"
-        " WHERE feedback_at IS NULL OR feedback_at > feedback_due_at",
+        ("CREATE INDEX ix_petitions_feedback_open ON petitions (feedback_due_at)"
+         " WHERE feedback_at IS NULL OR feedback_at > feedback_due_at"),
         "CREATE INDEX ix_petition_units_petition ON petition_units (petition_id)",
     ],
     "dept_policy": [
@@ -74,6 +74,15 @@ INDEXES: dict[str, list[str]] = {
     ],
 }
 
+# PostgreSQL only (SQLite has neither GiST nor tsrange): the 超期未反馈 backlog as "end lies in
+# (feedback_due_at, feedback_at]", which overdue_open.sql states on PostgreSQL.
+BACKLOG_GIST_INDEX = (
+    "CREATE INDEX ix_petitions_feedback_backlog ON petitions USING gist (tsrange(feedback_due_at,"
+    " CASE WHEN feedback_at < feedback_due_at THEN feedback_due_at ELSE feedback_at END, '(]'))"
+    " WHERE (feedback_at IS NULL OR feedback_at > feedback_due_at) AND COALESCE(status, '') <> '已撤销'"
+)
+PG_INDEXES: dict[str, list[str]] = {"dept_petitions": [BACKLOG_GIST_INDEX]}
+
 TABLES: dict[str, list[str]] = {
     "dept_petitions": ["units", "petitions", "petition_units"],
     "dept_policy": ["enterprises", "certifications", "applications", "commitments"],
@@ -87,6 +96,8 @@ def statements(conn_id: str, dialect: str, with_indexes: bool = True) -> list[st
     stmts = [s.format(**TYPES[dialect]) for s in DDL[conn_id]]
     if with_indexes:
         stmts += INDEXES[conn_id]
+        if dialect == "postgresql":
+            stmts += PG_INDEXES.get(conn_id, [])
     return stmts
 
 
