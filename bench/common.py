@@ -89,7 +89,7 @@ def base_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(PLUGINS), str(REPO)])
     env.setdefault("GXQ_NO_AIRFLOW_CONNECTIONS", "1")
-    env.setdefault("GXQ_OUTPUT_DIR", str(WORK / "output"))
-    env.setdefault("GXQ_DATA_DIR", str(WORK / "data"))
+    env["GXQ_OUTPUT_DIR"] = str(WORK / "output")  # never the repository's output/ and data/
+    env["GXQ_DATA_DIR"] = str(WORK / "data")
     env.update(extra)
     return env
