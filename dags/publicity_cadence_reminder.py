@@ -52,48 +52,39 @@ DAG_ID = "publicity_cadence_reminder"
     max_active_runs=1,
 )
 def publicity_cadence_reminder():
+    # Three steps, not five: the run's moment and the counts are one cheap read, and the holiday
+    # calendar's yearly warning goes out with the reminder (each task is a process: a year of
+    # this DAG is ~100 runs; docs/benchmarks.md).
     @task
-    def resolve_run() -> dict:
-        """统计截止时刻: D, its ISO week and the report key (validated); gxq_ops migrated first."""
+    def count_week() -> dict:
+        """统计截止时刻与本周已完成: D, its ISO week and report key (validated; gxq_ops migrated first),
+        then WeChat posts and work-information submissions in [Monday 00:00, D)."""
         from gxq.publicity import pipeline
 
-        return pipeline.resolve(get_current_context())
+        run = pipeline.resolve(get_current_context())
+        return {"run": run, "counts": pipeline.count(run)}
 
     @task
-    def count_week(run: dict) -> dict:
-        """本周已完成: WeChat posts and work-information submissions in [Monday 00:00, D)."""
-        from gxq.publicity import pipeline
-
-        return pipeline.count(run)
-
-    @task
-    def publish_report(run: dict, counts: dict) -> dict:
+    def publish_report(counted: dict) -> dict:
         """report.json (behind list, targets), and reminder.md when a reminder is due."""
         from gxq.publicity import pipeline
 
-        return pipeline.publish(run, counts, dagkit.run_id(get_current_context()))
+        return pipeline.publish(counted["run"], counted["counts"], dagkit.run_id(get_current_context()))
 
     @task
-    def send_reminder(report: dict) -> dict:
-        """提醒: to `publicity` only when behind; Friday's is urgent."""
+    def send_notices(counted: dict, report: dict) -> dict:
+        """提醒: to `publicity` only when behind (Friday's is urgent); 节假日日历到期检查: warn `ops`
+        once a year when next year's holidays are unknown."""
         from gxq.publicity import pipeline
 
         context = get_current_context()
         dry_run, resend = dagkit.flags(context)
-        return pipeline.notify(report, dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context))
+        run_id = dagkit.run_id(context)
+        return {"reminder": pipeline.notify(report, dry_run=dry_run, resend=resend, run_id=run_id),
+                "calendar": pipeline.calendar_check(counted["run"], dry_run=dry_run, resend=resend, run_id=run_id)}
 
-    @task
-    def check_holiday_calendar(run: dict) -> dict:
-        """节假日日历到期检查: warn `ops` once a year when next year's holidays are unknown."""
-        from gxq.publicity import pipeline
-
-        context = get_current_context()
-        dry_run, resend = dagkit.flags(context)
-        return pipeline.calendar_check(run, dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context))
-
-    run = resolve_run()
-    send_reminder(publish_report(run, count_week(run)))
-    check_holiday_calendar(run)
+    counted = count_week()
+    send_notices(counted, publish_report(counted))
 
 
 publicity_cadence_reminder()
