@@ -10,7 +10,7 @@
 SELECT a.application_id AS basis_id,
        a.credit_code AS credit_code,
        a.policy_id AS policy_id,
-       {{ ts('a.approved_at') }} AS basis_at,
+       {% if dialect == 'postgresql' %}to_char(a.approved_at, 'YYYY-MM-DD HH24:MI:SS'){% else %}{{ ts('a.approved_at') }}{% endif %} AS basis_at,
        {{ num('a.amount_requested') }} AS amount_requested
 FROM applications a
 WHERE a.policy_id IN :policy_ids

@@ -10,7 +10,7 @@
 -- them afterwards finds them sorted.
 SELECT c.cert_id AS basis_id,
        c.credit_code AS credit_code,
-       {{ ts('c.certified_on') }} AS basis_on,
+       {% if dialect == 'postgresql' %}to_char(c.certified_on, 'YYYY-MM-DD'){% else %}{{ ts('c.certified_on') }}{% endif %} AS basis_on,
        c.cert_type AS cert_type
 FROM certifications c
 WHERE c.cert_type IN :cert_types

@@ -73,18 +73,6 @@ def withhold_reason(row: dict) -> str | None:
     return None
 
 
-def _status(enterprise: tuple | None) -> tuple[str | None, str | None]:
-    """(name, withheld reason) of an enterprise_statuses.sql row (credit_code, name, abnormal,
-    dishonest), or of no row: the first reason that applies, in CONTRACT.md order."""
-    if enterprise is None:
-        return None, "unknown_enterprise"
-    if gsql.to_bool(enterprise[3]):
-        return gsql.to_text(enterprise[1]), "dishonest"
-    if gsql.to_bool(enterprise[2]):
-        return gsql.to_text(enterprise[1]), "abnormal"
-    return gsql.to_text(enterprise[1]), None
-
-
 def _bounds(policy: Policy, period: Period) -> dict:
     pays_from = dt.date.fromisoformat(policy.pays_from)
     return {
@@ -116,6 +104,7 @@ GROUPED_RULES = {
 }
 
 _HALF_UP = decimal.ROUND_HALF_UP
+_WORKERS = 2  # connections to dept_policy during an evaluation
 _ZERO = money(0)
 _CANDIDATE_KEY = operator.attrgetter("policy_id", "credit_code", "basis_id")
 
@@ -225,53 +214,74 @@ class _Target:
 
 
 class _Statuses:
-    """credit_code -> (name, withheld reason), from one read of enterprises per evaluation."""
+    """The enterprises' run-time statuses, read once per evaluation: ``names`` (credit_code ->
+    name, every enterprise) and ``reasons`` (credit_code -> dishonest / abnormal, only the few
+    enterprises withheld for either)."""
 
     def __init__(self, conn):
-        _, rows = _select(conn, "policy/enterprise_statuses", {})
-        self.rows = {r[0]: r for r in rows}
+        _, rows = _select(conn, "policy/enterprise_names", {})
+        self.names = dict(rows)
         self.duplicated = set()
-        if len(self.rows) != len(rows):  # the contract's primary key is missing
+        if len(self.names) != len(rows):  # the contract's primary key is missing
             counts = collections.Counter(r[0] for r in rows)
             self.duplicated = {code for code, n in counts.items() if n > 1}
+        if conn.dialect.name != "postgresql":  # text as the contract reads it (PostgreSQL gives str)
+            self.names = {code: gsql.to_text(name) for code, name in self.names.items()}
+        _, rows = _select(conn, "policy/enterprise_withheld", {})
+        self.reasons = {}
+        for code, abnormal, dishonest in rows:  # the first reason that applies (CONTRACT.md)
+            if gsql.to_bool(dishonest):
+                self.reasons[code] = "dishonest"
+            elif gsql.to_bool(abnormal):
+                self.reasons[code] = "abnormal"
 
     def get(self, code) -> tuple[str | None, str | None]:
-        return _status(self.rows.get(code))
+        """(name, withheld reason) of the enterprise with ``code``."""
+        name = self.names.get(code, _MISSING)
+        if name is _MISSING:
+            return None, "unknown_enterprise"
+        return name, self.reasons.get(code)
 
     def name(self, code) -> str | None:
-        return self.get(code)[0] if code is not None else None
+        return self.names.get(code) if code is not None else None
 
 
-def _evaluate_statement(stmt: _Statement, columns, rows, statuses: _Statuses,
+_MISSING = object()
+
+
+def _evaluate_statement(stmt: _Statement, columns, rows, statuses: _Statuses, iso_days: bool,
                         candidates: dict[str, list], problems: list) -> None:
     """The candidates (and, for applications, data problems) of one statement's rows.
 
-    Runs once per basis (~110,000 at 200,000 enterprises): kept to lookups and one Candidate
-    each; the trace is formatted when read (Candidate.trace). Each policy's candidates go to
-    ``candidates[policy_id]`` in the order of the rows."""
+    Runs once per basis (~110,000 at 200,000 enterprises): kept to a few lookups and one
+    Candidate each; the trace is formatted when read (Candidate.trace). Each policy's candidates
+    go to ``candidates[policy_id]`` in the order of the rows. ``iso_days``: the statement gives
+    basis days (certifications) and approval times (applications) as ISO text (PostgreSQL's
+    to_char), else they are normalised here."""
     index = {c: i for i, c in enumerate(columns)}
     i_id, i_code = index["basis_id"], index["credit_code"]
     i_sel = index[stmt.selector] if stmt.selector else None
     targets = {value: [_Target(p, columns, candidates.setdefault(p.id, [])) for p in ps]
                for value, ps in stmt.targets.items()}
-    only = targets[None] if i_sel is None else None
-    enterprises = statuses.rows
-    to_date, to_dt, to_bool, date_type, datetime_type = gsql.to_date, gsql.to_dt, gsql.to_bool, dt.date, dt.datetime
-    bool_type, str_type = bool, str
+    # the usual case: one policy per selector value, with an Award (amount now, trace when read)
+    simple = all(len(ts) == 1 and ts[0].lazy for ts in targets.values())
+    names_get, reasons_get = statuses.names.get, statuses.reasons.get
+    missing, unknown = _MISSING, "unknown_enterprise"
+    to_date, to_dt, decimal_type = gsql.to_date, gsql.to_dt, decimal.Decimal
     application = stmt.basis == "application"
     if application:
-        i_at, i_amount = index["basis_at"], index.get("amount_requested")
-        decimal_type = decimal.Decimal
+        i_day, i_amount = index["basis_at"], index.get("amount_requested")
     else:
-        i_on = index["basis_on"]
+        i_day, i_amount = index["basis_on"], None
     requested = _ZERO
+    target = targets[None][0] if i_sel is None else None
 
     for row in rows:
         code = row[i_code]
+        day = row[i_day]
         if application:
-            at = row[i_at]
             problem = None
-            if at is None or at == "":
+            if day is None or day == "":
                 problem = "approved_without_approved_at"
             elif code is None or code == "":
                 problem = "approved_without_credit_code"
@@ -282,30 +292,26 @@ def _evaluate_statement(stmt: _Statement, columns, rows, statuses: _Statuses,
                     problem = "negative_amount_requested"
             if problem is not None:
                 problems.extend(_problem(t.policy, row[i_id], code, problem)
-                                for t in (only or targets[row[i_sel]]))
+                                for t in targets[row[i_sel] if i_sel is not None else None])
                 continue
-            basis_on = (at if at.__class__ is datetime_type else to_dt(at)).date().isoformat()
+            basis_on = day[:10] if iso_days else to_dt(day).date().isoformat()
         else:
-            day = row[i_on]
-            basis_on = (day if day.__class__ is date_type else to_date(day)).isoformat()
+            basis_on = day if iso_days else to_date(day).isoformat()
 
-        # the enterprise's run-time status: the first withheld reason that applies (CONTRACT.md)
-        enterprise = enterprises.get(code)
-        if enterprise is None:
-            name, reason = None, "unknown_enterprise"
+        name = names_get(code, missing)  # the enterprise's run-time status (CONTRACT.md order)
+        if name is missing:
+            name, reason = None, unknown
         else:
-            name, dishonest, abnormal = enterprise[1], enterprise[3], enterprise[2]
-            if name.__class__ is not str_type or name == "":
-                name = gsql.to_text(name)
-            if dishonest if dishonest.__class__ is bool_type else to_bool(dishonest):
-                reason = "dishonest"
-            elif abnormal if abnormal.__class__ is bool_type else to_bool(abnormal):
-                reason = "abnormal"
-            else:
-                reason = None
+            reason = reasons_get(code)
 
+        if simple:
+            t = target if target is not None else targets[row[i_sel]][0]
+            formula = t.formulas.get(basis_on) or t.formula(basis_on)
+            t.out.append(Candidate(t.id, str(code), str(row[i_id]), basis_on, formula(requested), name, reason,
+                                   None, t.explain, row))
+            continue
         code, basis_id = str(code), str(row[i_id])
-        for t in (only or targets[row[i_sel]]):
+        for t in targets[row[i_sel] if i_sel is not None else None]:
             if t.lazy:
                 formula = t.formulas.get(basis_on) or t.formula(basis_on)
                 t.out.append(Candidate(t.id, code, basis_id, basis_on, formula(requested), name, reason,
@@ -321,13 +327,13 @@ def candidates_for(engine, policy: Policy, period: Period) -> tuple[list[Candida
     return ev.candidates, ev.data_problems
 
 
-def _shortfalls(conn, period: Period, statuses: _Statuses | None) -> list[dict]:
+def _shortfall_params(period: Period) -> dict:
+    return {"start_day": period.start.date().isoformat(), "end_day": period.end.date().isoformat()}
+
+
+def _shortfalls(columns, rows, statuses: _Statuses) -> list[dict]:
     from gxq.policy.model import money_json
 
-    columns, rows = _select(conn, "policy/commitment_shortfalls",
-                            {"start_day": period.start.date().isoformat(), "end_day": period.end.date().isoformat()})
-    if rows and statuses is None:
-        statuses = _Statuses(conn)
     out = []
     for row in rows:
         r = dict(zip(columns, row))
@@ -344,18 +350,25 @@ def _shortfalls(conn, period: Period, statuses: _Statuses | None) -> list[dict]:
 def commitment_shortfalls(engine, period: Period) -> list[dict]:
     """双承诺: commitments due in the period with fulfilled < promised, by commitment_id."""
     with engine.connect() as conn:
-        return _shortfalls(conn, period, None)
+        columns, rows = _select(conn, "policy/commitment_shortfalls", _shortfall_params(period))
+        return _shortfalls(columns, rows, _Statuses(conn) if rows else None)
 
 
 @contextlib.contextmanager
 def _without_gc():
-    """The cyclic GC paused while an evaluation builds its ~10^5 candidates (none in a cycle):
-    each full collection walks every object made so far, ~15 % of the evaluation's time."""
+    """The cyclic GC paused while an evaluation builds its ~10^5 candidates and rows (none in a
+    cycle): collections walking them again and again were ~20 % of the evaluation's time. When it
+    resumes they are moved to the oldest generation (gc.freeze then gc.unfreeze: a list splice),
+    not walked by the next young collection; unless the process froze objects itself."""
     was_enabled = gc.isenabled()
+    frozen_before = gc.get_freeze_count()
     gc.disable()
     try:
         yield
     finally:
+        if frozen_before == 0:
+            gc.freeze()
+            gc.unfreeze()
         if was_enabled:
             gc.enable()
 
@@ -366,25 +379,42 @@ def evaluate(engine, period: Period, policies: list[Policy], with_commitments: b
 
 
 def _evaluate(engine, period: Period, policies: list[Policy], with_commitments: bool) -> Evaluation:
+    from concurrent.futures import ThreadPoolExecutor
+
     ev = Evaluation(period.key, sorted(p.id for p in policies))
     by_policy: dict[str, list[Candidate]] = {}
     problems: list[dict] = []
-    with engine.connect() as conn:
-        results = []
-        for stmt in _statements(policies, period):
-            lists = (stmt.selector + "s",) if stmt.selector else ()
-            results.append((stmt, *_select(conn, stmt.sql, stmt.params, lists)))
-        statuses = _Statuses(conn) if any(rows for _, _, rows in results) else None
-        for stmt, columns, rows in results:
+    statements = _statements(policies, period)
+    iso_days = engine.dialect.name == "postgresql"
+
+    def select(name: str, params: dict, lists=()):
+        with engine.connect() as conn:
+            return _select(conn, name, params, lists)
+
+    def statuses():
+        with engine.connect() as conn:
+            return _Statuses(conn)
+
+    # Two connections: the database runs the next statement while this process makes the
+    # candidates of the last one. The enterprises' statuses come first: every candidate needs them.
+    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="gxq-policy") as pool:
+        status_future = pool.submit(statuses) if statements or with_commitments else None
+        futures = [(stmt, pool.submit(select, stmt.sql, stmt.params, (stmt.selector + "s",) if stmt.selector else ()))
+                   for stmt in statements]
+        shortfall_future = pool.submit(select, "policy/commitment_shortfalls", _shortfall_params(period)) \
+            if with_commitments else None
+        found = status_future.result() if status_future is not None else None
+        for stmt, future in futures:
+            columns, rows = future.result()
             if rows:
-                _evaluate_statement(stmt, columns, rows, statuses, by_policy, problems)
-        if with_commitments:
-            ev.shortfalls = _shortfalls(conn, period, statuses)
+                _evaluate_statement(stmt, columns, rows, found, iso_days, by_policy, problems)
+        if shortfall_future is not None:
+            ev.shortfalls = _shortfalls(*shortfall_future.result(), found)
     ev.candidates = _sorted_unique([c for pid in sorted(by_policy) for c in by_policy[pid]])
     problems.sort(key=lambda d: (d["policy_id"], d["application_id"], _PROBLEM_ORDER[d["problem"]]))
     ev.data_problems = problems
-    if statuses is not None and statuses.duplicated:
-        dupes = sorted(c.key for c in ev.candidates if c.credit_code in statuses.duplicated)
+    if found is not None and found.duplicated:
+        dupes = sorted(c.key for c in ev.candidates if c.credit_code in found.duplicated)
         if dupes:  # which of its statuses would it be paid under?
             raise ValueError(f"duplicate award identities in dept_policy (credit_code not unique in enterprises): "
                              f"{dupes[:5]}")
