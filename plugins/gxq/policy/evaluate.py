@@ -2,7 +2,8 @@
 enterprise (include/sql/policy/), never a query per enterprise. Policies sharing a rule file
 (each_certification, first_certification, approved_applications) are evaluated by one statement
 that binds their cert types / policy ids as a list; the enterprises' run-time statuses are read
-once per evaluation (enterprise_statuses.sql) rather than joined into every statement.
+once per evaluation (enterprise_names.sql, enterprise_withheld.sql) rather than joined into
+every statement. The statements run on two connections while the candidates are made.
 
 The result is every *candidate* award whose basis (certification day, approval time) lies in
 [programme start, end of the period): the ledger later decides which are new. Each candidate
@@ -60,17 +61,6 @@ class Evaluation:
 def check_columns(engine) -> None:
     for table, columns in REQUIRED_COLUMNS.items():
         gsql.require_columns(engine, table, columns)
-
-
-def withhold_reason(row: dict) -> str | None:
-    """The first withheld reason that applies (CONTRACT.md order), None when payable."""
-    if row.get("known_code") in (None, ""):
-        return "unknown_enterprise"
-    if gsql.to_bool(row.get("dishonest")):
-        return "dishonest"
-    if gsql.to_bool(row.get("abnormal")):
-        return "abnormal"
-    return None
 
 
 def _bounds(policy: Policy, period: Period) -> dict:
@@ -187,7 +177,7 @@ def _explainer(policy: Policy, columns: tuple[str, ...]):
 class _Target:
     """A policy that the rows of a statement go to, and how its candidates are made."""
 
-    __slots__ = ("policy", "id", "columns", "explain", "formulas", "lazy", "out")
+    __slots__ = ("columns", "explain", "formulas", "id", "lazy", "out", "policy")
 
     def __init__(self, policy: Policy, columns: tuple[str, ...], out: list):
         self.policy, self.id, self.columns, self.out = policy, policy.id, columns, out
@@ -379,7 +369,7 @@ def evaluate(engine, period: Period, policies: list[Policy], with_commitments: b
 
 
 def _evaluate(engine, period: Period, policies: list[Policy], with_commitments: bool) -> Evaluation:
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     ev = Evaluation(period.key, sorted(p.id for p in policies))
     by_policy: dict[str, list[Candidate]] = {}
@@ -399,15 +389,15 @@ def _evaluate(engine, period: Period, policies: list[Policy], with_commitments: 
     # candidates of the last one. The enterprises' statuses come first: every candidate needs them.
     with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="gxq-policy") as pool:
         status_future = pool.submit(statuses) if statements or with_commitments else None
-        futures = [(stmt, pool.submit(select, stmt.sql, stmt.params, (stmt.selector + "s",) if stmt.selector else ()))
-                   for stmt in statements]
+        futures = {pool.submit(select, stmt.sql, stmt.params, (stmt.selector + "s",) if stmt.selector else ()): stmt
+                   for stmt in statements}
         shortfall_future = pool.submit(select, "policy/commitment_shortfalls", _shortfall_params(period)) \
             if with_commitments else None
         found = status_future.result() if status_future is not None else None
-        for stmt, future in futures:
+        for future in as_completed(futures):
             columns, rows = future.result()
             if rows:
-                _evaluate_statement(stmt, columns, rows, found, iso_days, by_policy, problems)
+                _evaluate_statement(futures[future], columns, rows, found, iso_days, by_policy, problems)
         if shortfall_future is not None:
             ev.shortfalls = _shortfalls(*shortfall_future.result(), found)
     ev.candidates = _sorted_unique([c for pid in sorted(by_policy) for c in by_policy[pid]])

@@ -177,8 +177,18 @@ class Candidate:
     time. ``explain(candidate, source)`` builds it from what the evaluation kept (``source``).
     """
 
-    __slots__ = ("policy_id", "credit_code", "basis_id", "basis_on", "amount", "enterprise_name",
-                 "withhold_reason", "_trace", "_explain", "_source")
+    __slots__ = (
+        "_explain",
+        "_source",
+        "_trace",
+        "amount",
+        "basis_id",
+        "basis_on",
+        "credit_code",
+        "enterprise_name",
+        "policy_id",
+        "withhold_reason",
+    )
 
     def __init__(self, policy_id: str, credit_code: str, basis_id: str, basis_on: str, amount: Money,
                  enterprise_name: str | None, withhold_reason: str | None, trace: dict | None = None,
