@@ -249,57 +249,30 @@ def _evaluate_statement(stmt: _Statement, columns, rows, statuses: _Statuses, is
     basis days (certifications) and approval times (applications) as ISO text (PostgreSQL's
     to_char), else they are normalised here."""
     index = {c: i for i, c in enumerate(columns)}
-    i_id, i_code = index["basis_id"], index["credit_code"]
-    i_sel = index[stmt.selector] if stmt.selector else None
     targets = {value: [_Target(p, columns, candidates.setdefault(p.id, [])) for p in ps]
                for value, ps in stmt.targets.items()}
-    # the usual case: one policy per selector value, with an Award (amount now, trace when read)
-    simple = all(len(ts) == 1 and ts[0].lazy for ts in targets.values())
+    if stmt.basis == "application":
+        rows = _application_rows(stmt, index, rows, targets, iso_days, problems)
+    else:
+        rows = _certification_rows(index, rows, iso_days)
+    # rows: (row, credit_code, basis day, amount requested) of the candidates
+    i_id = index["basis_id"]
+    i_sel = index[stmt.selector] if stmt.selector else None
     names_get, reasons_get = statuses.names.get, statuses.reasons.get
     missing, unknown = _MISSING, "unknown_enterprise"
-    to_date, to_dt, decimal_type = gsql.to_date, gsql.to_dt, decimal.Decimal
-    application = stmt.basis == "application"
-    if application:
-        i_day, i_amount = index["basis_at"], index.get("amount_requested")
-    else:
-        i_day, i_amount = index["basis_on"], None
-    requested = _ZERO
-    target = targets[None][0] if i_sel is None else None
-
-    for row in rows:
-        code = row[i_code]
-        day = row[i_day]
-        if application:
-            problem = None
-            if day is None or day == "":
-                problem = "approved_without_approved_at"
-            elif code is None or code == "":
-                problem = "approved_without_credit_code"
-            else:
-                amount = row[i_amount] if i_amount is not None else None
-                requested = amount.quantize(CENT, _HALF_UP) if amount.__class__ is decimal_type else money(amount)
-                if requested < 0:
-                    problem = "negative_amount_requested"
-            if problem is not None:
-                problems.extend(_problem(t.policy, row[i_id], code, problem)
-                                for t in targets[row[i_sel] if i_sel is not None else None])
-                continue
-            basis_on = day[:10] if iso_days else to_dt(day).date().isoformat()
-        else:
-            basis_on = day if iso_days else to_date(day).isoformat()
-
-        name = names_get(code, missing)  # the enterprise's run-time status (CONTRACT.md order)
-        if name is missing:
-            name, reason = None, unknown
-        else:
-            reason = reasons_get(code)
-
-        if simple:
-            t = target if target is not None else targets[row[i_sel]][0]
+    if all(len(ts) == 1 and ts[0].lazy for ts in targets.values()):  # one policy per row, an Award each
+        single = {value: ts[0] for value, ts in targets.items()}
+        for row, code, basis_on, requested in rows:
+            t = single[row[i_sel] if i_sel is not None else None]
+            name = names_get(code, missing)  # the enterprise's run-time status (CONTRACT.md order)
             formula = t.formulas.get(basis_on) or t.formula(basis_on)
-            t.out.append(Candidate(t.id, str(code), str(row[i_id]), basis_on, formula(requested), name, reason,
-                                   None, t.explain, row))
-            continue
+            t.out.append(Candidate(t.id, str(code), str(row[i_id]), basis_on, formula(requested),
+                                   None if name is missing else name,
+                                   unknown if name is missing else reasons_get(code), None, t.explain, row))
+        return
+    for row, code, basis_on, requested in rows:
+        name = names_get(code, missing)
+        name, reason = (None, unknown) if name is missing else (name, reasons_get(code))
         code, basis_id = str(code), str(row[i_id])
         for t in targets[row[i_sel] if i_sel is not None else None]:
             if t.lazy:
@@ -308,6 +281,39 @@ def _evaluate_statement(stmt: _Statement, columns, rows, statuses: _Statuses, is
                                        None, t.explain, row))
             else:
                 t.out.append(t.eager(row, code, basis_id, basis_on, name, reason))
+
+
+def _certification_rows(index: dict, rows, iso_days: bool):
+    i_code, i_day = index["credit_code"], index["basis_on"]
+    if iso_days:
+        return ((row, row[i_code], row[i_day], _ZERO) for row in rows)
+    to_date = gsql.to_date
+    return ((row, row[i_code], to_date(row[i_day]).isoformat(), _ZERO) for row in rows)
+
+
+def _application_rows(stmt: _Statement, index: dict, rows, targets: dict, iso_days: bool, problems: list):
+    """The approved applications that are candidates; the others are data problems (PROBLEMS)."""
+    i_id, i_code, i_at = index["basis_id"], index["credit_code"], index["basis_at"]
+    i_amount = index.get("amount_requested")
+    i_sel = index[stmt.selector] if stmt.selector else None
+    to_dt, decimal_type, zero = gsql.to_dt, decimal.Decimal, _ZERO
+    for row in rows:
+        code, at = row[i_code], row[i_at]
+        problem = None
+        if at is None or at == "":
+            problem = "approved_without_approved_at"
+        elif code is None or code == "":
+            problem = "approved_without_credit_code"
+        else:
+            amount = row[i_amount] if i_amount is not None else None
+            requested = amount.quantize(CENT, _HALF_UP) if amount.__class__ is decimal_type else money(amount)
+            if requested < zero:
+                problem = "negative_amount_requested"
+        if problem is None:
+            yield row, code, at[:10] if iso_days else to_dt(at).date().isoformat(), requested
+        else:
+            problems.extend(_problem(t.policy, row[i_id], code, problem)
+                            for t in targets[row[i_sel] if i_sel is not None else None])
 
 
 def candidates_for(engine, policy: Policy, period: Period) -> tuple[list[Candidate], list[dict]]:
