@@ -324,7 +324,7 @@ def test_sql_files_bind_every_value():
     for path in files:
         text = path.read_text(encoding="utf-8")
         for expr in re.findall(r"\{\{(.*?)\}\}", text, re.DOTALL):
-            if not re.fullmatch(r"\s*(ts|txt|num)\('[a-z_.]+'\)\s*|\s*dialect\s*", expr):
+            if not re.fullmatch(r"\s*(ts|txt|num|day)\('[a-z_.]+'\)\s*|\s*dialect\s*", expr):
                 bad.append(f"{path.name}: {{{{{expr}}}}}")
         for stmt in re.findall(r"\{%(.*?)%\}", text, re.DOTALL):
             if not re.fullmatch(r"\s*(if dialect ==? '[a-z]+'|elif dialect ==? '[a-z]+'|else|endif)\s*", stmt.strip("- ")):

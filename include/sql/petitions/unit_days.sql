@@ -7,13 +7,7 @@
 -- NULL unit rows hold petitions without a lead.
 -- The lead is joined (not looked up with IN (SELECT ... FROM a CTE)), so that the planner sees
 -- the window's size: index lookups for a week, a hash join when a long window is backfilled.
--- The day of a timestamp: on SQLite the text's first ten characters, except a bare date
--- ('2021-03-08' sorts before '2021-03-08 00:00:00', so the window comparisons put it in the day before).
-{%- macro day(col) -%}
-{%- if dialect == 'sqlite' -%}
-CASE WHEN length({{ col }}) = 10 THEN date({{ col }}, '-1 day') ELSE substr({{ col }}, 1, 10) END
-{%- else %}CAST({{ col }} AS date){% endif -%}
-{%- endmacro %}
+-- day(): the calendar day of a timestamp (gxq.sql: on SQLite a bare date counts in the day before).
 WITH rl AS (
     SELECT p.petition_id,
            MIN(pu.unit_code) AS unit,
