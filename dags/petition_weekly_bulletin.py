@@ -9,9 +9,9 @@
 `report.json`、通报网页、Word、Excel; 营商环境建设局收到全文, 各承办单位收到本单位部分。
 
 **English**: every Monday 09:00 Asia/Shanghai, the bulletin of the last complete ISO week before
-the logical date's week (`week` param overrides it, e.g. `2021-W09`). Steps: `check_schema`
-(period validated, `gxq_ops` migrated, department columns checked) → `compute` (SQL in
-`include/sql/petitions`) → `supervise` (挂牌督办 items in `gxq_ops`, state as of the week) →
+the logical date's week (`week` param overrides it, e.g. `2021-W09`). Steps: `compute`
+(period validated, `gxq_ops` migrated, department columns checked before any query; then the SQL
+of `include/sql/petitions`, the year to date from per-day counts in `gxq_ops`) → `supervise` (挂牌督办 items in `gxq_ops`, state as of the week) →
 `render` (HTML, docx, xlsx, charts) → `publish_report` (`report.json` last) → `notify`
 (outbox: office, each unit, escalations, data-quality notice to `ops`). Params: `week`, `dry_run`,
 `resend`. Reruns and backfills of a week reproduce its report and send nothing twice.
@@ -58,55 +58,50 @@ DAG_ID = "petition_weekly_bulletin"
 )
 def petition_weekly_bulletin():
     @task
-    def check_schema() -> str:
-        """Validate the week, migrate gxq_ops, check the department columns (before any query)."""
+    def compute() -> dict:
+        """Validate the week, migrate gxq_ops, check the department columns (before any query), then
+        compute the report, year to date, trend and ranking (one task: checking is a cheap read)."""
         from gxq.petitions import pipeline
 
         context = get_current_context()
         param = pipeline.week_param_name(context.get("params") or {})
         period = dagkit.run_period(context, "previous_week", param_name=param)
-        return pipeline.check_schema(period.key)
+        week_key = pipeline.check_schema(period.key)
+        return {"week": week_key, **pipeline.compute_all(week_key)}
 
     @task
-    def compute(week_key: str) -> dict:
+    def supervise(computed: dict) -> list:
         from gxq.petitions import pipeline
 
-        return pipeline.compute_all(week_key)
+        return pipeline.supervise(computed["week"], computed)
 
     @task
-    def supervise(week_key: str, computed: dict) -> list:
+    def render(computed: dict, supervised: list) -> dict:
         from gxq.petitions import pipeline
 
-        return pipeline.supervise(week_key, computed)
+        return pipeline.render(computed["week"], computed, supervised)
 
     @task
-    def render(week_key: str, computed: dict, supervised: list) -> dict:
+    def publish_report(computed: dict, rendered: dict) -> str:
         from gxq.petitions import pipeline
 
-        return pipeline.render(week_key, computed, supervised)
+        return pipeline.publish_report(computed["week"], rendered, run_id=dagkit.run_id(get_current_context()))
 
     @task
-    def publish_report(week_key: str, rendered: dict) -> str:
-        from gxq.petitions import pipeline
-
-        return pipeline.publish_report(week_key, rendered, run_id=dagkit.run_id(get_current_context()))
-
-    @task
-    def notify(week_key: str, computed: dict, rendered: dict) -> dict:
+    def notify(computed: dict, rendered: dict) -> dict:
         from gxq.petitions import pipeline
 
         context = get_current_context()
         dry_run, resend = dagkit.flags(context)
-        result = pipeline.notify(week_key, computed, rendered, dry_run=dry_run, resend=resend,
+        result = pipeline.notify(computed["week"], computed, rendered, dry_run=dry_run, resend=resend,
                                  run_id=dagkit.run_id(context))
         return result.to_dict()
 
-    week = check_schema()
-    computed = compute(week)
-    supervised = supervise(week, computed)
-    rendered = render(week, computed, supervised)
-    published = publish_report(week, rendered)
-    sent = notify(week, computed, rendered)
+    computed = compute()
+    supervised = supervise(computed)
+    rendered = render(computed, supervised)
+    published = publish_report(computed, rendered)
+    sent = notify(computed, rendered)
     published >> sent
 
 

@@ -131,10 +131,9 @@ def dag(dagbag):
 
 
 def test_dag_steps_and_settings(dag):
-    assert dag.task_dict["check_schema"].downstream_task_ids == {"compute", "supervise", "render",
-                                                                  "publish_report", "notify"}
+    assert dag.task_dict["compute"].downstream_task_ids == {"supervise", "render", "publish_report", "notify"}
     assert dag.task_dict["publish_report"].downstream_task_ids == {"notify"}
-    assert set(dag.task_ids) == {"check_schema", "compute", "supervise", "render", "publish_report", "notify"}
+    assert set(dag.task_ids) == {"compute", "supervise", "render", "publish_report", "notify"}
     import pendulum
 
     assert dag.catchup is False

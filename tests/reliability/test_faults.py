@@ -336,15 +336,15 @@ def test_ops_unavailable_at_start_fails_clearly_alerts_and_publishes_nothing(env
         handler.emit = lambda rec: records.append(rec.getMessage())
         logging.getLogger("gxq.notify.alerts").addHandler(handler)
         with pytest.raises(sa.exc.OperationalError) as err:
-            key = pipeline.check_schema(WEEK)  # the DAG's first task
+            key = pipeline.check_schema(WEEK)  # the DAG's first task, compute: checks, then computes
             pipeline.compute_all(key)
         message = str(err.value)
         assert ("refused" in message) or ("does not exist" in message), message
         # Airflow runs the task's on_failure_callback: the ops alert
-        dagkit.on_task_failure({"ti": _TI(pipeline.DAG_ID, "check_schema"), "exception": err.value,
+        dagkit.on_task_failure({"ti": _TI(pipeline.DAG_ID, "compute"), "exception": err.value,
                                 "params": {"week": WEEK}, "logical_date": None})
         logging.getLogger("gxq.notify.alerts").removeHandler(handler)
-        alerts = [m for m in sink.accepted if "check_schema" in (m.get("title", "") + m.get("message", ""))]
+        alerts = [m for m in sink.accepted if "compute" in (m.get("title", "") + m.get("message", ""))]
         assert len(alerts) == 1, sink.accepted
         assert any("cannot use the outbox in gxq_ops" in m for m in records), records
         assert any("sent directly to ops" in m for m in records), records
