@@ -7,11 +7,12 @@ discovery, so the registration is here, in a top-level plugin module.
 
 from __future__ import annotations
 
-from airflow.plugins_manager import AirflowPlugin
+from typing import ClassVar
 
+from airflow.plugins_manager import AirflowPlugin
 from gxq.calendar.timetables import TIMETABLES
 
 
 class GxqCalendarPlugin(AirflowPlugin):
     name = "gxq_calendar"
-    timetables = list(TIMETABLES)
+    timetables: ClassVar[list] = list(TIMETABLES)

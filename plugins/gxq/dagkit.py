@@ -7,7 +7,8 @@ Imported at DAG-parse time: keep it light (no pandas, SQLAlchemy engines, Appris
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pendulum
 

@@ -89,9 +89,9 @@ def to_local(when: dt.datetime | str) -> dt.datetime:
     Naive datetimes are taken as UTC, as Airflow's are.
     """
     if isinstance(when, str):
-        when = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(when)  # Python 3.11 reads "Z" too
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return when.astimezone(TZ)
 
 
@@ -196,5 +196,5 @@ def from_run(
     if logical_date is not None:
         return derive(logical_date)
     if run_time is None:
-        run_time = dt.datetime.now(dt.timezone.utc)
+        run_time = dt.datetime.now(dt.UTC)
     return derive(run_time)

@@ -2,7 +2,7 @@
 ``None`` when the denominator is 0."""
 
 
-def rate(numerator: int | float, denominator: int | float) -> float | None:
+def rate(numerator: float, denominator: float) -> float | None:
     if not denominator:
         return None
     return round(numerator / denominator, 4)

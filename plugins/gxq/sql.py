@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
-from pathlib import Path
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from gxq.connections import REPO_ROOT
 
@@ -31,7 +31,7 @@ class DepartmentSchemaError(RuntimeError):
     """A department table lacks a column the project reads (named in the message)."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _template(name: str):
     import jinja2
 

@@ -26,14 +26,13 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import pendulum
-
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
+
 from gxq.calendar.rules import NthWorkingDayRule, Rule, WeekdayRule, rule_from_dict
 
 if TYPE_CHECKING:
-    from pendulum import DateTime
-
     from airflow.timetables.base import TimeRestriction
+    from pendulum import DateTime
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -93,7 +92,7 @@ class WorkingDayTimetable(Timetable):
     def _local(self, when: dt.datetime) -> dt.datetime:
         """An aware datetime as naive local wall clock (naive input is taken as UTC)."""
         if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.timezone.utc)
+            when = when.replace(tzinfo=dt.UTC)
         return pendulum.instance(when).in_timezone(self._tz).naive()
 
     def _aware(self, local: dt.datetime) -> DateTime:
@@ -123,9 +122,9 @@ class WorkingDayTimetable(Timetable):
         if not restriction.catchup:
             # catchup=False: nothing older than the most recent scheduled time at or before now
             recent = self.rule.last_at_or_before(self._local(_utcnow()))
-            if recent is not None and (earliest is None or recent.run_at >= earliest):
-                if slot is None or recent.key > slot.key:
-                    slot = recent
+            if (recent is not None and (earliest is None or recent.run_at >= earliest)
+                    and (slot is None or recent.key > slot.key)):
+                slot = recent
         if slot is None:
             return None
         info = self._info(slot)

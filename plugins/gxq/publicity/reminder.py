@@ -64,7 +64,7 @@ def as_of_for_run(context: dict) -> dt.datetime:
         dag_run = context.get("dag_run")
         logical = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
     if logical is None:
-        logical = dt.datetime.now(dt.timezone.utc)
+        logical = dt.datetime.now(dt.UTC)
     return periods.to_local(logical).replace(microsecond=0)
 
 

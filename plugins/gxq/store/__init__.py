@@ -110,7 +110,7 @@ def record_report(engine, dag_id: str, period_key: str, report: dict, run_id: st
 
     body = json.dumps(report, ensure_ascii=False, sort_keys=True, default=str)
     digest = hashlib.sha256(body.encode()).hexdigest()
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with engine.begin() as conn:
         updated = conn.execute(
             reports.update()
