@@ -53,10 +53,14 @@ INNOVATION_BASELINE = (
 
 
 def _copy(db: str, statements) -> int:
+    """The baseline: COPY ... TO STDOUT into /dev/null, with JIT off (at 26M rows the planner's
+    estimate makes PostgreSQL spend ~0.5-2 s compiling the week's query, which is not the database
+    handing over rows; the subjects' statements are cheap enough never to be JIT-compiled)."""
     conn = common.psycopg_connect(db)
     try:
         total = 0
         with open(os.devnull, "w") as sink, conn.cursor() as cur:
+            cur.execute("SET jit = off")
             for stmt in statements:
                 cur.copy_expert(stmt, sink)
                 total += cur.rowcount

@@ -208,6 +208,12 @@ def engine_for(conn_id: str, spec: ConnSpec | None = None):
                 def _read_only(dbapi_conn, _record):
                     cur = dbapi_conn.cursor()
                     cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                    if getattr(dbapi_conn, "server_version", 0) >= 110000:
+                        # The project's department reads are short, index-driven statements: on a
+                        # large table the planner's estimates trigger JIT compilation, which costs
+                        # more than it saves (0.29 s -> 0.16 s for the backlog at 26M rows,
+                        # docs/benchmarks.md). A session setting any role may change.
+                        cur.execute("SET jit = off")
                     cur.close()
                     dbapi_conn.commit()
 
