@@ -76,12 +76,19 @@ class DatedParameter:
         # (what, day) -> value: the same few days come back for every candidate award
         return {}
 
-    def value_at(self, day: str | dt.date) -> Any:
+    def _cached(self, what: str, day: str | dt.date, make: Callable[[str | dt.date], Any]) -> Any:
+        """``make(day)``, once per (what, day): the same few days come back for every candidate."""
         memo = self._memo
         try:
-            return memo["value", day]
+            return memo[what, day]
         except KeyError:
-            pass
+            value = memo[what, day] = make(day)
+            return value
+
+    def value_at(self, day: str | dt.date) -> Any:
+        return self._cached("value", day, self._value_at)
+
+    def _value_at(self, day: str | dt.date) -> Any:
         parsed = _date(day)
         found = None
         for start, value in self._entries:
@@ -89,48 +96,23 @@ class DatedParameter:
                 found = (start, value)
         if found is None:
             raise LookupError(f"parameter {self.label!r} has no value in force on {parsed}")
-        memo["value", day] = found[1]
         return found[1]
 
     def in_force_since(self, day: str | dt.date) -> dt.date:
-        memo = self._memo
-        try:
-            return memo["since", day]
-        except KeyError:
-            pass
-        parsed = _date(day)
-        since = memo["since", day] = max(start for start, _ in self._entries if start <= parsed)
-        return since
+        return self._cached("since", day, lambda d: max(start for start, _ in self._entries if start <= _date(d)))
 
     def money_at(self, day: str | dt.date) -> Money:
         """``money(value_at(day))``: an amount in force on ``day``, rounded to the cent."""
-        memo = self._memo
-        try:
-            return memo["money", day]
-        except KeyError:
-            pass
-        amount = memo["money", day] = money(self.value_at(day))
-        return amount
+        return self._cached("money", day, lambda d: money(self.value_at(d)))
 
     def decimal_at(self, day: str | dt.date) -> Money:
         """``Decimal(str(value_at(day)))``: a ratio in force on ``day``, exact (not rounded)."""
-        memo = self._memo
-        try:
-            return memo["decimal", day]
-        except KeyError:
-            pass
-        value = memo["decimal", day] = Money(str(self.value_at(day)))
-        return value
+        return self._cached("decimal", day, lambda d: Money(str(self.value_at(d))))
 
     def trace(self, day: str | dt.date) -> str:
         """The text of a trace line: the value in force on ``day`` and since when."""
-        memo = self._memo
-        try:
-            return memo["trace", day]
-        except KeyError:
-            pass
-        text = memo["trace", day] = f"{self.label} = {self.value_at(day)} {self.unit} (自 {self.in_force_since(day)} 起施行)"
-        return text
+        return self._cached("trace", day, lambda d: f"{self.label} = {self.value_at(d)} {self.unit} "
+                                                    f"(自 {self.in_force_since(d)} 起施行)")
 
 
 @dataclass(frozen=True)
