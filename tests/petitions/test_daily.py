@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,19 @@ from gxq.petitions.tables import petition_days, petition_unit_days
 
 from tests.conftest import pg_url
 from tests.petitions.conftest import PetitionsDB
+
+# The direct computation before the store, kept here as the reference: one statement over the
+# whole window (the relevance, lead and validity rules of unit_days.sql, aggregated per unit).
+REFERENCE_SQL = Path(__file__).resolve().parent / "sql" / "unit_metrics.sql"
+
+
+def unit_metrics(engine, start: dt.datetime, end: dt.datetime):
+    """(totals, per lead unit) of the window's valid relevant petitions, read directly."""
+    from gxq import sql
+
+    # gxq.sql resolves names under include/sql; an absolute path is taken as it is
+    rows = sql.query(engine, str(REFERENCE_SQL), {"start": sql.ts_text(start), "end": sql.ts_text(end)})
+    return rules.unit_metrics(rows)
 
 
 def _trend_row(key, totals):
@@ -29,13 +43,13 @@ def direct(engine, week_key: str) -> dict:
     """The extras as compute_all computed them before the store: unit_metrics over each window."""
     period = periods.parse_key(week_key)
     ytd_start, ytd_end = pipeline.ytd_window(period)
-    ytd_totals, ytd_units = compute.unit_metrics(engine, ytd_start, ytd_end)
-    trend = [_trend_row(w.key, compute.unit_metrics(engine, w.start, w.end)[0]) for w in pipeline.trend_weeks(period)]
+    ytd_totals, ytd_units = unit_metrics(engine, ytd_start, ytd_end)
+    trend = [_trend_row(w.key, unit_metrics(engine, w.start, w.end)[0]) for w in pipeline.trend_weeks(period)]
     month = pipeline.ranking_month(period)
     ranking = None
     month_metrics = None
     if month is not None:
-        month_metrics = compute.unit_metrics(engine, month.start, month.end)
+        month_metrics = unit_metrics(engine, month.start, month.end)
         ranking = {"month": month.key, "formula": rules.RANKING_FORMULA,
                    "units": rules.quality_ranking(month_metrics[1])}
     return {
@@ -48,7 +62,7 @@ def direct(engine, week_key: str) -> dict:
         "monthly_ranking": ranking,
         # the raw counts behind them, per window
         "windows": {"ytd": (ytd_totals, ytd_units), "month": month_metrics,
-                    **{w.key: compute.unit_metrics(engine, w.start, w.end) for w in pipeline.trend_weeks(period)}},
+                    **{w.key: unit_metrics(engine, w.start, w.end) for w in pipeline.trend_weeks(period)}},
     }
 
 
@@ -281,7 +295,7 @@ def test_recount_command_rereads_a_range(tmp_path, monkeypatch):
         assert len(daily.stored_days(ops, source, _day("2021-01-01"), _day("2021-04-05"))) == 94
         rows = daily.load(ops, source, _day("2021-01-01"), _day("2021-04-05"))
         start, end = dt.datetime(2021, 1, 1), dt.datetime(2021, 4, 5)
-        assert daily.window(rows, start.date(), end.date()) == compute.unit_metrics(db.engine, start, end)
+        assert daily.window(rows, start.date(), end.date()) == unit_metrics(db.engine, start, end)
         with pytest.raises(SystemExit):
             daily.main(["recount", "2021-04-05", "2021-01-01"])
     finally:
@@ -328,7 +342,7 @@ def test_unit_days_on_sqlite_text_that_is_not_a_full_timestamp(tmp_path):
         first, end = _day(first), _day(end)
         rows = compute.unit_days(db.engine, first, end)
         assert all(first <= r["day"] < end for r in rows)
-        direct_window = compute.unit_metrics(db.engine, dt.datetime.combine(first, dt.time()),
+        direct_window = unit_metrics(db.engine, dt.datetime.combine(first, dt.time()),
                                              dt.datetime.combine(end, dt.time()))
         assert rules.unit_metrics(rows) == direct_window
     rows = compute.unit_days(db.engine, _day("2021-02-22"), _day("2021-03-15"))

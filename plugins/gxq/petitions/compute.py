@@ -32,14 +32,8 @@ def _window(start: dt.datetime, end: dt.datetime) -> dict:
     return {"start": sql.ts_text(start), "end": sql.ts_text(end)}
 
 
-def unit_metrics(engine, start: dt.datetime, end: dt.datetime):
-    """(totals, per lead unit) of the window's valid relevant petitions, read directly over the
-    whole window (the reference for the sums of stored days, see ``gxq.petitions.daily``)."""
-    return rules.unit_metrics(sql.query(engine, "petitions/unit_metrics", _window(start, end)))
-
-
 def unit_days(engine, first: dt.date, end: dt.date) -> list[dict]:
-    """The figures of ``unit_metrics`` per lead unit and day over the whole days [first, end):
+    """The figures of ``rules.unit_metrics`` per lead unit and day over the whole days [first, end):
     ``[{"unit": code | None, "day": date, <UNIT_METRIC_FIELDS>...}]``, each figure on the day of
     its own timestamp, so that ``rules.unit_metrics`` of the rows of any days is those days' figures.
 

@@ -1,4 +1,5 @@
--- 分单位办件指标 (per lead unit) over one window [start, end).
+-- Test reference (tests/petitions/test_daily.py): 分单位办件指标 (per lead unit) over one window
+-- [start, end), read directly, as the bulletin did before the per-day counts of unit_days.sql.
 -- Valid, not withdrawn petitions with any of received_at, dispatch_due_at, feedback_due_at,
 -- revisited_at in the window; the lead (主办) is the smallest lead code (others count as 协办).
 -- The NULL unit row holds petitions without a lead, so the totals are the sum of all rows.
