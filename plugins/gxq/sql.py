@@ -9,6 +9,10 @@ PostgreSQL; they expand to identifiers and SQL keywords only, never to values:
 - ``{{ num('col') }}``  a numeric amount, NULL read as 0;
 - ``{{ dialect }}``     ``sqlite`` or ``postgresql`` for ``{% if %}`` blocks.
 
+A rule several statements share is written once, as macros in a fragment file (name starting
+with ``_``) that the statements import with the helpers above in scope:
+``{% import 'petitions/_validity.sql' as v with context %}`` ... ``{{ v.counted() }}``.
+
 Department timestamps are local wall-clock text (SQLite) or ``TIMESTAMP WITHOUT TIME ZONE``
 (PostgreSQL); bound parameters are passed as ``'YYYY-MM-DD HH:MM:SS'`` strings, which both
 compare correctly.
@@ -32,16 +36,24 @@ class DepartmentSchemaError(RuntimeError):
 
 
 @functools.cache
-def _template(name: str):
+def _environment():
     import jinja2
 
+    # the loader serves the fragments a statement imports (``{% import 'petitions/_validity.sql' ... %}``)
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(SQL_ROOT), undefined=jinja2.StrictUndefined,
+                              autoescape=False, keep_trailing_newline=True, auto_reload=False)
+
+
+@functools.cache
+def _template(name: str):
     path = SQL_ROOT / name
     if not path.suffix:
         path = path.with_suffix(".sql")
     if not path.is_file():
         raise FileNotFoundError(f"no SQL file {path}")
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
-    return env.from_string(path.read_text(encoding="utf-8"))
+    if path.is_relative_to(SQL_ROOT):
+        return _environment().get_template(path.relative_to(SQL_ROOT).as_posix())
+    return _environment().from_string(path.read_text(encoding="utf-8"))  # a file elsewhere (tests' references)
 
 
 def render(name: str, dialect: str, **context: Any) -> str:

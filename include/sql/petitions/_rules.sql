@@ -1,0 +1,82 @@
+{#- The bulletin's rules on one petitions row (alias p), written once for the statements of
+    include/sql/petitions, which import this file (with the dialect helpers in scope) and call
+    the macros, e.g. r.counted(). Not a statement itself. The macros take no arguments; values
+    are the statement's bound parameters (:start, :end, :floor). -#}
+
+{#- 已撤销: a withdrawn petition counts nowhere, neither in the figures nor in the quarantine. -#}
+{% macro not_withdrawn() %}COALESCE(p.status, '') <> '已撤销'{% endmacro %}
+
+{#- 数据质量: the first check a row fails, in the contract's order (gxq.petitions.rules.INVALID_REASONS);
+    NULL when it passes every check. -#}
+{% macro invalid_reason() -%}
+CASE
+    WHEN {{ ts('p.received_at') }} IS NULL THEN 'missing_received_at'
+    WHEN {{ ts('p.dispatched_at') }} < {{ ts('p.received_at') }} THEN 'dispatched_before_received'
+    WHEN {{ ts('p.feedback_at') }} < {{ ts('p.received_at') }} THEN 'feedback_before_received'
+    WHEN {{ txt('p.satisfaction') }} IS NOT NULL
+         AND p.satisfaction NOT IN ('满意', '基本满意', '不满意') THEN 'bad_satisfaction'
+END
+{%- endmacro %}
+
+{#- Counted in the figures: not withdrawn and valid. -#}
+{% macro counted() %}{{ not_withdrawn() }} AND {{ invalid_reason() }} IS NULL{% endmacro %}
+
+{#- Relevant to the window [:start, :end): any of the four time columns in it. The raw columns, so
+    that the department's indexes serve each arm ('' is never in range). -#}
+{% macro relevant() -%}
+((p.received_at >= :start AND p.received_at < :end)
+        OR (p.dispatch_due_at >= :start AND p.dispatch_due_at < :end)
+        OR (p.feedback_due_at >= :start AND p.feedback_due_at < :end)
+        OR (p.revisited_at >= :start AND p.revisited_at < :end))
+{%- endmacro %}
+
+{#- 超期未反馈 at :end (with counted()): feedback due before :end and not given before :end, whatever
+    week the petition was received in. :floor ('1900-01-01') keeps '' and NULL due times out (a
+    NULL due time is never due). "feedback_at IS NULL OR feedback_at > feedback_due_at" (implied by
+    the line before it) lets the partial index ix_petitions_feedback_open serve. On PostgreSQL the
+    same condition is also stated as ":end lies in (feedback_due_at, feedback_at]" (an open upper
+    bound while never fed back): the department's GiST index ix_petitions_feedback_backlog
+    (include/sql/README.md) then finds exactly the petitions open at :end, however many years of
+    late-but-fed-back history precede it and however many later weeks follow. The CASE keeps the
+    range valid on rows fed back on time (it is then empty); the index's own predicate repeats
+    not_withdrawn(), so a statement using this states it as well. -#}
+{% macro overdue_at_end() -%}
+(p.feedback_due_at >= :floor AND p.feedback_due_at < :end
+         AND ({{ ts('p.feedback_at') }} IS NULL OR p.feedback_at >= :end)
+         AND ({{ ts('p.feedback_at') }} IS NULL OR p.feedback_at > p.feedback_due_at)
+{%- if dialect == 'postgresql' %}
+         AND tsrange(p.feedback_due_at,
+                     CASE WHEN p.feedback_at < p.feedback_due_at THEN p.feedback_due_at ELSE p.feedback_at END,
+                     '(]') @> CAST(:end AS timestamp)
+{%- endif %})
+{%- endmacro %}
+
+{#- 分单位办件指标 per lead unit and day, over a CTE rl of counted rows (columns unit, received_at,
+    dispatch_due_at, dispatched_at, feedback_due_at, feedback_at, revisited_at, satisfaction, the
+    timestamps through ts()): each figure counted on the day of its own timestamp in [:start, :end)
+    (受理 on received_at's day, 分拨 on dispatch_due_at's, 反馈 on feedback_due_at's, 回访 on
+    revisited_at's), one aggregate per figure family (the caller adds up the rows of a (unit, day)
+    that several families share). Each figure counts a petition at most once, by one timestamp,
+    so the figures of any window of whole days are the sums of its days. day(): the calendar day
+    of a timestamp (gxq.sql: on SQLite a bare date counts in the day before). -#}
+{% macro day_figures() -%}
+SELECT unit, {{ day('received_at') }} AS day, COUNT(*) AS received, 0 AS dispatch_due, 0 AS dispatch_on_time,
+       0 AS feedback_due, 0 AS feedback_on_time, 0 AS surveyed, 0 AS satisfied
+FROM rl WHERE received_at >= :start AND received_at < :end
+GROUP BY unit, {{ day('received_at') }}
+UNION ALL
+SELECT unit, {{ day('dispatch_due_at') }}, 0, COUNT(*), SUM(CASE WHEN dispatched_at <= dispatch_due_at THEN 1 ELSE 0 END),
+       0, 0, 0, 0
+FROM rl WHERE dispatch_due_at >= :start AND dispatch_due_at < :end
+GROUP BY unit, {{ day('dispatch_due_at') }}
+UNION ALL
+SELECT unit, {{ day('feedback_due_at') }}, 0, 0, 0, COUNT(*), SUM(CASE WHEN feedback_at <= feedback_due_at THEN 1 ELSE 0 END),
+       0, 0
+FROM rl WHERE feedback_due_at >= :start AND feedback_due_at < :end
+GROUP BY unit, {{ day('feedback_due_at') }}
+UNION ALL
+SELECT unit, {{ day('revisited_at') }}, 0, 0, 0, 0, 0, SUM(CASE WHEN satisfaction IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN satisfaction IN ('满意', '基本满意') THEN 1 ELSE 0 END)
+FROM rl WHERE revisited_at >= :start AND revisited_at < :end
+GROUP BY unit, {{ day('revisited_at') }}
+{%- endmacro %}
