@@ -26,8 +26,7 @@ reproduces its report. Rules and data-problem handling: `plugins/gxq/innovation/
 from __future__ import annotations
 
 from airflow.sdk import dag, get_current_context, task
-from gxq import dagkit
-from gxq.schedules import schedule_for
+from gxq import cadences, dagkit
 
 DAG_ID = "innovation_monthly_evaluation"
 CADENCE = "monthly"
@@ -35,12 +34,12 @@ CADENCE = "monthly"
 
 @dag(
     dag_id=DAG_ID,
-    schedule=schedule_for(DAG_ID),
+    schedule=cadences.schedule_for(DAG_ID),
     start_date=dagkit.START_DATE,
     catchup=False,
-    default_args=dagkit.default_args(),
-    params=dagkit.common_params(period=dagkit.period_param("2021-03", "Month to evaluate (评价月份).")),
-    tags=["gxq", "innovation", "自创区", "月评价", "monthly"],
+    default_args=dagkit.default_args(DAG_ID),
+    params=dagkit.params_for(DAG_ID),
+    tags=cadences.tags_for(DAG_ID),
     doc_md=__doc__,
     max_active_runs=1,
 )

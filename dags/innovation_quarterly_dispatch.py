@@ -23,8 +23,7 @@ Params: `period` (a quarter key such as `2021-Q1`, for manual runs; anything els
 from __future__ import annotations
 
 from airflow.sdk import dag, get_current_context, task
-from gxq import dagkit
-from gxq.schedules import schedule_for
+from gxq import cadences, dagkit
 
 DAG_ID = "innovation_quarterly_dispatch"
 CADENCE = "quarterly"
@@ -32,12 +31,12 @@ CADENCE = "quarterly"
 
 @dag(
     dag_id=DAG_ID,
-    schedule=schedule_for(DAG_ID),
+    schedule=cadences.schedule_for(DAG_ID),
     start_date=dagkit.START_DATE,
     catchup=False,
-    default_args=dagkit.default_args(),
-    params=dagkit.common_params(period=dagkit.period_param("2021-Q1", "Quarter to dispatch (调度季度).")),
-    tags=["gxq", "innovation", "自创区", "季调度", "quarterly"],
+    default_args=dagkit.default_args(DAG_ID),
+    params=dagkit.params_for(DAG_ID),
+    tags=cadences.tags_for(DAG_ID),
     doc_md=__doc__,
     max_active_runs=1,
 )

@@ -18,32 +18,20 @@ Params: `dry_run`, `resend`.
 
 from __future__ import annotations
 
-import os
-
 from airflow.sdk import dag, get_current_context, task
-from gxq import dagkit
+from gxq import cadences, dagkit
 
 DAG_ID = "petition_bulletin_deadline_watch"
 
 
-def _schedule():
-    if os.environ.get("GXQ_PLAIN_SCHEDULES", "").strip().lower() in ("1", "true", "yes"):
-        from airflow.timetables.trigger import CronTriggerTimetable
-
-        return CronTriggerTimetable("0 12 * * 1", timezone=dagkit.TIMEZONE)
-    from gxq.calendar.timetables import WeekdayOrNextWorkingDayTimetable
-
-    return WeekdayOrNextWorkingDayTimetable(0, "12:00", timezone=dagkit.TIMEZONE)
-
-
 @dag(
     dag_id=DAG_ID,
-    schedule=_schedule(),
+    schedule=cadences.schedule_for(DAG_ID),
     start_date=dagkit.START_DATE,
     catchup=False,
-    default_args=dagkit.default_args(),
-    params=dagkit.common_params(),
-    tags=["petitions", "市民服务平台", "weekly", "deadline", "ops"],
+    default_args=dagkit.default_args(DAG_ID),
+    params=dagkit.params_for(DAG_ID),
+    tags=cadences.tags_for(DAG_ID),
     doc_md=__doc__,
 )
 def petition_bulletin_deadline_watch():

@@ -19,9 +19,8 @@ of `include/sql/petitions`, the year to date from per-day counts in `gxq_ops`) �
 
 from __future__ import annotations
 
-import pendulum  # noqa: F401 - start_date and schedule carry Asia/Shanghai through dagkit
-from airflow.sdk import Param, dag, get_current_context, task
-from gxq import dagkit, schedules
+from airflow.sdk import dag, get_current_context, task
+from gxq import cadences, dagkit
 
 DAG_ID = "petition_weekly_bulletin"
 
@@ -33,26 +32,12 @@ DAG_ID = "petition_weekly_bulletin"
 
 @dag(
     dag_id=DAG_ID,
-    schedule=schedules.schedule_for(DAG_ID),
+    schedule=cadences.schedule_for(DAG_ID),
     start_date=dagkit.START_DATE,
     catchup=False,
-    default_args=dagkit.default_args(),
-    params=dagkit.common_params(
-        week=Param(
-            None,
-            type=["null", "string"],
-            pattern=r"^[0-9]{4}-W[0-9]{2}$",
-            description="ISO week to report, e.g. 2021-W09 (通报周); empty: the week before the logical date's week.",
-        ),
-        # CONTRACT.md: manual runs take their period from a ``period`` param; same meaning as ``week``.
-        period=Param(
-            None,
-            type=["null", "string"],
-            pattern=r"^[0-9]{4}-W[0-9]{2}$",
-            description="Alias of week (报告期), e.g. 2021-W09; week wins when both are set.",
-        ),
-    ),
-    tags=["petitions", "市民服务平台", "weekly", "bulletin"],
+    default_args=dagkit.default_args(DAG_ID),
+    params=dagkit.params_for(DAG_ID),
+    tags=cadences.tags_for(DAG_ID),
     doc_md=__doc__,
     max_active_runs=1,
 )
@@ -65,7 +50,7 @@ def petition_weekly_bulletin():
 
         context = get_current_context()
         param = pipeline.week_param_name(context.get("params") or {})
-        period = dagkit.run_period(context, "previous_week", param_name=param)
+        period = cadences.run_period(context, DAG_ID, param_name=param)
         week_key = pipeline.check_schema(period.key)
         return {"week": week_key, **pipeline.compute_all(week_key)}
 

@@ -17,31 +17,21 @@ ever paid twice. Steps: check_schema → evaluate → issue_batch → render →
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, task
-from gxq import dagkit
+from airflow.sdk import dag, task
+from gxq import cadences, dagkit
 from gxq.policy.tasks import redemption_steps
-from gxq.schedules import schedule_for
 
 DAG_ID = "policy_redemption_adhoc"
 
 
 @dag(
     dag_id=DAG_ID,
-    schedule=schedule_for(DAG_ID),
+    schedule=cadences.schedule_for(DAG_ID),
     start_date=dagkit.START_DATE,
     catchup=False,
-    default_args=dagkit.default_args(),
-    params=dagkit.common_params(
-        period=Param(
-            None, type=["null", "string"],
-            description="兑现期间: 月份 2021-03 或季度 2021-Q1 (Month or quarter key); empty: the previous month.",
-        ),
-        policy_ids=Param(
-            None, type=["null", "array", "string"],
-            description="政策编号列表 (policy ids, list or comma-separated); empty: every 认定类 policy.",
-        ),
-    ),
-    tags=["gxq", "policy", "政策兑现", "随时兑现"],
+    default_args=dagkit.default_args(DAG_ID),
+    params=dagkit.params_for(DAG_ID),
+    tags=cadences.tags_for(DAG_ID),
     doc_md=__doc__,
 )
 def policy_redemption_adhoc():
@@ -54,7 +44,7 @@ def policy_redemption_adhoc():
         params = context["params"]
         period_key = params.get("period")
         if period_key in (None, ""):  # no period given: the month before the logical date / run time
-            period_key = dagkit.run_period(context, "previous_month").key
+            period_key = cadences.run_period(context, DAG_ID).key
         dry_run, resend = dagkit.flags(context)
         try:  # bad params fail at once, with the reason, and are not retried
             plan = pipeline.plan(DAG_ID, period_key, params.get("policy_ids"), dry_run, resend, dagkit.run_id(context))

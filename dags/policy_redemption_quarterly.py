@@ -16,21 +16,20 @@ Steps: check_schema → evaluate → issue_batch → render → publish_report �
 from __future__ import annotations
 
 from airflow.sdk import dag, task
-from gxq import dagkit
+from gxq import cadences, dagkit
 from gxq.policy.tasks import redemption_steps
-from gxq.schedules import schedule_for
 
 DAG_ID = "policy_redemption_quarterly"
 
 
 @dag(
     dag_id=DAG_ID,
-    schedule=schedule_for(DAG_ID),
+    schedule=cadences.schedule_for(DAG_ID),
     start_date=dagkit.START_DATE,
     catchup=False,
-    default_args=dagkit.default_args(),
-    params=dagkit.common_params(period=dagkit.period_param("2021-Q1", "兑现季度 Quarter to redeem")),
-    tags=["gxq", "policy", "政策兑现", "季兑现", "双承诺"],
+    default_args=dagkit.default_args(DAG_ID),
+    params=dagkit.params_for(DAG_ID),
+    tags=cadences.tags_for(DAG_ID),
     doc_md=__doc__,
 )
 def policy_redemption_quarterly():
@@ -43,7 +42,7 @@ def policy_redemption_quarterly():
 
         dry_run, resend = dagkit.flags(context)
         try:  # a malformed period param fails at once, with the reason, and is not retried
-            period = dagkit.run_period(context, "previous_quarter")
+            period = cadences.run_period(context, DAG_ID)
             plan = pipeline.plan(DAG_ID, period.key, None, dry_run, resend, dagkit.run_id(context))
         except (PeriodError, pipeline.PolicyRunError) as exc:
             raise AirflowFailException(str(exc)) from None

@@ -24,30 +24,20 @@ logical date, else the trigger time), `dry_run`, `resend`. WeChat source: env `G
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, get_current_context, task
-from gxq import dagkit
-from gxq.schedules import schedule_for
+from airflow.sdk import dag, get_current_context, task
+from gxq import cadences, dagkit
 
 DAG_ID = "publicity_cadence_reminder"
 
 
 @dag(
     dag_id=DAG_ID,
-    schedule=schedule_for(DAG_ID),
+    schedule=cadences.schedule_for(DAG_ID),
     start_date=dagkit.START_DATE,
     catchup=False,
-    default_args=dagkit.default_args(),
-    params=dagkit.common_params(
-        as_of=Param(
-            None,
-            type=["null", "string"],
-            description=(
-                "Count up to this moment (统计截止时刻), e.g. 2021-03-03T10:00 (Asia/Shanghai) or "
-                "2021-03-03T10:00:00+08:00; empty: the run's logical date."
-            ),
-        ),
-    ),
-    tags=["gxq", "publicity", "宣传", "weekly"],
+    default_args=dagkit.default_args(DAG_ID),
+    params=dagkit.params_for(DAG_ID),
+    tags=cadences.tags_for(DAG_ID),
     doc_md=__doc__,
     max_active_runs=1,
 )

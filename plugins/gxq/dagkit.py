@@ -1,5 +1,5 @@
 """What every DAG file of the project shares (DAG 公共配置): start date, default args with the
-``ops`` failure alert, the operator params, and the run's period.
+``ops`` failure alert, and the params (built from the DAG's entry in :mod:`gxq.cadences`).
 
 Imported at DAG-parse time: keep it light (no pandas, SQLAlchemy engines, Apprise, openpyxl).
 """
@@ -7,17 +7,16 @@ Imported at DAG-parse time: keep it light (no pandas, SQLAlchemy engines, Appris
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pendulum
+from airflow.sdk import Param
 
-from gxq import periods
+from gxq import cadences
+from gxq.cadences import OWNER, TIMEZONE
 
-TIMEZONE = "Asia/Shanghai"
-# The plan's year: any date of 2021 on can be run or backfilled (CONTRACT.md "Time").
+# The plan's year: any date of 2021 on can be run or backfilled (docs/reference.md "Time").
 START_DATE = pendulum.datetime(2021, 1, 1, tz=TIMEZONE)
-OWNER = "gxq-ops"
 
 
 def on_task_failure(context: dict) -> None:
@@ -26,14 +25,16 @@ def on_task_failure(context: dict) -> None:
     Lives in ``default_args`` so each task carries it: a DAG-level ``on_failure_callback`` may
     never fire in Airflow 3.3 (apache/airflow#63374).
     """
-    from gxq.notify.alerts import task_failed  # lazy: Apprise is heavy
+    # Deferred: the alert goes through the outbox and Apprise, too heavy for DAG parsing.
+    from gxq.notify.alerts import task_failed
 
     task_failed(context)
 
 
-def default_args(**overrides: Any) -> dict:
+def default_args(dag_id: str | None = None, **overrides: Any) -> dict:
+    """Retries with backoff and the ``ops`` failure alert; the owner is the DAG's (gxq.cadences)."""
     args = {
-        "owner": OWNER,
+        "owner": cadences.get(dag_id).owner if dag_id else OWNER,
         "retries": 2,
         "retry_delay": dt.timedelta(seconds=30),
         "retry_exponential_backoff": True,
@@ -46,8 +47,6 @@ def default_args(**overrides: Any) -> dict:
 
 def common_params(**extra):
     """``dry_run`` and ``resend``, which every DAG takes, plus the DAG's own params."""
-    from airflow.sdk import Param
-
     params = {
         "dry_run": Param(
             False, type="boolean",
@@ -62,33 +61,13 @@ def common_params(**extra):
     return params
 
 
-def period_param(example: str, description: str):
-    from airflow.sdk import Param
-
-    return Param(
-        None,
-        type=["null", "string"],
-        description=f"{description} e.g. {example}; empty: derived from the run's logical date.",
-    )
-
-
-DERIVE: dict[str, tuple[Callable[[dt.datetime], periods.Period], tuple[str, ...]]] = {
-    "previous_week": (periods.previous_week, ("week",)),
-    "previous_month": (periods.previous_month, ("month",)),
-    "previous_quarter": (periods.previous_quarter, ("quarter",)),
-}
-
-
-def run_period(context: dict, cadence: str, param_name: str = "period", kinds: tuple[str, ...] | None = None):
-    """The period of this run: from the ``param_name`` param when set, else from the logical date,
-    else (manual run without one) from the run's start time."""
-    derive, default_kinds = DERIVE[cadence]
-    params = context.get("params") or {}
-    dag_run = context.get("dag_run")
-    run_time = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
-    return periods.from_run(
-        context.get("logical_date"), run_time, params.get(param_name), derive, kinds or default_kinds
-    )
+def params_for(dag_id: str) -> dict:
+    """The params of a registered DAG (:mod:`gxq.cadences`): ``dry_run``, ``resend`` and its own."""
+    own = {}
+    for spec in cadences.get(dag_id).params:
+        extra = {"pattern": spec.pattern} if spec.pattern else {}
+        own[spec.name] = Param(None, type=list(spec.type), description=spec.description, **extra)
+    return common_params(**own)
 
 
 def flags(context: dict) -> tuple[bool, bool]:

@@ -8,7 +8,7 @@ import datetime as dt
 import pendulum
 import pytest
 from airflow.timetables.base import DataInterval, TimeRestriction
-from gxq import schedules
+from gxq import cadences
 from gxq.calendar import timetables as tts
 from gxq.calendar import workdays
 
@@ -108,12 +108,12 @@ def test_manual_runs_take_their_trigger_time():
     assert interval.start == interval.end == at
 
 
-@pytest.mark.parametrize("dag_id", [d for d, spec in schedules.WORKING_DAY_SCHEDULES.items() if spec])
+@pytest.mark.parametrize("dag_id", [c.dag_id for c in cadences.CADENCES if c.timetable])
 def test_serialisation_round_trip(dag_id):
     from airflow.serialization.decoders import decode_timetable
     from airflow.serialization.encoders import encode_timetable
 
-    tt = schedules.schedule_for(dag_id)
+    tt = cadences.schedule_for(dag_id)
     assert isinstance(tt, tts.WorkingDayTimetable)
     encoded = encode_timetable(tt)
     assert encoded["__type"] == f"gxq.calendar.timetables.{type(tt).__name__}"
@@ -127,7 +127,7 @@ def test_whole_dag_serialises_with_the_timetable():
     from airflow.sdk import DAG
     from airflow.serialization.serialized_objects import DagSerialization
 
-    with DAG("calendar_probe", schedule=schedules.schedule_for("publicity_cadence_reminder"),
+    with DAG("calendar_probe", schedule=cadences.schedule_for("publicity_cadence_reminder"),
              start_date=START, catchup=False) as dag:
         pass
     data = DagSerialization.to_dict(dag)

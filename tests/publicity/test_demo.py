@@ -10,8 +10,8 @@ import json
 import pendulum
 import pytest
 from gxq import sql
+from gxq.cadences import timetable_for
 from gxq.publicity import reminder, source
-from gxq.schedules import timetable_for
 
 from tests.conftest import pg_conn_json, pg_url, run_dag, sqlite_conn_json
 

@@ -70,7 +70,7 @@ def _context(params, logical_date=None):
 
 @pytest.mark.parametrize("bad", INJECTIONS)
 def test_bad_period_params_rejected_before_any_department_query(demo_dept, statements, bad):
-    from gxq import dagkit, periods
+    from gxq import cadences, periods
     from gxq.innovation import pipeline as innovation
     from gxq.petitions import pipeline as petitions
     from gxq.policy import pipeline as policy
@@ -90,7 +90,7 @@ def test_bad_period_params_rejected_before_any_department_query(demo_dept, state
             innovation.resolve_period(_context({"period": bad}), cadence)
         rejected += 1
     with pytest.raises(periods.PeriodError):
-        dagkit.run_period(_context({"period": bad}), "previous_week")
+        cadences.run_period(_context({"period": bad}), "petition_weekly_bulletin")
     rejected += 1
     assert _dept_statements(statements) == [], "a query reached a department database"
     figures.add("bad_input", "operator_params_rejected", rejected)

@@ -13,18 +13,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from gxq import periods
+from gxq import cadences, periods
 from gxq.calendar import workdays
 from gxq.calendar.rules import WeekdayRule
 
-COVERS = {
-    "petition_weekly_bulletin": periods.previous_week,
-    "policy_redemption_monthly": periods.previous_month,
-    "policy_redemption_quarterly": periods.previous_quarter,
-    "innovation_monthly_evaluation": periods.previous_month,
-    "innovation_quarterly_dispatch": periods.previous_quarter,
-    "publicity_cadence_reminder": lambda d: periods.week_containing(periods.to_local(d)),
-}
 WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -48,19 +40,18 @@ def _skipped(rule: WeekdayRule, year: int) -> list[dt.datetime]:
 
 
 def moved(year: int, show_all: bool = False) -> list[str]:
-    from gxq.schedules import WORKING_DAY_SCHEDULES, timetable_for
-
     lines = []
-    for dag_id, spec in WORKING_DAY_SCHEDULES.items():
-        if spec is None:
+    for cadence in cadences.CADENCES:
+        if cadence.timetable is None:
             continue
-        tt = timetable_for(dag_id)
+        dag_id = cadence.dag_id
+        tt = cadences.timetable_for(dag_id)
         slots = tt.run_times(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
         lines.append(f"{dag_id}  [{tt.summary}]  {len(slots)} runs, {sum(s.moved for s in slots)} moved")
         for s in slots:
             if not (s.moved or show_all):
                 continue
-            covers = COVERS[dag_id](s.logical.replace(tzinfo=periods.TZ)).key
+            covers = cadences.covers(dag_id, s.logical.replace(tzinfo=periods.TZ)).key
             tag = "moved  " if s.moved else "       "
             extra = "" if s.logical == s.run_at else f"  (logical date kept at {_fmt(s.logical)})"
             lines.append(f"  {tag}{_fmt(s.nominal)} -> {_fmt(s.run_at)}  covers {covers}{extra}")

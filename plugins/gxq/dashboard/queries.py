@@ -25,14 +25,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from gxq import periods
+from gxq import cadences, periods
 
 log = logging.getLogger(__name__)
 
 TZ = ZoneInfo("Asia/Shanghai")
 
 BULLETIN_DAG = "petition_weekly_bulletin"
-POLICY_DAGS = ("policy_redemption_monthly", "policy_redemption_quarterly", "policy_redemption_adhoc")
+POLICY_DAGS = tuple(c.dag_id for c in cadences.in_area("policy"))
 INNOVATION_MONTHLY_DAG = "innovation_monthly_evaluation"
 INNOVATION_QUARTERLY_DAG = "innovation_quarterly_dispatch"
 PUBLICITY_DAG = "publicity_cadence_reminder"
@@ -46,7 +46,6 @@ TREND_WEEKS = 8
 TARGETS = {"dispatch": 1.0, "feedback": 1.0, "satisfaction": 0.95}
 METRIC_LABELS = {"dispatch": "按时分拨率", "feedback": "按时反馈率", "satisfaction": "群众满意率"}
 
-CADENCE_LABELS = {"monthly": "月兑现", "quarterly": "季兑现", "adhoc": "随时兑现"}
 LIGHT_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "unreported": "未报送"}
 NOTICE_STATUS_LABELS = {
     "failed": "发送失败",
@@ -373,6 +372,12 @@ def batches_section(engine, limit: int = 6) -> Section:
     return _batches_from_reports(engine, limit)
 
 
+def _dag_label(dag_id: str, fallback):
+    """The DAG's short 中文 label (月兑现, 季兑现, 随时兑现 ...) from gxq.cadences."""
+    cadence = cadences.BY_ID.get(dag_id)
+    return cadence.label if cadence else fallback
+
+
 def _withheld_label(reason) -> str:
     return WITHHELD_LABELS.get(reason, reason or "其他")
 
@@ -432,7 +437,7 @@ def _batches_from_table(engine, limit: int) -> Section:
                 "dag_id": r["dag_id"],
                 "period": r["period_key"],
                 "cadence": cadence,
-                "cadence_label": CADENCE_LABELS.get(cadence, cadence),
+                "cadence_label": _dag_label(r["dag_id"], cadence),
                 "batch_id": r["batch_id"],
                 "status": r["status"],
                 "item_count": _num(r["item_count"]),
@@ -467,7 +472,7 @@ def _batches_from_reports(engine, limit: int) -> Section:
                 "dag_id": r["dag_id"],
                 "period": rep.get("period") or r["period_key"],
                 "cadence": cadence,
-                "cadence_label": CADENCE_LABELS.get(cadence, cadence),
+                "cadence_label": _dag_label(r["dag_id"], cadence),
                 "batch_id": rep.get("batch_id"),
                 "status": None,
                 "item_count": len(items),
@@ -572,6 +577,8 @@ def notices_section(engine, limit: int = 50) -> Section:
         if r.get("last_error") and len(r["last_error"]) > 300:
             r["last_error"] = r["last_error"][:300] + "…"
         r["status_label"] = NOTICE_STATUS_LABELS.get(r.get("status"), r.get("status"))
+        r["dag_label"] = _dag_label(r.get("dag_id"), r.get("dag_id"))
+        r["kind_label"] = cadences.notice_label(r.get("dag_id") or "", r.get("kind") or "") or r.get("kind")
         r["updated_at"] = to_local(r.get("updated_at"))
         r["created_at"] = to_local(r.get("created_at"))
     summary = [

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from gxq.innovation import pipeline
 
     report = pipeline.run(args.command, args.period, dry_run=not args.send, resend=args.resend)
-    dag_id = pipeline.CADENCES[args.command][0]
+    dag_id = pipeline.CADENCES[args.command]
     print(output.output_root() / dag_id / report["period"])
     return 0
 

@@ -18,32 +18,30 @@ from __future__ import annotations
 import json
 import logging
 
+from gxq import cadences
+from gxq.periods import parse_key
+
 log = logging.getLogger(__name__)
 
 MONTHLY_DAG_ID = "innovation_monthly_evaluation"
 QUARTERLY_DAG_ID = "innovation_quarterly_dispatch"
-CADENCES = {
-    "monthly": (MONTHLY_DAG_ID, "previous_month", ("month",)),
-    "quarterly": (QUARTERLY_DAG_ID, "previous_quarter", ("quarter",)),
-}
+# cadence -> DAG id; each DAG's period rule is in gxq.cadences.
+CADENCES = {"monthly": MONTHLY_DAG_ID, "quarterly": QUARTERLY_DAG_ID}
 
 
 def _period(cadence: str, key: str):
-    from gxq.periods import parse_key
-
-    return parse_key(key, CADENCES[cadence][2])
+    return parse_key(key, cadences.get(CADENCES[cadence]).kinds)
 
 
 def resolve_period(context: dict, cadence: str) -> str:
     """The run's period key (``period`` param, else the logical date); a bad key fails clearly.
 
     Migrates ``gxq_ops`` first, as every run must before anything else."""
-    from gxq import dagkit, store
+    from gxq import store
 
     store.ops_engine()
-    _, derive, kinds = CADENCES[cadence]
-    period = dagkit.run_period(context, derive, kinds=kinds)
-    log.info("%s: period %s", CADENCES[cadence][0], period.key)
+    period = cadences.run_period(context, CADENCES[cadence])
+    log.info("%s: period %s", CADENCES[cadence], period.key)
     return period.key
 
 
@@ -70,7 +68,7 @@ def evaluate(cadence: str, period_key: str) -> dict:
 def render_outputs(cadence: str, report: dict) -> dict[str, str]:
     from gxq.innovation import render
 
-    dag_id = CADENCES[cadence][0]
+    dag_id = CADENCES[cadence]
     if cadence == "monthly":
         return render.write_scorecard(dag_id, report)
     return render.write_agenda(dag_id, report)
@@ -80,7 +78,7 @@ def publish(cadence: str, report: dict, run_id: str | None = None) -> str:
     """``report.json`` (written after every other file of the run) and its copy in ``gxq_ops``."""
     from gxq import output, store
 
-    dag_id = CADENCES[cadence][0]
+    dag_id = CADENCES[cadence]
     path = output.write_report(dag_id, report["period"], report)
     store.record_report(store.ops_engine(), dag_id, report["period"], report, run_id=run_id)
     return str(path)
@@ -94,7 +92,7 @@ def notify(cadence: str, report: dict, paths: dict[str, str], dry_run: bool = Fa
     from gxq.innovation import notices
     from gxq.notify import deliver
 
-    dag_id = CADENCES[cadence][0]
+    dag_id = CADENCES[cadence]
     build = notices.monthly_notices if cadence == "monthly" else notices.quarterly_notices
     batch = build(dag_id, report, paths)
     result = deliver(dag_id, report["period"], batch, dry_run=dry_run, resend=resend, run_id=run_id)

@@ -13,16 +13,9 @@ import logging
 import os
 from urllib.parse import quote
 
-log = logging.getLogger("gxq.notify.alerts")
+from gxq import cadences, periods
 
-# Which period a DAG's run covers (for the alert text and the outbox key); see CONTRACT.md.
-DAG_CADENCE = {
-    "petition_weekly_bulletin": "previous_week",
-    "policy_redemption_monthly": "previous_month",
-    "policy_redemption_quarterly": "previous_quarter",
-    "innovation_monthly_evaluation": "previous_month",
-    "innovation_quarterly_dispatch": "previous_quarter",
-}
+log = logging.getLogger("gxq.notify.alerts")
 
 
 def base_url() -> str:
@@ -51,29 +44,22 @@ def log_url(dag_id: str, run_id: str | None, task_id: str, try_number: int | Non
 
 
 def _period_key(dag_id: str, context: dict) -> str:
+    """The failed run's report key (gxq.cadences), for the alert text and the outbox key."""
     params = context.get("params") or {}
     for name in ("period", "week", "month", "quarter"):
         if params.get(name):
             return str(params[name])[:40]
     logical = context.get("logical_date")
-    try:
-        if dag_id in DAG_CADENCE:
-            from gxq import dagkit
-
-            return dagkit.run_period(context, DAG_CADENCE[dag_id]).key
-        if dag_id == "publicity_cadence_reminder" and logical is not None:
-            import pendulum
-
-            local = pendulum.instance(logical).in_timezone("Asia/Shanghai")
-            iso = local.isocalendar()
-            return f"{iso[0]}-W{iso[1]:02d}-{local.format('ddd').lower()}"
-    except Exception:
-        log.debug("period of %s not derivable; using the logical date", dag_id, exc_info=True)
+    if dag_id in cadences.BY_ID:
+        try:
+            if logical is not None:
+                return cadences.report_key(dag_id, logical)
+            return cadences.run_period(context, dag_id).key
+        except Exception:  # an alert must go out even when the period cannot be derived
+            log.debug("period of %s not derivable; using the logical date", dag_id, exc_info=True)
     if logical is not None:
         try:
-            import pendulum
-
-            return pendulum.instance(logical).in_timezone("Asia/Shanghai").format("YYYY-MM-DD")
+            return periods.to_local(logical).strftime("%Y-%m-%d")
         except Exception:  # noqa: BLE001
             return str(logical)[:40]
     return "manual"

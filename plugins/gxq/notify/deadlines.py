@@ -166,7 +166,7 @@ def bulletin_week_due(logical_date) -> tuple[str, dt.datetime]:
     """
     from zoneinfo import ZoneInfo
 
-    from gxq import periods
+    from gxq import cadences
 
     tz = ZoneInfo("Asia/Shanghai")
     when = _parse_time(logical_date) if not isinstance(logical_date, dt.datetime) else logical_date
@@ -174,7 +174,7 @@ def bulletin_week_due(logical_date) -> tuple[str, dt.datetime]:
         when = when.replace(tzinfo=tz)
     local = when.astimezone(tz)
     due = local.replace(hour=12, minute=0, second=0, microsecond=0)
-    return periods.previous_week(local).key, due
+    return cadences.covers(WATCH_DAG_ID, local).key, due
 
 
 def check_bulletin_deadline(logical_date, run_id: str | None = None, dry_run: bool = False,

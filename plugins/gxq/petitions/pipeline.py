@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from gxq import periods
+from gxq import cadences, periods
 from gxq.petitions import DAG_ID, compute, rules, supervision
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ def resolve_week(week_param, logical_date, run_time=None) -> periods.Period:
     """The week of a run: the ``week`` param (validated) or the week before D's week."""
     if week_param not in (None, "") and not isinstance(week_param, str):
         raise periods.PeriodError(f"week must be a string such as 2021-W09, got {week_param!r}")
-    return periods.from_run(logical_date, run_time, week_param or None, periods.previous_week, ("week",))
+    return cadences.period_for(DAG_ID, logical_date, run_time, week_param or None)
 
 
 def week_param_name(params: dict) -> str:

@@ -12,19 +12,16 @@ import json
 import logging
 from pathlib import Path
 
-from gxq import output
+from gxq import cadences, output
 from gxq.periods import PeriodError, parse_key
 from gxq.policy import catalogue
 from gxq.policy.catalogue import PolicyParamError, parse_policy_ids
 
 log = logging.getLogger(__name__)
 
-DAG_CADENCE = {
-    "policy_redemption_monthly": "monthly",
-    "policy_redemption_quarterly": "quarterly",
-    "policy_redemption_adhoc": "adhoc",
-}
-PERIOD_KINDS = {"monthly": ("month",), "quarterly": ("quarter",), "adhoc": ("month", "quarter")}
+# The 政策兑现 DAGs (gxq.cadences): their cadence (monthly | quarterly | adhoc) names the policies
+# they pay, their period kinds what a period param may be.
+POLICY_DAGS = {c.dag_id: c for c in cadences.in_area("policy")}
 
 
 class PolicyRunError(ValueError):
@@ -36,11 +33,11 @@ def plan(dag_id: str, period_key: str, policy_ids=None, dry_run: bool = False, r
     """Validate the run's params before any query and fix what the run covers (its batch)."""
     from gxq.policy.batches import BatchSpec
 
-    if dag_id not in DAG_CADENCE:
+    if dag_id not in POLICY_DAGS:
         raise PolicyRunError(f"not a policy redemption DAG: {dag_id!r}")
-    cadence = DAG_CADENCE[dag_id]
+    cadence = POLICY_DAGS[dag_id].cadence
     try:
-        period = parse_key(period_key, PERIOD_KINDS[cadence])
+        period = parse_key(period_key, POLICY_DAGS[dag_id].kinds)
     except PeriodError as exc:
         raise PolicyRunError(f"{dag_id}: period: {exc}") from None
     if cadence == "adhoc":
@@ -244,7 +241,7 @@ def main(argv=None) -> int:
     from gxq.policy.batches import ledger_duplicates, ledger_totals
 
     ap = argparse.ArgumentParser(description="政策兑现 batches outside Airflow")
-    ap.add_argument("--dag", choices=sorted(DAG_CADENCE))
+    ap.add_argument("--dag", choices=sorted(POLICY_DAGS))
     ap.add_argument("--period")
     ap.add_argument("--policy-ids", default=None, help="adhoc: comma-separated policy ids")
     ap.add_argument("--year", type=int, help="run every month and quarter of the year")

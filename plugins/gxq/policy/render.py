@@ -9,6 +9,7 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+from gxq import cadences
 from gxq.connections import REPO_ROOT
 from gxq.masking import mask_text
 from gxq.policy import catalogue
@@ -18,7 +19,6 @@ from gxq.policy.evaluate import PROBLEMS
 from gxq.policy.model import money
 
 TEMPLATE_DIR = REPO_ROOT / "include" / "templates" / "policy"
-CADENCE_CN = {"monthly": "月兑现", "quarterly": "季兑现", "adhoc": "随时兑现"}
 REASON_CN = {"unknown_enterprise": "企业未登记 (unknown_enterprise)", "dishonest": "严重失信 (dishonest)",
              "abnormal": "经营异常 (abnormal)"}
 
@@ -101,7 +101,7 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
     ws.title = "汇总"
     bold = Font(bold=True)
     ws.append([f"政策兑现批次 {batch.batch_id}" + ("(试运行,未出具)" if dry_run else "")])
-    ws.append(["兑现期间", batch.period_key, "类型", CADENCE_CN.get(batch.cadence, batch.cadence),
+    ws.append(["兑现期间", batch.period_key, "类型", cadences.get(batch.dag_id).label,
                "出具时间", batch.issued_at])
     ws.append([])
     header = ["政策编号", "政策名称", "类别", "主管部门", "兑现笔数", "兑现金额(元)", "暂缓笔数", "暂缓金额(元)"]
@@ -168,7 +168,7 @@ def publicity_html(batch: Batch, path: Path, dry_run: bool) -> Path:
             for i in sorted(batch.items, key=lambda i: (i["policy_id"], i["credit_code"], i["basis_id"]))]
     html = _env(True).get_template("publicity.html.j2").render(
         batch=batch, rows=rows, total=_f(batch.total_amount), dry_run=dry_run,
-        cadence_cn=CADENCE_CN.get(batch.cadence, batch.cadence))
+        cadence_cn=cadences.get(batch.dag_id).label)
     return write_text(path, html)
 
 
@@ -181,7 +181,7 @@ def notices(batch: Batch, workbook_path: Path, dry_run: bool) -> list[dict]:
     subject, body = _subject_body(
         "finance_notice.md.j2", batch=batch, summary=rows, item_count=len(batch.items), total=_f(batch.total_amount),
         withheld_count=len(batch.withheld), withheld_total=withheld_total, data_problems=batch.data_problems,
-        workbook_name=workbook_path.name, dry_run=dry_run, cadence_cn=CADENCE_CN.get(batch.cadence, batch.cadence))
+        workbook_name=workbook_path.name, dry_run=dry_run, cadence_cn=cadences.get(batch.dag_id).label)
     out.append({"recipient": "finance", "kind": f"policy_batch:{kind_suffix}", "subject": subject, "body": body,
                 "attachments": [str(workbook_path)]})
 

@@ -17,13 +17,12 @@ import datetime as dt
 import re
 from typing import Any
 
-from gxq import periods
+from gxq import cadences, periods
 
 DAG_ID = "publicity_cadence_reminder"
 # 实施方案: 营商公众号每周更新1–2次; 每周向上报送工作信息2篇以上 (targets per ISO week)
 TARGETS = {"wechat_posts": 2, "info_submissions": 2}
 LABELS = {"wechat_posts": "公众号更新", "info_submissions": "工作信息报送"}
-WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 URGENT_FROM_WEEKDAY = 4  # Friday (or a make-up Saturday): the week's last reminder
 
 
@@ -71,7 +70,7 @@ def as_of_for_run(context: dict) -> dt.datetime:
 def run_key(as_of: dt.datetime) -> tuple[periods.Period, dt.datetime, str]:
     """(week, D as naive local bound, report period key) of a run at ``as_of``."""
     week, bound = periods.week_so_far(as_of)
-    return week, bound, f"{week.key}-{WEEKDAY_KEYS[bound.weekday()]}"
+    return week, bound, cadences.report_key(DAG_ID, as_of)
 
 
 def behind(counts: dict[str, int], targets: dict[str, int] = TARGETS) -> list[str]:

@@ -1,0 +1,345 @@
+"""Every DAG of the project, declared once (DAG 登记表): id, 中文 name, when it runs, which period a
+run covers, its params, the notices it sends and to whom.
+
+Everything else reads this table: the DAG files (schedule, params, tags), the ops alerts and the
+outbox keys (a run's period), the policy and innovation pipelines, ``python -m gxq.calendar.moved``,
+the 看板 (names and labels) and the deadline watch. A run's period is derived here and nowhere else:
+:func:`run_period` (a DAG task's context) and :func:`covers` (a logical date).
+
+Schedules are on China's statutory working calendar in Asia/Shanghai (holidays skipped, 调休
+make-up days worked; :mod:`gxq.calendar.timetables`); each also names its plain-cron equivalent,
+used with ``GXQ_PLAIN_SCHEDULES=1`` (an escape hatch: plain cron triggers, no holiday calendar).
+The monthly and quarterly runs keep roughly the old calendar days (the 5th, 10th, 6th, 12th) in an
+ordinary month and never fall on a holiday; each stays inside the week, month or quarter after the
+one it covers.
+
+Adding a DAG: add one :class:`Cadence` to ``CADENCES`` and write the DAG file with
+``dag_id=DAG_ID, schedule=cadences.schedule_for(DAG_ID), params=dagkit.params_for(DAG_ID),
+tags=cadences.tags_for(DAG_ID)``; its tasks take their period from
+``cadences.run_period(context, DAG_ID)``. For example, a monthly DAG run on the 2nd working day
+that covers the previous month::
+
+    Cadence(
+        dag_id="plan_task_tracking", name="营商环境重点任务跟踪", label="任务跟踪", area="tasks",
+        cadence="monthly", when="每月第2个工作日 09:00",
+        timetable=("nth_working_day", (2, "09:00", "month")), cron="0 9 3 * *",
+        period_rule="previous_month", params=(MONTH_PERIOD,), sources=("dept_supervision",),
+        notices=(NoticeKind("task_tracking", "office", "任务跟踪月报"),),
+        tags=("gxq", "tasks", "任务跟踪", "monthly"),
+    ),
+
+Imported at DAG-parse time and by the 看板: standard library and :mod:`gxq.periods` only; the
+timetable classes are imported when a schedule is built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gxq import periods
+
+TIMEZONE = "Asia/Shanghai"
+OWNER = "gxq-ops"  # Airflow's task owner, unless a DAG names its own
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A DAG param besides ``dry_run`` and ``resend`` (built into an Airflow ``Param`` by
+    :func:`gxq.dagkit.params_for`)."""
+
+    name: str
+    description: str
+    type: tuple[str, ...] = ("null", "string")
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class NoticeKind:
+    """A kind of notice a DAG sends (``Notice.kind``, or its prefix before ``:`` when the kind
+    carries a batch or project id) and whom it goes to: a recipient tag (``office``, ``ops``,
+    ``finance``, ``publicity``) or ``units`` (each responsible unit's own code)."""
+
+    kind: str
+    recipient: str
+    label: str  # 中文, shown on the 看板
+
+
+@dataclass(frozen=True)
+class Cadence:
+    dag_id: str
+    name: str  # 中文 name of the work
+    label: str  # short 中文 label (看板, documents)
+    area: str  # the gxq subpackage that does the work
+    cadence: str  # weekly | monthly | quarterly | adhoc
+    when: str  # 中文: when it runs
+    # Working-calendar timetable (kind, args), None for manual only:
+    #   ("weekday_or_next", (weekday, "HH:MM"))        that weekday, else the next working day
+    #   ("working_weekdays", ((weekday, "HH:MM"), ...)) those weekdays, moved within the week
+    #   ("nth_working_day", (n, "HH:MM", "month" | "quarter"))
+    timetable: tuple | None
+    cron: str | tuple[str, ...] | None  # the plain-calendar equivalent
+    # What a run at logical date D covers: previous_week | previous_month | previous_quarter |
+    # week_so_far (D's own ISO week up to D). A manual run may name its period instead.
+    period_rule: str
+    params: tuple[ParamSpec, ...] = ()
+    notices: tuple[NoticeKind, ...] = ()
+    sources: tuple[str, ...] = ()  # the dept_* databases it reads
+    tags: tuple[str, ...] = ()
+    owner: str = OWNER
+    # Period keys a ``period`` param may name; empty: the rule's own kind.
+    period_kinds: tuple[str, ...] = ()
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return self.period_kinds or RULES[self.period_rule][1]
+
+
+def _week_so_far(when: dt.datetime) -> periods.Period:
+    return periods.week_so_far(when)[0]
+
+
+# rule -> (logical date -> the period it covers, the period kind)
+RULES: dict[str, tuple[Callable[[dt.datetime], periods.Period], tuple[str, ...]]] = {
+    "previous_week": (periods.previous_week, ("week",)),
+    "previous_month": (periods.previous_month, ("month",)),
+    "previous_quarter": (periods.previous_quarter, ("quarter",)),
+    "week_so_far": (_week_so_far, ("week",)),
+}
+
+def _period(description: str, example: str) -> ParamSpec:
+    return ParamSpec("period", f"{description} e.g. {example}; empty: derived from the run's logical date.")
+
+
+WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
+
+# Sent for any DAG, not listed per DAG: a task failed (gxq.dagkit.on_task_failure), or a notice
+# had no channel for its recipient tag (gxq.notify.outbox).
+COMMON_NOTICES = (
+    NoticeKind("task_failed", "ops", "任务失败告警"),
+    NoticeKind("unrouted", "ops", "无接收地址告警"),
+)
+
+_POLICY_NOTICES = (
+    NoticeKind("policy_batch", "finance", "兑现批次（财政拨付）"),
+    NoticeKind("policy_unit", "units", "主管部门兑现明细"),
+)
+
+CADENCES: tuple[Cadence, ...] = (
+    Cadence(
+        dag_id="petition_weekly_bulletin", name="市民服务平台情况通报", label="情况通报", area="petitions",
+        cadence="weekly", when="每周一 09:00, 遇节假日顺延至下一工作日",
+        timetable=("weekday_or_next", (0, "09:00")), cron="0 9 * * 1",
+        period_rule="previous_week",
+        params=(
+            ParamSpec("week", "ISO week to report, e.g. 2021-W09 (通报周); empty: the week before the logical "
+                      "date's week.", pattern=WEEK_PATTERN),
+            # A manual run's period is a ``period`` param in every DAG; here an alias of ``week``.
+            ParamSpec("period", "Alias of week (报告期), e.g. 2021-W09; week wins when both are set.",
+                      pattern=WEEK_PATTERN),
+        ),
+        notices=(
+            NoticeKind("bulletin", "office", "情况通报全文"),
+            NoticeKind("unit_bulletin", "units", "承办单位通报"),
+            NoticeKind("escalation", "office", "挂牌督办提级"),
+            NoticeKind("quarantine", "ops", "数据质量提示"),
+        ),
+        sources=("dept_petitions",),
+        tags=("petitions", "市民服务平台", "weekly", "bulletin"),
+    ),
+    Cadence(
+        dag_id="petition_bulletin_deadline_watch", name="通报截止检查", label="通报截止检查", area="notify",
+        cadence="weekly", when="每周一 12:00, 遇节假日顺延至下一工作日 (通报截止时刻)",
+        timetable=("weekday_or_next", (0, "12:00")), cron="0 12 * * 1",
+        period_rule="previous_week",  # the week of the bulletin due at that moment
+        notices=(NoticeKind("deadline_missed", "ops", "通报超时告警"),),
+        tags=("petitions", "市民服务平台", "weekly", "deadline", "ops"),
+    ),
+    Cadence(
+        dag_id="policy_redemption_monthly", name="政策兑现 · 月兑现", label="月兑现", area="policy",
+        cadence="monthly", when="每月第3个工作日 09:00",
+        timetable=("nth_working_day", (3, "09:00", "month")), cron="0 9 5 * *",
+        period_rule="previous_month",
+        params=(_period("兑现月份 Month to redeem", "2021-03"),),
+        notices=_POLICY_NOTICES, sources=("dept_policy",),
+        tags=("gxq", "policy", "政策兑现", "月兑现"),
+    ),
+    Cadence(
+        dag_id="policy_redemption_quarterly", name="政策兑现 · 季兑现", label="季兑现", area="policy",
+        cadence="quarterly", when="每季首月第6个工作日 09:00",
+        timetable=("nth_working_day", (6, "09:00", "quarter")), cron="0 9 10 1,4,7,10 *",
+        period_rule="previous_quarter",
+        params=(_period("兑现季度 Quarter to redeem", "2021-Q1"),),
+        notices=(*_POLICY_NOTICES, NoticeKind("commitment_shortfalls", "units", "双承诺未达承诺")),
+        sources=("dept_policy",),
+        tags=("gxq", "policy", "政策兑现", "季兑现", "双承诺"),
+    ),
+    Cadence(
+        dag_id="policy_redemption_adhoc", name="政策兑现 · 随时兑现", label="随时兑现", area="policy",
+        cadence="adhoc", when="手动触发 (无调度)",
+        timetable=None, cron=None,
+        period_rule="previous_month", period_kinds=("month", "quarter"),
+        params=(
+            ParamSpec("period", "兑现期间: 月份 2021-03 或季度 2021-Q1 (Month or quarter key); empty: the "
+                      "previous month."),
+            ParamSpec("policy_ids", "政策编号列表 (policy ids, list or comma-separated); empty: every 认定类 "
+                      "policy.", type=("null", "array", "string")),
+        ),
+        notices=_POLICY_NOTICES, sources=("dept_policy",),
+        tags=("gxq", "policy", "政策兑现", "随时兑现"),
+    ),
+    Cadence(
+        dag_id="innovation_monthly_evaluation", name="自创区重大项目月评价", label="月评价", area="innovation",
+        cadence="monthly", when="每月第4个工作日 09:00 (月兑现的次日)",
+        timetable=("nth_working_day", (4, "09:00", "month")), cron="0 9 6 * *",
+        period_rule="previous_month",
+        params=(_period("Month to evaluate (评价月份).", "2021-03"),),
+        notices=(
+            NoticeKind("innovation_scorecard", "office", "月评价记分卡"),
+            NoticeKind("innovation_monthly", "units", "责任单位月评价"),
+            NoticeKind("innovation_monthly_unassigned", "office", "未明确责任单位的项目"),
+            NoticeKind("innovation_data_problems", "ops", "数据问题"),
+        ),
+        sources=("dept_innovation",),
+        tags=("gxq", "innovation", "自创区", "月评价", "monthly"),
+    ),
+    Cadence(
+        dag_id="innovation_quarterly_dispatch", name="自创区重大项目季调度", label="季调度", area="innovation",
+        cadence="quarterly", when="每季首月第8个工作日 09:00",
+        timetable=("nth_working_day", (8, "09:00", "quarter")), cron="0 9 12 1,4,7,10 *",
+        period_rule="previous_quarter",
+        params=(_period("Quarter to dispatch (调度季度).", "2021-Q1"),),
+        notices=(
+            NoticeKind("innovation_agenda", "office", "季度调度会议程"),
+            NoticeKind("innovation_dispatch", "units", "责任单位调度项目"),
+            NoticeKind("innovation_dispatch_unassigned", "office", "未明确责任单位的调度项目"),
+            NoticeKind("supervision_letter", "units", "督办函"),
+            NoticeKind("innovation_data_problems", "ops", "数据问题"),
+        ),
+        sources=("dept_innovation",),
+        tags=("gxq", "innovation", "自创区", "季调度", "quarterly"),
+    ),
+    Cadence(
+        dag_id="publicity_cadence_reminder", name="宣传工作提醒", label="宣传提醒", area="publicity",
+        cadence="weekly", when="周三 10:00、周五 15:00, 仅工作日, 遇节假日顺延至本周下一工作日",
+        timetable=("working_weekdays", ((2, "10:00"), (4, "15:00"))), cron=("0 10 * * 3", "0 15 * * 5"),
+        period_rule="week_so_far",
+        params=(
+            ParamSpec("as_of", "Count up to this moment (统计截止时刻), e.g. 2021-03-03T10:00 (Asia/Shanghai) or "
+                      "2021-03-03T10:00:00+08:00; empty: the run's logical date."),
+        ),
+        notices=(
+            NoticeKind("reminder", "publicity", "宣传提醒"),
+            NoticeKind("reminder_urgent", "publicity", "宣传紧急提醒"),
+            NoticeKind("calendar_coverage", "ops", "节假日日历到期"),
+        ),
+        sources=("dept_publicity",),
+        tags=("gxq", "publicity", "宣传", "weekly"),
+    ),
+)
+
+BY_ID: dict[str, Cadence] = {c.dag_id: c for c in CADENCES}
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def get(dag_id: str) -> Cadence:
+    try:
+        return BY_ID[dag_id]
+    except KeyError:
+        raise KeyError(f"{dag_id!r} is not a registered DAG (gxq.cadences.CADENCES)") from None
+
+
+def in_area(area: str) -> tuple[Cadence, ...]:
+    return tuple(c for c in CADENCES if c.area == area)
+
+
+def tags_for(dag_id: str) -> list[str]:
+    return list(get(dag_id).tags)
+
+
+def notice_label(dag_id: str, kind: str) -> str | None:
+    """The 中文 label of a notice kind (``policy_batch:B1`` -> its ``policy_batch`` entry)."""
+    prefix = kind.split(":", 1)[0]
+    cadence = BY_ID.get(dag_id)
+    for n in (*(cadence.notices if cadence else ()), *COMMON_NOTICES):
+        if n.kind == prefix:
+            return n.label
+    return None
+
+
+# --- the period of a run: derived here only --------------------------------------------------
+
+
+def covers(dag_id: str, when: dt.datetime) -> periods.Period:
+    """The period a run of ``dag_id`` at logical date ``when`` covers (Asia/Shanghai)."""
+    return RULES[get(dag_id).period_rule][0](when)
+
+
+def period_for(dag_id: str, logical_date: dt.datetime | None, run_time: dt.datetime | None = None,
+               param: str | None = None) -> periods.Period:
+    """The period of one run: the ``param`` key when given (validated against the DAG's period
+    kinds), else what the logical date covers, else (a manual run) what its run time covers."""
+    cadence = get(dag_id)
+    return periods.from_run(logical_date, run_time, param, RULES[cadence.period_rule][0], cadence.kinds)
+
+
+def run_period(context: dict, dag_id: str, param_name: str = "period") -> periods.Period:
+    """The period of the running task's DAG run (``period_for`` on an Airflow task context)."""
+    params = context.get("params") or {}
+    dag_run = context.get("dag_run")
+    run_time = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
+    return period_for(dag_id, context.get("logical_date"), run_time, params.get(param_name))
+
+
+def report_key(dag_id: str, when: dt.datetime) -> str:
+    """The key of a run's report folder and outbox entries: the period key, or for a run within
+    its week (``week_so_far``) the week and the weekday (``2021-W09-wed``)."""
+    period = covers(dag_id, when)
+    if get(dag_id).period_rule == "week_so_far":
+        return f"{period.key}-{WEEKDAY_KEYS[periods.to_local(when).weekday()]}"
+    return period.key
+
+
+# --- schedules -------------------------------------------------------------------------------
+
+
+def plain_schedules() -> bool:
+    return os.environ.get("GXQ_PLAIN_SCHEDULES", "").strip().lower() in ("1", "true", "yes")
+
+
+def timetable_for(dag_id: str):
+    """The working-calendar timetable of a DAG (None: manual only)."""
+    spec = get(dag_id).timetable
+    if spec is None:
+        return None
+    # Deferred: the timetables import Airflow, which the 看板 and the plain pipelines do not need.
+    from gxq.calendar import timetables
+
+    kind, args = spec
+    if kind == "weekday_or_next":
+        return timetables.WeekdayOrNextWorkingDayTimetable(*args, timezone=TIMEZONE)
+    if kind == "working_weekdays":
+        return timetables.WorkingWeekdaysTimetable(args, timezone=TIMEZONE)
+    if kind == "nth_working_day":
+        return timetables.NthWorkingDayTimetable(*args, timezone=TIMEZONE)
+    raise ValueError(f"unknown schedule kind {kind!r} for {dag_id}")
+
+
+def cron_for(dag_id: str):
+    """The plain cron trigger timetable of a DAG (no holiday calendar)."""
+    cron = get(dag_id).cron
+    if cron is None:
+        return None
+    # Deferred: Airflow's timetables, only when a DAG is built.
+    from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
+
+    if isinstance(cron, str):
+        return CronTriggerTimetable(cron, timezone=TIMEZONE)
+    return MultipleCronTriggerTimetable(*cron, timezone=TIMEZONE)
+
+
+def schedule_for(dag_id: str):
+    """The ``schedule`` argument of a DAG: None or a timetable."""
+    return cron_for(dag_id) if plain_schedules() else timetable_for(dag_id)
