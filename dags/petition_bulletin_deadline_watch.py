@@ -11,8 +11,7 @@ when Monday is a holiday, like the bulletin itself). This DAG runs at that momen
 bulletin of the last complete ISO week is recorded as issued in `gxq_ops` (`gxq_reports`), and if not
 alerts `ops` through the notification outbox, once per week. A backfill run checks nothing (its
 deadline passed long ago; the backfilled bulletins run beside it). It stands in for Airflow 3's deadline
-alert (`gxq.notify.deadlines.bulletin_deadline`), which works under the scheduler and triggerer but
-makes `airflow dags test` crash when a run with `deadline=` succeeds in Airflow 3.3.2.
+alerts, which make `airflow dags test` crash when a run with `deadline=` succeeds in Airflow 3.3.2.
 Params: `dry_run`, `resend`.
 """
 

@@ -24,10 +24,9 @@ from gxq import cadences, dagkit
 
 DAG_ID = "petition_weekly_bulletin"
 
-# The bulletin's deadline alert (gxq.notify.deadlines.bulletin_deadline, Monday 12:00) is not
-# attached here: in Airflow 3.3.2 a DAG with ``deadline=`` makes ``dag.test()`` -- and so
-# ``airflow dags test``, the zone's acceptance path -- crash when the run succeeds
-# (DagRun.update_state calls DeadlineAlert.get_by_id on the in-memory serialised alert, a dict).
+# The bulletin's deadline (Monday 12:00) is checked by petition_bulletin_deadline_watch, not by
+# ``deadline=`` here: in Airflow 3.3.2 a DAG with ``deadline=`` makes ``dag.test()`` -- and so
+# ``airflow dags test``, the zone's acceptance path -- crash when the run succeeds.
 
 
 @dag(

@@ -1,8 +1,7 @@
-"""Ops alerts: task failures and the weekly bulletin's deadline, delivered to a real HTTP server."""
+"""Ops alerts: task failures and the weekly bulletin's deadline watch, delivered to a real HTTP server."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -67,64 +66,15 @@ def test_task_failure_alert_never_raises(ops_engine, monkeypatch, tmp_path, json
     assert any(r["status"] == "failed" for r in rows(ops_engine))
 
 
-def test_bulletin_deadline_object():
-    from airflow.sdk import AsyncCallback
-    from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
-    from gxq.notify.deadlines import bulletin_deadline
-
-    d = bulletin_deadline()
-    assert isinstance(d, DeadlineAlert) and isinstance(d.callback, AsyncCallback)
-    assert d.reference == DeadlineReference.DAGRUN_LOGICAL_DATE
-    assert d.interval == pendulum.duration(hours=3)
-    assert d.callback.path == "gxq.notify.deadlines.bulletin_deadline_missed"
-    # Monday 09:00 logical date + 3 h = Monday 12:00 Asia/Shanghai.
-    due = pendulum.datetime(2021, 3, 8, 9, tz="Asia/Shanghai") + d.interval
-    assert (due.hour, due.day_of_week) == (12, pendulum.MONDAY)
-
-
-def deadline_context(run_type="scheduled"):
-    return {
-        "dag_run": {"dag_id": "petition_weekly_bulletin", "dag_run_id": RUN_ID, "run_type": run_type,
-                    "logical_date": "2021-03-08T01:00:00Z", "state": "running", "conf": {}},
-        "deadline": {"id": "d-1", "deadline_time": "2021-03-08T04:00:00+00:00"},
-    }
-
-
-def test_deadline_callback_as_the_triggerer_runs_it(ops_engine, json_sink, apprise_config):
-    """The triggerer's own CallbackTrigger imports our callback by path and awaits it."""
-    from airflow.triggers.callback import CallbackTrigger
-
-    web = json_sink()
-    apprise_config({web.url: "ops"})
-
-    async def run(context):
-        trigger = CallbackTrigger("gxq.notify.deadlines.bulletin_deadline_missed",
-                                  {"due": "Monday 12:00 Asia/Shanghai", "context": context})
-        return [e.payload async for e in trigger.run()]
-
-    events = asyncio.run(run(deadline_context()))
-    assert events[-1]["state"] == "success", events
-    assert len(web.messages) == 1
-    msg = web.messages[0]
-    assert "2021-W09" in msg["title"] and "2021-03-08 12:00" in msg["message"]
-    asyncio.run(run(deadline_context()))  # the same miss again: no second alert
-    events = asyncio.run(run(deadline_context(run_type="manual")))  # a manual/backfill run: no alert
-    assert events[-1]["state"] == "success"
-    assert len(web.messages) == 1
-    record_scenario(f"deadline-callback[{ops_engine.dialect.name}]", callbacks=3, messages=len(web.messages))
-
-
 PROBE_DAG = '''
-"""Probe: a bulletin-like DAG whose task fails, with the bulletin's deadline."""
-import pendulum
+"""Probe: a bulletin-like DAG whose task fails."""
 from airflow.sdk import dag, task
 from gxq import dagkit
-from gxq.notify.deadlines import bulletin_deadline
 
 
-@dag(dag_id="gxq_deadline_probe", schedule="0 9 * * 1", start_date=dagkit.START_DATE, catchup=False,
-     default_args=dagkit.default_args(retries=0), deadline=bulletin_deadline(), tags=["test"])
-def gxq_deadline_probe():
+@dag(dag_id="gxq_failure_probe", schedule="0 9 * * 1", start_date=dagkit.START_DATE, catchup=False,
+     default_args=dagkit.default_args(retries=0), tags=["test"])
+def gxq_failure_probe():
     @task
     def build_bulletin():
         raise RuntimeError("department database unreachable")
@@ -132,54 +82,24 @@ def gxq_deadline_probe():
     build_bulletin()
 
 
-gxq_deadline_probe()
+gxq_failure_probe()
 '''
 
 PROBE_SCRIPT = '''
-import asyncio, json, sys
+import json, sys
 import pendulum
-from sqlalchemy import select
 from airflow.dag_processing.dagbag import DagBag
-from airflow.models.deadline import Deadline
-from airflow.models.trigger import Trigger
-from airflow.utils.session import create_session
-from airflow._shared.module_loading import import_string
 
 bag = DagBag(dag_folder=sys.argv[1])
 assert not bag.import_errors, bag.import_errors
-dag = bag.dags["gxq_deadline_probe"]
-dr = dag.test(logical_date=pendulum.datetime(2021, 3, 8, 9, tz="Asia/Shanghai"))
-out = {"state": str(dr.state)}
-with create_session() as session:
-    deadlines = session.scalars(select(Deadline)).all()
-    out["deadlines"] = [d.deadline_time.isoformat() for d in deadlines]
-    for d in deadlines:          # what the scheduler does once deadline_time < now
-        d.handle_miss(session)
-    session.flush()
-    triggers = session.scalars(select(Trigger)).all()
-    out["triggers"] = [t.classpath for t in triggers]
-    specs = [(t.classpath, t.kwargs) for t in triggers]
-
-
-async def run_triggers():        # what the triggerer does with the queued trigger
-    events = []
-    for classpath, kwargs in specs:
-        trigger = import_string(classpath)(**kwargs)
-        events += [e.payload for e in [ev async for ev in trigger.run()]]
-    return events
-
-out["events"] = [{k: str(v)[:300] for k, v in e.items()} for e in asyncio.run(run_triggers())]
-print("PROBE" + json.dumps(out))
+dr = bag.dags["gxq_failure_probe"].test(logical_date=pendulum.datetime(2021, 3, 8, 9, tz="Asia/Shanghai"))
+print("PROBE" + json.dumps({"state": str(dr.state)}))
 '''
 
 
 @pytest.mark.slow
-def test_deadline_and_failure_alert_end_to_end(airflow_db, json_sink, apprise_config, tmp_path):
-    """A real DAG run (dag.test) with the bulletin's deadline and the default_args failure alert:
-    Airflow stores the run's deadline (Monday 12:00 local), the failing task's callback alerts ops,
-    the scheduler's miss handling queues our AsyncCallback as a trigger and the trigger, run as the
-    triggerer runs it, alerts ops through the outbox."""
-    pytest.importorskip("airflow.triggers.callback")
+def test_failure_alert_end_to_end(airflow_db, json_sink, apprise_config, tmp_path):
+    """A real DAG run (dag.test) whose task fails: the default_args callback alerts ops, once."""
     web = json_sink()
     cfg = apprise_config({web.url: "ops"})
     home = tmp_path / "airflow_home"
@@ -187,7 +107,7 @@ def test_deadline_and_failure_alert_end_to_end(airflow_db, json_sink, apprise_co
     home.mkdir()
     dags.mkdir()
     shutil.copy(airflow_db, home / "airflow.db")
-    (dags / "gxq_deadline_probe.py").write_text(PROBE_DAG)
+    (dags / "gxq_failure_probe.py").write_text(PROBE_DAG)
     (tmp_path / "probe.py").write_text(PROBE_SCRIPT)
     env = dict(
         os.environ,
@@ -196,24 +116,17 @@ def test_deadline_and_failure_alert_end_to_end(airflow_db, json_sink, apprise_co
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
         GXQ_APPRISE_CONFIG=cfg,
         AIRFLOW_CONN_GXQ_OPS=json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "gxq_ops.db")}),
-        GXQ_DEADLINE_ALERT_ALL_RUNS="1",  # dag.test makes a manual run; alert anyway for the probe
         PYTHONPATH=f"{REPO / 'plugins'}:{REPO}",
     )
     proc = subprocess.run([sys.executable, str(tmp_path / "probe.py"), str(dags)], env=env, capture_output=True,
                           text=True, timeout=600, check=False)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("PROBE")), None)
     assert line, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = json.loads(line[5:])
-    assert out["state"] == "failed"
-    assert out["deadlines"] and out["deadlines"][0].startswith("2021-03-08T04:00:00")  # 12:00 Asia/Shanghai
-    assert out["triggers"] == ["airflow.triggers.callback.CallbackTrigger"]
-    assert out["events"][-1]["state"] == "success", out["events"]
-    titles = web.titles()
-    failed = [t for t in titles if "task failed" in t]
-    missed = [t for t in titles if "deadline missed" in t]
-    assert len(failed) == 1 and len(missed) == 1, titles
-    record_scenario("dag.test probe (failure alert + deadline miss)", messages=len(web.messages),
-                    task_failed_alerts=len(failed), deadline_alerts=len(missed), duplicates=web.duplicates())
+    assert json.loads(line[5:])["state"] == "failed"
+    failed = [t for t in web.titles() if "task failed" in t]
+    assert len(failed) == 1, web.titles()
+    record_scenario("dag.test probe (failure alert)", messages=len(web.messages), task_failed_alerts=len(failed),
+                    duplicates=web.duplicates())
 
 
 @pytest.mark.slow
