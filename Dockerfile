@@ -34,6 +34,8 @@ RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r /opt/airf
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 COPY --chown=airflow:0 include/ /opt/airflow/include/
+# The 看板 serves the project's reference (数据与报告口径) at /gxq/reference.
+COPY --chown=airflow:0 docs/reference.md /opt/airflow/docs/reference.md
 
 # The domain package is importable by every process (tasks, triggerer callbacks, the demo seeder).
 ENV PYTHONPATH=/opt/airflow/plugins \

@@ -9,11 +9,11 @@
 `report.json`、通报网页、Word、Excel; 营商环境建设局收到全文, 各承办单位收到本单位部分。
 
 **English**: every Monday 09:00 Asia/Shanghai, the bulletin of the last complete ISO week before
-the logical date's week (`week` param overrides it, e.g. `2021-W09`). Steps: `compute`
+the logical date's week (the `period` param overrides it, e.g. `2021-W09`). Steps: `compute`
 (period validated, `gxq_ops` migrated, department columns checked before any query; then the SQL
 of `include/sql/petitions`, the year to date from per-day counts in `gxq_ops`) → `supervise` (挂牌督办 items in `gxq_ops`, state as of the week) →
 `render` (HTML, docx, xlsx, charts) → `publish_report` (`report.json` last) → `notify`
-(outbox: office, each unit, escalations, data-quality notice to `ops`). Params: `week`, `dry_run`,
+(outbox: office, each unit, escalations, data-quality notice to `ops`). Params: `period`, `dry_run`,
 `resend`. Reruns and backfills of a week reproduce its report and send nothing twice.
 """
 
@@ -48,8 +48,7 @@ def petition_weekly_bulletin():
         from gxq.petitions import pipeline
 
         context = get_current_context()
-        param = pipeline.week_param_name(context.get("params") or {})
-        period = cadences.run_period(context, DAG_ID, param_name=param)
+        period = cadences.run_period(context, DAG_ID)  # an invalid period fails here, without retries
         week_key = pipeline.check_schema(period.key)
         return {"week": week_key, **pipeline.compute_all(week_key)}
 

@@ -35,6 +35,7 @@ timetable classes are imported when a schedule is built.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,11 +135,8 @@ CADENCES: tuple[Cadence, ...] = (
         timetable=("weekday_or_next", (0, "09:00")), cron="0 9 * * 1",
         period_rule="previous_week",
         params=(
-            ParamSpec("week", "ISO week to report, e.g. 2021-W09 (通报周); empty: the week before the logical "
+            ParamSpec("period", "ISO week to report (通报周), e.g. 2021-W09; empty: the week before the logical "
                       "date's week.", pattern=WEEK_PATTERN),
-            # A manual run's period is a ``period`` param in every DAG; here an alias of ``week``.
-            ParamSpec("period", "Alias of week (报告期), e.g. 2021-W09; week wins when both are set.",
-                      pattern=WEEK_PATTERN),
         ),
         notices=(
             NoticeKind("bulletin", "office", "情况通报全文"),
@@ -285,12 +283,37 @@ def period_for(dag_id: str, logical_date: dt.datetime | None, run_time: dt.datet
     return periods.from_run(logical_date, run_time, param, RULES[cadence.period_rule][0], cadence.kinds)
 
 
-def run_period(context: dict, dag_id: str, param_name: str = "period") -> periods.Period:
-    """The period of the running task's DAG run (``period_for`` on an Airflow task context)."""
+@functools.cache
+def fails_at_once(error: type[Exception]) -> type[Exception]:
+    """``error`` as an ``AirflowFailException`` too: raised in a task, it fails the task at once,
+    without retries (retrying cannot mend an operator's bad param), and callers that catch
+    ``error`` still do."""
+    # Deferred: Airflow is there when a task runs; the 看板 and the plain pipelines import this module.
+    from airflow.sdk.exceptions import AirflowFailException
+
+    return type(f"Invalid{error.__name__}", (AirflowFailException, error), {"__module__": __name__})
+
+
+def run_period(context: dict, dag_id: str) -> periods.Period:
+    """The period of the running task's DAG run (``period_for`` on an Airflow task context).
+
+    An invalid ``period`` param (``2021-W54``, a month given to a weekly DAG, not a string) fails
+    the task at once, without retries, with an error naming the DAG, the value and the form."""
     params = context.get("params") or {}
     dag_run = context.get("dag_run")
     run_time = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
-    return period_for(dag_id, context.get("logical_date"), run_time, params.get(param_name))
+    value = params.get("period")
+    try:
+        if value not in (None, "") and not isinstance(value, str):
+            raise periods.PeriodError(f"period must be a string such as {_example(dag_id)}, got {value!r}")
+        return period_for(dag_id, context.get("logical_date"), run_time, value or None)
+    except periods.PeriodError as exc:
+        raise fails_at_once(periods.PeriodError)(f"{dag_id}: invalid period param: {exc}") from None
+
+
+def _example(dag_id: str) -> str:
+    examples = {"week": "2021-W09", "month": "2021-03", "quarter": "2021-Q1"}
+    return " or ".join(examples[k] for k in get(dag_id).kinds)
 
 
 def report_key(dag_id: str, when: dt.datetime) -> str:

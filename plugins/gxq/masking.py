@@ -1,6 +1,6 @@
 """Masking of personal data (个人信息脱敏) in every text meant for people.
 
-CONTRACT.md "Notifications": personal data is masked in every notice and every file meant for
+docs/reference.md "Notifications": personal data is masked in every notice and every file meant for
 people. One function, :func:`mask_text`, does it for free text; :func:`mask_name` masks a
 citizen's name (姓名) when the caller knows it is one; :func:`find_unmasked` is the check the
 scanning tests run over every rendered notice and output file.

@@ -1,7 +1,7 @@
 """Reporting periods (报告期) of the plan's cadences, all in Asia/Shanghai.
 
 A run derives its period from its logical date D taken in Asia/Shanghai, never from "now"
-(see CONTRACT.md "Time"). Period keys: ``2021-W09`` (ISO week), ``2021-03`` (month),
+(see docs/reference.md "Time"). Period keys: ``2021-W09`` (ISO week), ``2021-03`` (month),
 ``2021-Q1`` (quarter). Boundaries are local wall-clock datetimes without zone, which is how
 the department databases store their timestamps.
 
@@ -127,7 +127,7 @@ def quarter_containing(when: dt.datetime | dt.date) -> Period:
     return quarter_period(when.year, (when.month - 1) // 3 + 1)
 
 
-# --- what a logical date D covers, per cadence (CONTRACT.md) ---------------------------------
+# --- what a logical date D covers, per cadence (docs/reference.md) ---------------------------------
 
 
 def previous_week(logical_date: dt.datetime) -> Period:

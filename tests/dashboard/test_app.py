@@ -109,6 +109,18 @@ def test_ui_cookie_sees_the_dashboard_as_viewer(api):
         api.cookies.clear()
 
 
+def test_footer_links_the_reference_which_is_served(api):
+    """The footer's 数值口径 link opens docs/reference.md, rendered, behind the same login."""
+    headers = {"Authorization": f"Bearer {token(api)}"}
+    page = api.get("/gxq/", headers=headers).text
+    assert '<a href="reference">数据与报告口径</a>' in page
+    assert api.get("/gxq/reference").status_code == 401
+    resp = api.get("/gxq/reference", headers=headers)
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/html")
+    assert "<table>" in resp.text and "<code>report.json</code>" in resp.text
+    assert "held_by_review" in resp.text and "返回营商环境看板" in resp.text
+
+
 def test_json_endpoint(api):
     resp = api.get("/gxq/api/dashboard", headers={"Authorization": f"Bearer {token(api)}"})
     assert resp.status_code == 200

@@ -2,8 +2,7 @@
 
 The compose file is interpolated the way ``docker compose`` does it (``${VAR}``, ``${VAR:-default}``,
 ``${VAR:?message}``, ``$$``) with the values of ``.env.example`` (placeholders replaced by dummy
-secrets), then validated against the Compose Specification's JSON schema
-(../shared/schemas/compose-spec.json, kept in tests/deploy/compose-spec.json when absent).
+secrets), then validated against the Compose Specification's JSON schema (tests/deploy/compose-spec.json).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yaml"
 DOCKERFILE = REPO / "Dockerfile"
 ENV_EXAMPLE = REPO / ".env.example"
-SCHEMA_CANDIDATES = (REPO.parent / "shared" / "schemas" / "compose-spec.json", Path(__file__).with_name("compose-spec.json"))
+SCHEMA_CANDIDATES = (Path(__file__).with_name("compose-spec.json"),)
 
 REQUIRED_SERVICES = {
     "postgres", "redis", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",

@@ -51,7 +51,7 @@ class Planned:
     period: str | None = None
 
 
-# The contract's DAGs, each for one demo period (CONTRACT.md "DAGs, periods and reports").
+# The contract's DAGs, each for one demo period (docs/reference.md "DAGs, periods and reports").
 CONTRACT_RUNS: dict[str, Planned] = {
     "petition_weekly_bulletin": Planned("2021-03-08T09:00:00+08:00", {}, "2021-W09", "2021-W09"),
     "policy_redemption_monthly": Planned("2021-04-05T09:00:00+08:00", {}, "2021-03", "2021-03"),

@@ -143,31 +143,29 @@ def test_dag_steps_and_settings(dag):
     assert dag.timetable.summary == cadences.schedule_for("petition_weekly_bulletin").summary
     assert "Mon" in dag.timetable.summary and "09:00" in dag.timetable.summary
     assert "市民服务平台情况通报" in dag.doc_md and "weekly petition bulletin" in dag.doc_md
-    assert set(dag.params.keys()) >= {"week", "period", "dry_run", "resend"}
+    assert set(dag.params.keys()) == {"period", "dry_run", "resend"}  # one param per idea: no ``week``
 
 
-def test_period_param_is_an_alias_of_week():
+def test_period_param_overrides_the_logical_date():
     from gxq import cadences
 
-    for params, key in (({"week": "2021-W05"}, "2021-W05"), ({"period": "2021-W04"}, "2021-W04"),
-                        ({"week": "2021-W05", "period": "2021-W04"}, "2021-W05"), ({}, "2021-W09")):
+    for params, key in (({"period": "2021-W04"}, "2021-W04"), ({}, "2021-W09"), ({"period": ""}, "2021-W09")):
         context = {"params": params, "logical_date": dt.datetime(2021, 3, 8, 1, tzinfo=dt.UTC)}
-        name = pipeline.week_param_name(params)
-        assert cadences.run_period(context, pipeline.DAG_ID, param_name=name).key == key
+        assert cadences.run_period(context, pipeline.DAG_ID).key == key
     with pytest.raises(periods.PeriodError):
         context = {"params": {"period": "2021-W09; DROP TABLE petitions"}, "logical_date": None}
-        cadences.run_period(context, pipeline.DAG_ID, param_name=pipeline.week_param_name(context["params"]))
+        cadences.run_period(context, pipeline.DAG_ID)
 
 
-def test_week_param_rejects_injection_at_trigger_time(dag):
+def test_period_param_rejects_injection_at_trigger_time(dag):
     import copy
 
     params = copy.deepcopy(dag.params)
-    params["week"] = "2021-W09"
+    params["period"] = "2021-W09"
     params.validate()
     params = copy.deepcopy(dag.params)
     with pytest.raises(Exception, match="(?i)pattern|does not match|invalid"):
-        params["week"] = "2021-W09'; DROP TABLE petitions; --"
+        params["period"] = "2021-W09'; DROP TABLE petitions; --"
         params.validate()
 
 

@@ -1,5 +1,5 @@
 """The SQL rules of the three contract policies against an independent, plain-Python reading of
-CONTRACT.md, over the whole demo dept_policy (SQLite and PostgreSQL), for every period of 2021."""
+docs/reference.md, over the whole demo dept_policy (SQLite and PostgreSQL), for every period of 2021."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _bool(v):
 
 
 def reference(engine, period_key):
-    """{(policy, code, basis): (amount, withheld reason)} as CONTRACT.md words it."""
+    """{(policy, code, basis): (amount, withheld reason)} as docs/reference.md words it."""
     period = parse_key(period_key, ("month", "quarter"))
     last, start = period.end.date(), dt.date(2021, 1, 1)
     ents = {e["credit_code"]: e for e in _rows(engine, "enterprises")}

@@ -342,7 +342,7 @@ def test_ops_unavailable_at_start_fails_clearly_alerts_and_publishes_nothing(env
         assert ("refused" in message) or ("does not exist" in message), message
         # Airflow runs the task's on_failure_callback: the ops alert
         dagkit.on_task_failure({"ti": _TI(pipeline.DAG_ID, "compute"), "exception": err.value,
-                                "params": {"week": WEEK}, "logical_date": None})
+                                "params": {"period": WEEK}, "logical_date": None})
         logging.getLogger("gxq.notify.alerts").removeHandler(handler)
         alerts = [m for m in sink.accepted if "compute" in (m.get("title", "") + m.get("message", ""))]
         assert len(alerts) == 1, sink.accepted

@@ -116,7 +116,7 @@ def test_dag_params_reject_bad_periods_at_trigger_time(dagbag):
     from airflow.sdk.exceptions import ParamValidationError
 
     checked = 0
-    for dag_id, names in {"petition_weekly_bulletin": ("week", "period")}.items():
+    for dag_id, names in {"petition_weekly_bulletin": ("period",)}.items():
         dag = dagbag.dags[dag_id]
         for name in names:
             param = dag.params.get_param(name)

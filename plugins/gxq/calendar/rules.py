@@ -5,7 +5,7 @@ A rule yields :class:`Slot` s, each one scheduled run:
 - ``nominal``: where the plain calendar (Monday to Friday, no holidays) puts the run; this is
   also where every run falls when the holiday calendar does not know the year (fallback);
 - ``run_at``: when it runs on the statutory working calendar;
-- ``logical``: the run's logical date, which decides the run's period (CONTRACT.md). It is the
+- ``logical``: the run's logical date, which decides the run's period (docs/reference.md). It is the
   run time itself, except for a weekly run pushed out of its ISO week by a holiday lasting the
   rest of the week (e.g. Monday 2021-10-04 ... in a week without any later working day): that run
   happens on the first working day after, but keeps its nominal time as logical date, so it still

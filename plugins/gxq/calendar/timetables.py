@@ -7,7 +7,7 @@
 - :class:`NthWorkingDayTimetable` - "09:00 on the 3rd working day of the month / quarter".
 
 Each run's logical date is its run time (a trigger timetable: data interval start == end), so the
-DAGs derive their periods from it as CONTRACT.md says: a bulletin moved from Monday 2021-02-15 to
+DAGs derive their periods from it as docs/reference.md says: a bulletin moved from Monday 2021-02-15 to
 Thursday 2021-02-18 still covers the previous ISO week, a monthly run on the 3rd working day of
 October (2021-10-11) covers September. The one exception is documented in
 :mod:`gxq.calendar.rules`: a weekly run pushed out of its week keeps its nominal logical date.

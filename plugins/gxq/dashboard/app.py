@@ -2,7 +2,8 @@
 
 Routes (all read-only, all behind Airflow's authentication):
 - ``GET /gxq/``              the dashboard page (server-side HTML, inline CSS and SVG);
-- ``GET /gxq/api/dashboard`` the same figures as JSON.
+- ``GET /gxq/api/dashboard`` the same figures as JSON;
+- ``GET /gxq/reference``     the project's reference (docs/reference.md), linked from the footer.
 
 Authentication is Airflow's own: the JWT the UI keeps in its ``_token`` cookie (what the
 dashboard's iframe in the Airflow UI sends) or an ``Authorization: Bearer`` token from
@@ -145,6 +146,13 @@ def create_app() -> FastAPI:
             sections, now=now.replace(tzinfo=None), user=_username(user), warning=warning
         )
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    @app.get("/reference", response_class=HTMLResponse)
+    def reference(user: Annotated[object, Depends(require_user)]) -> HTMLResponse:
+        html = render.render_reference()
+        if html is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "docs/reference.md is not deployed")
+        return HTMLResponse(html)
 
     @app.get("/api/dashboard")
     def dashboard_json(user: Annotated[object, Depends(require_user)]) -> JSONResponse:

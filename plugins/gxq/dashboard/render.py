@@ -10,6 +10,8 @@ from gxq.dashboard import queries
 from gxq.dashboard.svg import sparkline
 
 TEMPLATE_DIR = REPO_ROOT / "include" / "templates" / "dashboard"
+# The project's reference (数据与报告口径), linked from the 看板's footer and served beside it.
+REFERENCE = REPO_ROOT / "docs" / "reference.md"
 
 
 def pct(value, digits: int = 1) -> str:
@@ -65,3 +67,15 @@ def render_login_required(login_url: str, status_code: int) -> str:
     return (
         environment().get_template("login_required.html").render(login_url=login_url, status_code=status_code)
     )
+
+
+def render_reference(path=REFERENCE) -> str | None:
+    """docs/reference.md as an HTML page (None when the file is not deployed)."""
+    import markdown
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    body = markdown.markdown(text, extensions=["tables", "fenced_code"], output_format="html")
+    return environment().get_template("reference.html").render(body=body)

@@ -1,4 +1,4 @@
-"""DDL of the four department databases exactly as CONTRACT.md shapes them.
+"""DDL of the four department databases exactly as docs/reference.md shapes them.
 
 Used by the demo generator and by tests to build department databases. Timestamps are
 ``TIMESTAMP WITHOUT TIME ZONE`` on PostgreSQL and ``'YYYY-MM-DD HH:MM:SS'`` text on SQLite.

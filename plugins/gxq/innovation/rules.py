@@ -1,4 +1,4 @@
-"""The rules of 月评价 (monthly evaluation) as pure functions (CONTRACT.md, innovation section).
+"""The rules of 月评价 (monthly evaluation) as pure functions (docs/reference.md, innovation section).
 
 - A project is *active* (在建/已启动) in month M when ``start_on`` ≤ the last day of M.
 - 进度差 gap = plan_progress_pct − actual_progress_pct, ``round(…, 2)``; 红黄绿灯 from the rounded
@@ -633,7 +633,7 @@ class MonthEvaluation:
         return unit_rows(self.projects)
 
     def contract(self) -> dict:
-        """The report keys CONTRACT.md fixes, exactly."""
+        """The report keys docs/reference.md fixes, exactly."""
         return {
             "period": self.period.key,
             "projects": [p.contract_row() for p in self.projects],

@@ -46,9 +46,8 @@ def log_url(dag_id: str, run_id: str | None, task_id: str, try_number: int | Non
 def _period_key(dag_id: str, context: dict) -> str:
     """The failed run's report key (gxq.cadences), for the alert text and the outbox key."""
     params = context.get("params") or {}
-    for name in ("period", "week", "month", "quarter"):
-        if params.get(name):
-            return str(params[name])[:40]
+    if params.get("period"):
+        return str(params["period"])[:40]
     logical = context.get("logical_date")
     if dag_id in cadences.BY_ID:
         try:

@@ -15,17 +15,11 @@ log = logging.getLogger(__name__)
 TREND_WEEKS = 8
 
 
-def resolve_week(week_param, logical_date, run_time=None) -> periods.Period:
-    """The week of a run: the ``week`` param (validated) or the week before D's week."""
-    if week_param not in (None, "") and not isinstance(week_param, str):
-        raise periods.PeriodError(f"week must be a string such as 2021-W09, got {week_param!r}")
-    return cadences.period_for(DAG_ID, logical_date, run_time, week_param or None)
-
-
-def week_param_name(params: dict) -> str:
-    """``week``, or its alias ``period`` (CONTRACT.md's name for a manual run's period) when only
-    that one is set."""
-    return "period" if not params.get("week") and params.get("period") else "week"
+def resolve_week(period_param, logical_date, run_time=None) -> periods.Period:
+    """The week of a run: the ``period`` param (validated) or the week before D's week."""
+    if period_param not in (None, "") and not isinstance(period_param, str):
+        raise periods.PeriodError(f"period must be a string such as 2021-W09, got {period_param!r}")
+    return cadences.period_for(DAG_ID, logical_date, run_time, period_param or None)
 
 
 def dept_engine():

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from gxq.rates import rate
 
-# Invalid-row reasons, in the order they are checked (CONTRACT.md).
+# Invalid-row reasons, in the order they are checked (docs/reference.md).
 INVALID_REASONS = (
     "missing_received_at",
     "dispatched_before_received",

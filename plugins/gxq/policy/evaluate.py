@@ -219,7 +219,7 @@ class _Statuses:
             self.names = {code: gsql.to_text(name) for code, name in self.names.items()}
         _, rows = _select(conn, "policy/enterprise_withheld", {})
         self.reasons = {}
-        for code, abnormal, dishonest in rows:  # the first reason that applies (CONTRACT.md)
+        for code, abnormal, dishonest in rows:  # the first reason that applies (docs/reference.md)
             if gsql.to_bool(dishonest):
                 self.reasons[code] = "dishonest"
             elif gsql.to_bool(abnormal):
@@ -264,7 +264,7 @@ def _evaluate_statement(stmt: _Statement, columns, rows, statuses: _Statuses, is
         single = {value: ts[0] for value, ts in targets.items()}
         for row, code, basis_on, requested in rows:
             t = single[row[i_sel] if i_sel is not None else None]
-            name = names_get(code, missing)  # the enterprise's run-time status (CONTRACT.md order)
+            name = names_get(code, missing)  # the enterprise's run-time status (docs/reference.md order)
             formula = t.formulas.get(basis_on) or t.formula(basis_on)
             t.out.append(Candidate(t.id, str(code), str(row[i_id]), basis_on, formula(requested),
                                    None if name is missing else name,

@@ -22,7 +22,7 @@ CATEGORIES = ("科技创新", "金融支持", "税收优惠", "用工补贴", "�
 
 
 def money(value: Any) -> Money:
-    """An amount in yuan as a Decimal rounded to the cent; NULL / '' is 0 (CONTRACT.md)."""
+    """An amount in yuan as a Decimal rounded to the cent; NULL / '' is 0 (docs/reference.md)."""
     if value is None or value == "":
         return Money(0)
     if isinstance(value, Money):

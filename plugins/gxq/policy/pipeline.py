@@ -143,7 +143,7 @@ def render(p: dict, batch_path: str) -> dict:
 
 
 def build_report(batch, files: list[str] | None = None) -> dict:
-    """report.json (CONTRACT.md keys; extra keys allowed): identical for a rerun of a frozen batch."""
+    """report.json (docs/reference.md keys; extra keys allowed): identical for a rerun of a frozen batch."""
     from gxq.policy import render as r
     from gxq.policy.model import money_json
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from gxq import cadences
 from gxq.publicity import reminder
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,10 @@ def resolve(context: dict) -> dict:
     from gxq import store
 
     store.ops_engine()
-    as_of = reminder.as_of_for_run(context)
+    try:
+        as_of = reminder.as_of_for_run(context)
+    except reminder.AsOfError as exc:  # a bad as_of param fails at once, without retries
+        raise cadences.fails_at_once(reminder.AsOfError)(f"{DAG_ID}: invalid as_of param: {exc}") from None
     week, bound, key = reminder.run_key(as_of)
     return {"as_of": as_of.isoformat(timespec="seconds"), "period": week.key, "report_key": key,
             "start": week.start.isoformat(sep=" "), "end": bound.isoformat(sep=" ")}

@@ -87,7 +87,7 @@ def not_urged(counts: dict, behind_keys: list[str]) -> dict[str, str]:
 
 
 def build_report(as_of: dt.datetime, counts: dict) -> dict:
-    """report.json of a run (CONTRACT.md keys first, then what explains them)."""
+    """report.json of a run (docs/reference.md keys first, then what explains them)."""
     week, _bound, key = run_key(as_of)
     late = behind(counts)
     skipped = not_urged(counts, late)

@@ -1,6 +1,6 @@
 """稳岗用工补贴 (employment_subsidy) — INVENTED, 用工补贴.
 
-Not a rule of CONTRACT.md: a plausible 申报类 rule invented on dept_policy.applications. 月兑现:
+Not a rule of docs/reference.md: a plausible 申报类 rule invented on dept_policy.applications. 月兑现:
 per application with policy_id ``employment_subsidy``, approved with approved_at in or before
 the period (on or after 2021-01-01): amount_requested, at most 50000 元 per application.
 """

@@ -1,4 +1,4 @@
-"""高新技术企业首次认定奖励 (hte_first_certification) — fixed by CONTRACT.md.
+"""高新技术企业首次认定奖励 (hte_first_certification) — fixed by docs/reference.md.
 
 月兑现, 认定类 (免申即享: no application). 300000 元 per certification of type 高新技术企业
 certified in or before the period, when the enterprise had no earlier such certification.
@@ -20,7 +20,7 @@ POLICY = Policy(
     competent_unit="U14",
     competent_unit_name="高新区科技和工业信息化局",
     parameters={
-        "amount": DatedParameter("首次认定奖励", {"2021-01-01": 300000}, reference="CONTRACT.md"),
+        "amount": DatedParameter("首次认定奖励", {"2021-01-01": 300000}, reference="docs/reference.md"),
     },
     sql="policy/first_certification",
     sql_params={"cert_type": "高新技术企业"},

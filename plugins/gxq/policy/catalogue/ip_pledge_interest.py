@@ -1,4 +1,4 @@
-"""知识产权质押贴息 (ip_pledge_interest) — fixed by CONTRACT.md.
+"""知识产权质押贴息 (ip_pledge_interest) — fixed by docs/reference.md.
 
 季兑现, 申报类. Per application with policy_id ``ip_pledge_interest``, status approved and
 approved_at in or before the period (on or after 2021-01-01): min(amount_requested, 500000).
@@ -19,7 +19,7 @@ POLICY = Policy(
     competent_unit="U03",
     competent_unit_name="高新区市场监督管理局 (知识产权)",
     parameters={
-        "cap": DatedParameter("单笔贴息上限", {"2021-01-01": 500000}, reference="CONTRACT.md"),
+        "cap": DatedParameter("单笔贴息上限", {"2021-01-01": 500000}, reference="docs/reference.md"),
     },
     sql="policy/approved_applications",
     sql_params={"policy_id": "ip_pledge_interest"},

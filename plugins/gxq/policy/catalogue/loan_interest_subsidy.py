@@ -1,6 +1,6 @@
 """中小企业贷款贴息 (loan_interest_subsidy) — INVENTED, 金融支持.
 
-Not a rule of CONTRACT.md: a plausible 申报类 rule invented on dept_policy.applications. 季兑现:
+Not a rule of docs/reference.md: a plausible 申报类 rule invented on dept_policy.applications. 季兑现:
 per application with policy_id ``loan_interest_subsidy``, approved with approved_at in or before
 the period (on or after 2021-01-01): 50% of amount_requested (the interest paid), at most
 200000 元 per application.

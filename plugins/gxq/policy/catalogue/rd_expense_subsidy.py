@@ -1,6 +1,6 @@
 """研发费用加计扣除配套补助 (rd_expense_subsidy) — INVENTED, 税收优惠.
 
-Not a rule of CONTRACT.md: a plausible 申报类 rule invented on dept_policy.applications. 季兑现:
+Not a rule of docs/reference.md: a plausible 申报类 rule invented on dept_policy.applications. 季兑现:
 per application with policy_id ``rd_expense_subsidy`` (amount_requested = the R&D expense
 deducted under 加计扣除), approved with approved_at in or before the period (on or after
 2021-01-01): 10% of it, at most 200000 元; from 2021-07-01 at most 300000 元 (a new dated value).

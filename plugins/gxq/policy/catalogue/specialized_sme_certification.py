@@ -1,4 +1,4 @@
-"""专精特新中小企业认定奖励 (specialized_sme_certification) — fixed by CONTRACT.md.
+"""专精特新中小企业认定奖励 (specialized_sme_certification) — fixed by docs/reference.md.
 
 季兑现, 认定类. 100000 元 per certification of type 专精特新中小企业 certified in or before the
 period, on or after 2021-01-01.
@@ -18,7 +18,7 @@ POLICY = Policy(
     competent_unit="U14",
     competent_unit_name="高新区科技和工业信息化局",
     parameters={
-        "amount": DatedParameter("专精特新认定奖励", {"2021-01-01": 100000}, reference="CONTRACT.md"),
+        "amount": DatedParameter("专精特新认定奖励", {"2021-01-01": 100000}, reference="docs/reference.md"),
     },
     sql="policy/each_certification",
     sql_params={"cert_type": "专精特新中小企业"},

@@ -1,6 +1,6 @@
 """高层次人才安家补贴 (talent_housing_subsidy) — INVENTED, 人才.
 
-Not a rule of CONTRACT.md: a plausible 申报类 rule invented on dept_policy.applications. 季兑现:
+Not a rule of docs/reference.md: a plausible 申报类 rule invented on dept_policy.applications. 季兑现:
 per application with policy_id ``talent_housing_subsidy`` (filed by the employing enterprise),
 approved with approved_at in or before the period (on or after 2021-01-01): 50% of
 amount_requested, at most 100000 元 per application.

@@ -1,6 +1,6 @@
 """科技型中小企业评价入库奖励 (tech_sme_evaluation) — INVENTED for the demo catalogue.
 
-Not a rule of CONTRACT.md: a plausible 认定类 rule invented on the dept_policy tables. 月兑现:
+Not a rule of docs/reference.md: a plausible 认定类 rule invented on the dept_policy tables. 月兑现:
 20000 元 per certification of type 科技型中小企业 certified in or before the period, on or after
 2021-01-01, first one per enterprise only (same "earlier" rule as hte_first_certification).
 From 2021-07-01 the amount rises to 30000 元 (a dated value, to show how a change is recorded).
