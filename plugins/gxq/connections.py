@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+import sqlalchemy as sa
+from sqlalchemy import event
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 DEPT_CONN_IDS = ("dept_petitions", "dept_policy", "dept_innovation", "dept_publicity")
@@ -163,9 +166,6 @@ _lock = threading.Lock()
 
 def engine_for(conn_id: str, spec: ConnSpec | None = None):
     """A cached SQLAlchemy engine for a conn id (read-only for ``dept_*``)."""
-    import sqlalchemy as sa
-    from sqlalchemy import event
-
     spec = spec or resolve(conn_id)
     url = spec.sqlalchemy_url()
     cache_key = (conn_id, url, os.getpid())

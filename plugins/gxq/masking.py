@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 
 __all__ = ["COMPOUND_SURNAMES", "find_unmasked", "mask_name", "mask_names", "mask_text", "scan_file", "scan_tree"]
 
@@ -156,8 +158,6 @@ ZIPPED_XML_SUFFIXES = (".docx", ".xlsx", ".pptx")
 
 def _zipped_xml_text(path) -> str:
     """The text of an Office Open XML file (docx/xlsx): its XML parts with tags dropped."""
-    import zipfile
-
     parts = []
     with zipfile.ZipFile(path) as zf:
         for name in zf.namelist():
@@ -170,8 +170,6 @@ def _zipped_xml_text(path) -> str:
 
 def scan_file(path) -> list[str]:
     """Unmasked personal data in one file (text files, docx/xlsx/pptx); other files: []."""
-    from pathlib import Path
-
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in TEXT_SUFFIXES:
@@ -183,8 +181,6 @@ def scan_file(path) -> list[str]:
 
 def scan_tree(root) -> dict[str, list[str]]:
     """{file: unmasked items} for every file under ``root`` that holds any."""
-    from pathlib import Path
-
     found = {}
     for p in sorted(Path(root).rglob("*")):
         if p.is_file():

@@ -26,6 +26,9 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
+import jinja2
+import sqlalchemy as sa
+
 from gxq.connections import REPO_ROOT
 
 SQL_ROOT = REPO_ROOT / "include" / "sql"
@@ -37,8 +40,6 @@ class DepartmentSchemaError(RuntimeError):
 
 @functools.cache
 def _environment():
-    import jinja2
-
     # the loader serves the fragments a statement imports (``{% import 'petitions/_validity.sql' ... %}``)
     return jinja2.Environment(loader=jinja2.FileSystemLoader(SQL_ROOT), undefined=jinja2.StrictUndefined,
                               autoescape=False, keep_trailing_newline=True, auto_reload=False)
@@ -93,8 +94,6 @@ def _check_identifier(col: str) -> None:
 
 def query(engine, name: str, params: dict[str, Any] | None = None, **context: Any) -> list[dict]:
     """Run a SELECT from a file with bound params; rows as dicts."""
-    import sqlalchemy as sa
-
     sql = render(name, engine.dialect.name, **context)
     with engine.connect() as conn:
         result = conn.execute(sa.text(sql), params or {})
@@ -104,8 +103,6 @@ def query(engine, name: str, params: dict[str, Any] | None = None, **context: An
 
 def stream(engine, name: str, params: dict[str, Any] | None = None, batch: int = 10_000, **context: Any):
     """Iterate the rows of a large SELECT with a server-side cursor (PostgreSQL)."""
-    import sqlalchemy as sa
-
     sql = render(name, engine.dialect.name, **context)
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, max_row_buffer=batch).execute(
@@ -118,8 +115,6 @@ def stream(engine, name: str, params: dict[str, Any] | None = None, batch: int =
 
 def require_columns(engine, table: str, columns: Iterable[str]) -> None:
     """Fail early, naming the table and column, when a department table lacks one."""
-    import sqlalchemy as sa
-
     inspector = sa.inspect(engine)
     try:
         present = {c["name"].lower() for c in inspector.get_columns(table)}

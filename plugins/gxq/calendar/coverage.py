@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 
 from gxq.calendar import workdays
+from gxq.notify import Notice, deliver
+from gxq.publicity.texts import render_notice
 
 LOOKAHEAD_DAYS = 31
 KIND = "calendar_coverage"
@@ -29,8 +31,6 @@ def coverage_notice(today: dt.date, dag_id: str, checked_at: str, lookahead_days
     years = unknown_ahead(today, lookahead_days)
     if not years:
         return None
-    from gxq.notify import Notice
-    from gxq.publicity.texts import render_notice
 
     first, last = workdays.known_years()
     first_unknown_day = max(today, dt.date(years[0], 1, 1))
@@ -51,7 +51,6 @@ def check(dag_id: str, today: dt.date, *, checked_at: str, dry_run: bool = False
     notice = coverage_notice(today, dag_id, checked_at)
     if notice is None:
         return result
-    from gxq.notify import deliver
 
     delivery = deliver(dag_id, f"calendar-{years[0]}", [notice], dry_run=dry_run, resend=resend, run_id=run_id)
     result["notified"] = delivery.to_dict()

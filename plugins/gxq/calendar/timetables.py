@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
 
+from gxq.calendar import workdays
 from gxq.calendar.rules import NthWorkingDayRule, Rule, WeekdayRule, rule_from_dict
 
 if TYPE_CHECKING:
@@ -43,8 +44,6 @@ def _utcnow() -> DateTime:
 
 
 def _coverage_note() -> str:
-    from gxq.calendar import workdays
-
     try:
         first, last = workdays.known_years()
     except Exception:  # noqa: BLE001 - the package is missing: say so in the UI, do not break parsing

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from gxq import cadences, periods
+from gxq.masking import mask_text
 
 log = logging.getLogger(__name__)
 
@@ -533,8 +534,6 @@ def notices_section(engine, limit: int = 50) -> Section:
     Subject and error text pass through :func:`gxq.masking.mask_text`: nothing personal leaves
     unmasked, even if a body or an error message quoted a phone number.
     """
-    from gxq.masking import mask_text
-
     if not has_table(engine, OUTBOX_TABLE):
         return Section(note="通知发件箱尚未建立", available=False)
     cols = table_columns(engine, OUTBOX_TABLE)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
+import jinja2
+
 from gxq.connections import REPO_ROOT
 from gxq.dashboard import queries
 from gxq.dashboard.svg import sparkline
+from gxq.masking import mask_text
 
 TEMPLATE_DIR = REPO_ROOT / "include" / "templates" / "dashboard"
 # The project's reference (数据与报告口径), linked from the 看板's footer and served beside it.
@@ -39,10 +42,6 @@ def when(value) -> str:
 
 @lru_cache(maxsize=1)
 def environment():
-    import jinja2
-
-    from gxq.masking import mask_text
-
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=jinja2.select_autoescape(["html"]),

@@ -50,6 +50,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from gxq import connections
+from gxq.connections import data_dir as default_dir
+
 from . import innovation, petitions, policy, publicity, schema
 
 GENERATORS: dict[str, Callable[[random.Random, float], Iterator[tuple[str, tuple]]]] = {
@@ -171,8 +177,6 @@ class PostgresWriter(_Writer):
 
 # --- seeding -------------------------------------------------------------------------------------
 def _engine(url: str):
-    import sqlalchemy as sa
-
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[1]
         if path and path != ":memory:":
@@ -239,9 +243,6 @@ def seed(urls: dict[str, str], scale: float = 1.0, seed: int = 2021) -> dict[str
 
 def ensure_pg_databases(urls: Iterable[str]) -> None:
     """Create the PostgreSQL databases of ``urls`` that do not exist yet (one admin connection per server)."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-
     by_server: dict[str, set[str]] = {}
     for url in urls:
         u = make_url(url)
@@ -268,8 +269,6 @@ def urls_for(conn_ids: Iterable[str], data_dir: str | Path | None = None, pg_url
         prefix = pg_url_prefix if pg_url_prefix.endswith("/") else pg_url_prefix + "/"
         return {cid: f"{prefix}{pg_db_prefix}{cid}" for cid in conn_ids}
     if data_dir is None:
-        from gxq.connections import data_dir as default_dir
-
         data_dir = default_dir()
     folder = Path(data_dir).resolve()
     return {cid: f"sqlite:///{folder / (cid + '.db')}" for cid in conn_ids}
@@ -296,8 +295,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         urls = dict.fromkeys(conn_ids, args.url)
     elif args.from_connections:
-        from gxq import connections
-
         urls = {cid: connections.resolve(cid).sqlalchemy_url() for cid in conn_ids}
     else:
         urls = urls_for(conn_ids, args.data_dir, args.pg_url_prefix, args.pg_db_prefix)

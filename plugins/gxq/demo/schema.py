@@ -7,6 +7,8 @@ The project itself never runs this against a real department database.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 TYPES = {
     "sqlite": {"TS": "TEXT", "DATE": "TEXT", "BOOL": "INTEGER", "NUM": "NUMERIC", "INT": "INTEGER"},
     "postgresql": {"TS": "TIMESTAMP WITHOUT TIME ZONE", "DATE": "DATE", "BOOL": "BOOLEAN", "NUM": "NUMERIC",
@@ -103,8 +105,6 @@ def statements(conn_id: str, dialect: str, with_indexes: bool = True) -> list[st
 
 def create_all(engine, conn_id: str, drop: bool = True, with_indexes: bool = True) -> None:
     """Create (after dropping, by default) the tables of one department database."""
-    import sqlalchemy as sa
-
     with engine.begin() as conn:
         if drop:
             for table in reversed(TABLES[conn_id]):

@@ -14,12 +14,13 @@ import argparse
 import json
 import sys
 
+from gxq import output
+from gxq.innovation import pipeline, rules
+from gxq.innovation.source import load
+from gxq.periods import month_period
+
 
 def counts(year: int) -> list[dict]:
-    from gxq.innovation import rules
-    from gxq.innovation.source import load
-    from gxq.periods import month_period
-
     data = load(f"{year}-01", f"{year}-12", f"{year}-01")
     projects = rules.ProjectBook(data.projects, data.progress)
     indicators = rules.IndicatorBook(data.indicators, data.indicator_values)
@@ -53,8 +54,6 @@ def main(argv: list[str] | None = None) -> int:
                 score = "" if r["composite_score"] is None else f"{r['composite_score']:.2f}"
                 print(f"{r['period']:8} {r['green']:>6} {r['yellow']:>6} {r['red']:>6} {r['unreported']:>6} {score:>9}")
         return 0
-    from gxq import output
-    from gxq.innovation import pipeline
 
     report = pipeline.run(args.command, args.period, dry_run=not args.send, resend=args.resend)
     dag_id = pipeline.CADENCES[args.command]

@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 import logging
 
-from gxq import cadences
+from gxq import cadences, output, store
+from gxq.innovation import monthly, notices, quarterly, render
+from gxq.notify import deliver
 from gxq.periods import parse_key
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,6 @@ def resolve_period(context: dict, cadence: str) -> str:
     """The run's period key (``period`` param, else the logical date); a bad key fails clearly.
 
     Migrates ``gxq_ops`` first, as every run must before anything else."""
-    from gxq import store
-
     store.ops_engine()
     period = cadences.run_period(context, CADENCES[cadence])
     log.info("%s: period %s", CADENCES[cadence], period.key)
@@ -48,14 +48,10 @@ def resolve_period(context: dict, cadence: str) -> str:
 def evaluate(cadence: str, period_key: str) -> dict:
     period = _period(cadence, period_key)
     if cadence == "monthly":
-        from gxq.innovation import monthly
-
         report = monthly.evaluate(period)
         log.info("%s: counts %s, composite %s, %d data problem(s)", period.key, report["counts"],
                  report["composite_score"], len(report["data_problems"]))
     else:
-        from gxq.innovation import quarterly
-
         report = quarterly.evaluate(period)
         log.info("%s: %d project(s) dispatched, %d letter(s), %d data problem(s)", period.key,
                  len(report["dispatch"]), len(report["supervision_letters"]), len(report["data_problems"]))
@@ -66,8 +62,6 @@ def evaluate(cadence: str, period_key: str) -> dict:
 
 
 def render_outputs(cadence: str, report: dict) -> dict[str, str]:
-    from gxq.innovation import render
-
     dag_id = CADENCES[cadence]
     if cadence == "monthly":
         return render.write_scorecard(dag_id, report)
@@ -76,8 +70,6 @@ def render_outputs(cadence: str, report: dict) -> dict[str, str]:
 
 def publish(cadence: str, report: dict, run_id: str | None = None) -> str:
     """``report.json`` (written after every other file of the run) and its copy in ``gxq_ops``."""
-    from gxq import output, store
-
     dag_id = CADENCES[cadence]
     path = output.write_report(dag_id, report["period"], report)
     store.record_report(store.ops_engine(), dag_id, report["period"], report, run_id=run_id)
@@ -88,10 +80,6 @@ def notify(cadence: str, report: dict, paths: dict[str, str], dry_run: bool = Fa
            run_id: str | None = None) -> dict:
     """Send the period's notices through the outbox; the outcome is kept beside the report
     (``notifications.json``), not in it, so that report.json stays reproducible."""
-    from gxq import output
-    from gxq.innovation import notices
-    from gxq.notify import deliver
-
     dag_id = CADENCES[cadence]
     build = notices.monthly_notices if cadence == "monthly" else notices.quarterly_notices
     batch = build(dag_id, report, paths)
@@ -104,8 +92,6 @@ def notify(cadence: str, report: dict, paths: dict[str, str], dry_run: bool = Fa
 
 def run(cadence: str, period_key: str, dry_run: bool = True, resend: bool = False) -> dict:
     """The whole flow without Airflow (operators' command line and tests)."""
-    from gxq import store
-
     store.ops_engine()
     report = evaluate(cadence, _period(cadence, period_key).key)
     paths = render_outputs(cadence, report)

@@ -16,6 +16,8 @@ import io
 import re
 from pathlib import Path
 
+import jinja2
+
 from gxq import charts, output
 from gxq.connections import REPO_ROOT
 from gxq.innovation import rules
@@ -30,8 +32,6 @@ LABEL_STATUS = {label: status for status, label in rules.STATUS_LABELS.items()}
 
 @functools.lru_cache(maxsize=1)
 def _env():
-    import jinja2
-
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from gxq import sql
 from gxq.connections import engine_for
 from gxq.innovation import rules
@@ -39,8 +41,6 @@ class InnovationData:
 
 def _rows(conn, name: str, params: dict | None = None):
     """The rows of ``include/sql/<name>.sql`` as tuples, in the file's column order."""
-    import sqlalchemy as sa
-
     return conn.execute(sa.text(sql.render(name, conn.dialect.name)), params or {}).all()
 
 
@@ -48,8 +48,6 @@ def load(first_progress_month: str, last_month: str, first_indicator_month: str 
          with_indicators: bool = True, engine=None) -> InnovationData:
     """Projects and indicators, progress rows of [first_progress_month, last_month] and indicator
     values of [first_indicator_month, last_month] (month keys ``YYYY-MM``)."""
-    import sqlalchemy as sa
-
     engine = engine or engine_for(CONN_ID)
     tables = list(COLUMNS) if with_indicators else ["projects", "project_monthly"]
     first_indicator_month = first_indicator_month or first_progress_month

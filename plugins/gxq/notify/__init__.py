@@ -35,20 +35,6 @@ answer and that write could repeat one part.
 """
 
 from gxq.notify.model import DeliveryFailed, DeliveryResult, Notice, NoticeOutcome
+from gxq.notify.outbox import deliver, render_notice
 
 __all__ = ["DeliveryFailed", "DeliveryResult", "Notice", "NoticeOutcome", "deliver", "render_notice"]
-
-
-def deliver(*args, **kwargs):
-    from gxq.notify.outbox import deliver as _deliver
-
-    return _deliver(*args, **kwargs)
-
-
-def render_notice(*args, **kwargs):
-    from gxq.notify.outbox import render_notice as _render
-
-    return _render(*args, **kwargs)
-
-
-deliver.__doc__ = "See :func:`gxq.notify.outbox.deliver`."

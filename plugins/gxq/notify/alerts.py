@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from urllib.parse import quote
 
 from gxq import cadences, periods
+from gxq.masking import mask_text
+from gxq.notify import channels
+from gxq.notify.model import Notice
+from gxq.notify.outbox import _send_once
+from gxq.notify.templates import render
 
 log = logging.getLogger("gxq.notify.alerts")
 
@@ -66,9 +72,6 @@ def _period_key(dag_id: str, context: dict) -> str:
 
 def build_task_failed_notice(context: dict):
     """The ``ops`` notice for a failed task (no sending)."""
-    from gxq.notify.model import Notice
-    from gxq.notify.templates import render
-
     ti = context.get("ti") or context.get("task_instance")
     dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
     task_id = getattr(ti, "task_id", None) or getattr(context.get("task"), "task_id", "?")
@@ -95,12 +98,6 @@ def build_task_failed_notice(context: dict):
 def send_direct(dag_id: str, period_key: str, notice) -> int:
     """Send a notice to its tag straight through Apprise, without the outbox (used when
     ``gxq_ops`` itself is what failed); returns the number of messages the channels accepted."""
-    from dataclasses import replace
-
-    from gxq.masking import mask_text
-    from gxq.notify import channels
-    from gxq.notify.outbox import _send_once
-
     notice = replace(notice, subject=mask_text(notice.subject), body=mask_text(notice.body), attachments=[])
     servers, _ = channels.routes(channels.load(), notice.recipient)
     if not servers:

@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from gxq.output import output_root, write_text
+
 log = logging.getLogger("gxq.notify")
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "apprise_plugins"
@@ -249,12 +251,8 @@ def compose(server, notice, attachments: list[str]) -> list[Message]:
 
 
 def _full_text_file(notice) -> str:
-    from gxq.output import output_root
-
     digest = hashlib.sha256((notice.subject + notice.body).encode()).hexdigest()[:12]
     path = output_root() / "_notices" / "_full_text" / f"{digest}" / "full-text.md"
     if not path.exists():
-        from gxq.output import write_text
-
         write_text(path, f"# {notice.subject}\n\n{notice.body}\n")
     return str(path)

@@ -35,10 +35,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from gxq import store
 from gxq.masking import find_unmasked, mask_text
 from gxq.notify import channels
 from gxq.notify.model import DeliveryFailed, DeliveryResult, Notice, NoticeOutcome
 from gxq.notify.tables import CLAIMABLE, outbox
+from gxq.notify.templates import render
+from gxq.output import output_root, write_text
 
 log = logging.getLogger("gxq.notify")
 
@@ -82,8 +85,6 @@ def _masked_attachment(path: Path, dag_id: str, period_key: str, recipient: str,
         if text is not None:
             masked = mask_text(text)
             if masked != text:
-                from gxq.output import output_root, write_text
-
                 safe = re.sub(r"[^0-9A-Za-z_.\-]+", "_", f"{dag_id}/{period_key}/{recipient}/{kind}")
                 copy = output_root() / "_notices" / "_masked" / safe / path.name
                 write_text(copy, masked)
@@ -337,8 +338,6 @@ def _send_row(engine, apobj, row, token: str, dag_id: str, period_key: str) -> N
 
 
 def _engine(engine):
-    from gxq import store
-
     return store.ensure_schema(engine) if engine is not None else store.ops_engine()
 
 
@@ -467,8 +466,6 @@ def _process(engine, apobj, row, r: Rendered, dag_id, period_key, resend: bool, 
 
 
 def _unrouted_notice(dag_id: str, period_key: str, tags: list[str]) -> Notice:
-    from gxq.notify.templates import render
-
     subject, body = render("unrouted", dag_id=dag_id, period_key=period_key, tags=tags,
                            config=channels.config_path() or "(GXQ_APPRISE_CONFIG not set)")
     kind = "unrouted:" + ",".join(tags)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import jinja2
+
 from gxq.connections import REPO_ROOT
 
 TEMPLATE_DIR = REPO_ROOT / "include" / "templates" / "notify"
@@ -14,8 +16,6 @@ TEMPLATE_DIR = REPO_ROOT / "include" / "templates" / "notify"
 
 @lru_cache(maxsize=1)
 def _env():
-    import jinja2
-
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         undefined=jinja2.StrictUndefined,

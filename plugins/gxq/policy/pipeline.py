@@ -8,14 +8,23 @@ outside Airflow; ``--year 2021`` runs every month and quarter of a year (the sch
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
+from collections import defaultdict
 from pathlib import Path
 
-from gxq import cadences, output
+from gxq import cadences, output, store
+from gxq.connections import engine_for
+from gxq.notify import Notice, deliver
 from gxq.periods import PeriodError, parse_key
-from gxq.policy import catalogue
+from gxq.policy import batches, catalogue
+from gxq.policy import render as rendering
+from gxq.policy.batches import Batch, BatchSpec, ledger_duplicates, ledger_totals
 from gxq.policy.catalogue import PolicyParamError, parse_policy_ids
+from gxq.policy.evaluate import Evaluation, check_columns
+from gxq.policy.evaluate import evaluate as run_rules
+from gxq.policy.model import money_json
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +40,6 @@ class PolicyRunError(ValueError):
 def plan(dag_id: str, period_key: str, policy_ids=None, dry_run: bool = False, resend: bool = False,
          run_id: str | None = None) -> dict:
     """Validate the run's params before any query and fix what the run covers (its batch)."""
-    from gxq.policy.batches import BatchSpec
-
     if dag_id not in POLICY_DAGS:
         raise PolicyRunError(f"not a policy redemption DAG: {dag_id!r}")
     cadence = POLICY_DAGS[dag_id].cadence
@@ -56,8 +63,6 @@ def plan(dag_id: str, period_key: str, policy_ids=None, dry_run: bool = False, r
 
 
 def _spec(p: dict):
-    from gxq.policy.batches import BatchSpec
-
     return BatchSpec(p["dag_id"], p["cadence"], p["period_key"], tuple(p["policy_ids"]))
 
 
@@ -76,10 +81,6 @@ def run_dir(p: dict) -> Path:
 
 def check_schema(p: dict) -> dict:
     """gxq_ops created/migrated first; dept_policy has every column the rules read."""
-    from gxq import store
-    from gxq.connections import engine_for
-    from gxq.policy.evaluate import check_columns
-
     store.ops_engine()
     check_columns(engine_for("dept_policy"))
     return p
@@ -87,9 +88,6 @@ def check_schema(p: dict) -> dict:
 
 def evaluate(p: dict) -> str:
     """Every candidate award of the run's policies up to the period's end; path of its JSON."""
-    from gxq.connections import engine_for
-    from gxq.policy.evaluate import evaluate as run_rules
-
     period = parse_key(p["period_key"])
     policies = [catalogue.get(pid) for pid in p["policy_ids"]]
     ev = run_rules(engine_for("dept_policy"), period, policies, with_commitments=p["cadence"] == "quarterly")
@@ -102,10 +100,6 @@ def evaluate(p: dict) -> str:
 
 def issue_batch(p: dict, evaluation_path: str) -> str:
     """Issue the batch (one transaction, frozen once issued) or, on a dry run, preview it."""
-    from gxq import store
-    from gxq.policy import batches
-    from gxq.policy.evaluate import Evaluation
-
     ev = Evaluation.from_json(json.loads(Path(evaluation_path).read_text(encoding="utf-8")))
     engine = store.ops_engine()
     if p["dry_run"]:
@@ -121,21 +115,17 @@ def issue_batch(p: dict, evaluation_path: str) -> str:
 
 
 def _load_batch(path: str):
-    from gxq.policy.batches import Batch
-
     return Batch.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def render(p: dict, batch_path: str) -> dict:
     """Workbook, 兑现公示 HTML and the notices; returns {files, notices}."""
-    from gxq.policy import render as r
-
     batch = _load_batch(batch_path)
     folder = run_dir(p)
     dry = p["dry_run"] or batch.status == "dry_run"
-    xlsx = r.workbook(batch, folder / f"finance_batch_{batch.batch_id}.xlsx", dry)
-    html = r.publicity_html(batch, folder / "publicity.html", dry)
-    notices = r.notices(batch, xlsx, dry)
+    xlsx = rendering.workbook(batch, folder / f"finance_batch_{batch.batch_id}.xlsx", dry)
+    html = rendering.publicity_html(batch, folder / "publicity.html", dry)
+    notices = rendering.notices(batch, xlsx, dry)
     for n in notices:  # a readable copy of each notice beside the report
         name = f"notice_{n['recipient']}_{n['kind'].split(':')[0]}.md"
         output.write_text(folder / "notices" / name, f"# {n['subject']}\n\n{n['body']}")
@@ -144,9 +134,6 @@ def render(p: dict, batch_path: str) -> dict:
 
 def build_report(batch, files: list[str] | None = None) -> dict:
     """report.json (docs/reference.md keys; extra keys allowed): identical for a rerun of a frozen batch."""
-    from gxq.policy import render as r
-    from gxq.policy.model import money_json
-
     def award(a: dict, *extra: str) -> dict:
         d = {"policy_id": a["policy_id"], "credit_code": a["credit_code"], "basis_id": a["basis_id"]}
         for k in extra:
@@ -172,7 +159,7 @@ def build_report(batch, files: list[str] | None = None) -> dict:
         "issued_at": batch.issued_at,
         "policy_ids": list(batch.policy_ids),
         "by_policy": [{k: row[k] for k in ("policy_id", "count", "amount", "withheld", "withheld_amount")}
-                      for row in r.summary(batch)],
+                      for row in rendering.summary(batch)],
         "data_problems": sorted(batch.data_problems, key=lambda d: (d["policy_id"], d["application_id"])),
     }
     for row in report["by_policy"]:
@@ -185,8 +172,6 @@ def build_report(batch, files: list[str] | None = None) -> dict:
 
 def publish_report(p: dict, batch_path: str, rendered: dict) -> str:
     """Write report.json last (dry runs: under dry_run/, not recorded in gxq_ops)."""
-    from gxq import store
-
     batch = _load_batch(batch_path)
     report = build_report(batch, rendered.get("files"))
     if p["dry_run"]:
@@ -202,8 +187,6 @@ def publish_report(p: dict, batch_path: str, rendered: dict) -> str:
 
 def notify(p: dict, rendered: dict) -> dict:
     """Send the notices through the outbox (dry run: recorded, not sent)."""
-    from gxq.notify import Notice, deliver
-
     notices = [Notice(recipient=n["recipient"], kind=n["kind"], subject=n["subject"], body=n["body"],
                       attachments=list(n.get("attachments") or [])) for n in rendered["notices"]]
     result = deliver(p["dag_id"], p["period_key"], notices, dry_run=p["dry_run"], resend=p["resend"],
@@ -234,12 +217,6 @@ def year_periods(year: int) -> list[tuple[str, str]]:
 
 
 def main(argv=None) -> int:
-    import argparse
-    from collections import defaultdict
-
-    from gxq import store
-    from gxq.policy.batches import ledger_duplicates, ledger_totals
-
     ap = argparse.ArgumentParser(description="政策兑现 batches outside Airflow")
     ap.add_argument("--dag", choices=sorted(POLICY_DAGS))
     ap.add_argument("--period")

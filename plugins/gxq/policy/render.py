@@ -5,13 +5,18 @@ responsible unit. Every text comes from include/templates/policy/ and goes throu
 
 from __future__ import annotations
 
+import dataclasses
+import io
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+import jinja2
+
 from gxq import cadences
 from gxq.connections import REPO_ROOT
 from gxq.masking import mask_text
+from gxq.output import write_bytes, write_text
 from gxq.policy import catalogue
 from gxq.policy.batches import Batch
 from gxq.policy.commitments import responsible_unit
@@ -25,8 +30,6 @@ REASON_CN = {"unknown_enterprise": "企业未登记 (unknown_enterprise)", "dish
 
 @lru_cache(maxsize=2)
 def _env(html: bool):
-    import jinja2
-
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), undefined=jinja2.StrictUndefined,
         autoescape=html, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
@@ -82,8 +85,6 @@ def _xml_safe(value):
 
 
 def _xml_safe_batch(batch: Batch) -> Batch:
-    import dataclasses
-
     return dataclasses.replace(batch, items=_xml_safe(batch.items), withheld=_xml_safe(batch.withheld),
                                shortfalls=_xml_safe(batch.shortfalls), data_problems=_xml_safe(batch.data_problems))
 
@@ -92,8 +93,6 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
     """One sheet per policy plus 汇总 (summary), 暂缓兑现, 双承诺, 数据问题; totals add up."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
-
-    from gxq.output import write_bytes
 
     batch = _xml_safe_batch(batch)  # department text may hold control characters openpyxl refuses
     wb = Workbook()
@@ -152,8 +151,6 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
         sheet.append([d["policy_id"], d["application_id"], d.get("credit_code"),
                       f"{PROBLEMS.get(d['problem'], d['problem'])} ({d['problem']})"])
 
-    import io
-
     buf = io.BytesIO()
     wb.save(buf)
     return write_bytes(path, buf.getvalue())
@@ -161,8 +158,6 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
 
 def publicity_html(batch: Batch, path: Path, dry_run: bool) -> Path:
     """兑现公示: enterprise name, policy, amount; paid items only (not the withheld)."""
-    from gxq.output import write_text
-
     rows = [{"enterprise_name": mask_text(i["enterprise_name"] or i["credit_code"]),
              "policy_name": _policy_name(i["policy_id"]), "amount": _f(i["amount"])}
             for i in sorted(batch.items, key=lambda i: (i["policy_id"], i["credit_code"], i["basis_id"]))]

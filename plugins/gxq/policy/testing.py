@@ -23,6 +23,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import sqlalchemy as sa
+import yaml
+
 from gxq.demo import schema
 from gxq.periods import parse_key
 from gxq.policy import catalogue
@@ -41,8 +44,6 @@ _TEXT = {"credit_code", "name", "street", "cert_id", "cert_type", "application_i
 
 
 def load_cases(policy_id: str) -> list[dict]:
-    import yaml
-
     data = yaml.safe_load(catalogue.yaml_cases_path(policy_id).read_text(encoding="utf-8"))
     assert data["policy"] == policy_id, f"{policy_id}.yaml names policy {data['policy']!r}"
     return data["cases"]
@@ -68,8 +69,6 @@ def _value(col: str, value, dialect: str):
 
 def build_dept_policy(engine, rows: dict[str, list[dict]]) -> None:
     """(Re)create dept_policy's tables on ``engine`` and insert ``rows`` (missing columns NULL)."""
-    import sqlalchemy as sa
-
     schema.create_all(engine, "dept_policy")
     dialect = engine.dialect.name
     with engine.begin() as conn:

@@ -12,9 +12,6 @@ a one-line Chinese summary.
 
 from __future__ import annotations
 
+from gxq.publicity.reminder import weekly_line
 
-def weekly_line(week_period, *, source: str | None = None) -> dict:
-    """See :func:`gxq.publicity.reminder.weekly_line`."""
-    from gxq.publicity.reminder import weekly_line as _weekly_line
-
-    return _weekly_line(week_period, source=source)
+__all__ = ["weekly_line"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
-from gxq import cadences
-from gxq.publicity import reminder
+from gxq import cadences, output, store
+from gxq.calendar import coverage
+from gxq.masking import mask_text
+from gxq.notify import deliver
+from gxq.publicity import reminder, source
 
 log = logging.getLogger(__name__)
 DAG_ID = reminder.DAG_ID
@@ -13,8 +17,6 @@ DAG_ID = reminder.DAG_ID
 
 def resolve(context: dict) -> dict:
     """D, the week and the report key of this run; gxq_ops migrated first."""
-    from gxq import store
-
     store.ops_engine()
     try:
         as_of = reminder.as_of_for_run(context)
@@ -27,25 +29,15 @@ def resolve(context: dict) -> dict:
 
 def count(run: dict) -> dict:
     """Counts over [Monday 00:00, D) from the configured sources."""
-    import datetime as dt
-
-    from gxq.publicity import source
-
     got = source.counts(dt.datetime.fromisoformat(run["start"]), dt.datetime.fromisoformat(run["end"]))
     return got.to_dict()
 
 
 def publish(run: dict, counts: dict, run_id: str | None = None) -> dict:
     """report.json (and reminder.md for people when a reminder is due), copy in gxq_ops."""
-    import datetime as dt
-
-    from gxq import output, store
-
     report = reminder.build_report(dt.datetime.fromisoformat(run["as_of"]), counts)
     notice = reminder.reminder_notice(report)
     if notice is not None:
-        from gxq.masking import mask_text
-
         folder = output.period_dir(DAG_ID, run["report_key"])
         output.write_text(folder / "reminder.md", f"# {mask_text(notice.subject)}\n\n{mask_text(notice.body)}")
     output.write_report(DAG_ID, run["report_key"], report)
@@ -60,7 +52,6 @@ def notify(report: dict, *, dry_run: bool = False, resend: bool = False, run_id:
         log.info("%s %s: on target (or nothing that can still be done): no reminder",
                  DAG_ID, report["report_key"])
         return {"sent": 0, "reason": "not behind" if not report["behind"] else "nothing can be urged"}
-    from gxq.notify import deliver
 
     result = deliver(DAG_ID, report["report_key"], [notice], dry_run=dry_run, resend=resend, run_id=run_id)
     return result.to_dict()
@@ -68,10 +59,6 @@ def notify(report: dict, *, dry_run: bool = False, resend: bool = False, run_id:
 
 def calendar_check(run: dict, *, dry_run: bool = False, resend: bool = False, run_id: str | None = None) -> dict:
     """节假日日历到期检查: warn ops (once per year) when next year's calendar is missing."""
-    import datetime as dt
-
-    from gxq.calendar import coverage
-
     as_of = dt.datetime.fromisoformat(run["as_of"])
     return coverage.check(DAG_ID, as_of.date(), checked_at=run["as_of"], dry_run=dry_run, resend=resend,
                           run_id=run_id)

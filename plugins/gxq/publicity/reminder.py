@@ -18,6 +18,10 @@ import re
 from typing import Any
 
 from gxq import cadences, periods
+from gxq.calendar import workdays
+from gxq.notify import Notice
+from gxq.publicity import source as sources
+from gxq.publicity.texts import render_notice, render_text
 
 DAG_ID = "publicity_cadence_reminder"
 # 实施方案: 营商公众号每周更新1–2次; 每周向上报送工作信息2篇以上 (targets per ISO week)
@@ -116,9 +120,6 @@ def reminder_notice(report: dict):
     """The notice to ``publicity``, or None when nothing is behind that can still be done."""
     if not report["urged"]:
         return None
-    from gxq.calendar import workdays
-    from gxq.notify import Notice
-    from gxq.publicity.texts import render_notice
 
     as_of = dt.datetime.fromisoformat(report["as_of"])
     week = periods.parse_key(report["period"], ("week",))
@@ -150,9 +151,6 @@ def weekly_line(week_period: periods.Period | str, *, source: str | None = None)
     the whole ISO week [Monday 00:00, next Monday 00:00). Returns ``{"period", "wechat_posts",
     "info_submissions", "targets", "behind", "text"}``; ``text`` is the Chinese line.
     """
-    from gxq.publicity import source as sources
-    from gxq.publicity.texts import render_text
-
     week = periods.parse_key(week_period, ("week",)) if isinstance(week_period, str) else week_period
     got = sources.counts(week.start, week.end, source=source)
     counts = {"wechat_posts": got.wechat_posts, "info_submissions": got.info_submissions}

@@ -18,7 +18,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 
-from gxq import sql
+from gxq import connections, sql
 from gxq.publicity import wechat
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,6 @@ def _table_submissions(engine, start: dt.datetime, end: dt.datetime) -> int:
 
 def counts(start: dt.datetime, end: dt.datetime, *, source: str | None = None, client=None) -> PublicityCounts:
     """Counts over [start, end), plus the month's sends up to ``end`` for the send cap."""
-    from gxq import connections
-
     source = source or wechat_source()
     engine = connections.engine_for(CONN_ID)
     sql.require_columns(engine, "info_submissions", ["submission_id", "submitted_at"])

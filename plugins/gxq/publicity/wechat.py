@@ -27,8 +27,9 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+from gxq import connections
 from gxq.periods import TZ
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,6 @@ class WeChatAccount:
 
 def account_from_connection(conn_id: str = CONN_ID) -> WeChatAccount:
     """The account of an Airflow connection (``AIRFLOW_CONN_WECHAT_MP`` JSON or URI, or Airflow)."""
-    from gxq import connections
-
     value = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
     if value:
         value = value.strip()
@@ -100,7 +99,6 @@ def account_from_connection(conn_id: str = CONN_ID) -> WeChatAccount:
             host = f"{scheme}://{netloc}"
             login = unquote(parts.username) if parts.username else None
             password = unquote(parts.password) if parts.password else None
-            from urllib.parse import parse_qsl
 
             extra = dict(parse_qsl(parts.query))
     else:

@@ -11,12 +11,20 @@ PostgreSQL advisory lock (or a file lock on SQLite).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
+import hashlib
 import json
 import threading
 from pathlib import Path
 
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
 from gxq.connections import OPS_CONN_ID, engine_for
+from gxq.store.tables import reports
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "gxq_schema_version"
@@ -26,8 +34,6 @@ _thread_lock = threading.Lock()
 
 
 def _alembic_config(connection):
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("version_table", VERSION_TABLE)
@@ -47,8 +53,6 @@ def _schema_lock(engine):
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
     else:
-        import sqlalchemy as sa
-
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _ADVISORY_KEY})
             try:
@@ -59,14 +63,10 @@ def _schema_lock(engine):
 
 
 def heads() -> set[str]:
-    from alembic.script import ScriptDirectory
-
     return set(ScriptDirectory(str(MIGRATIONS)).get_heads())
 
 
 def current_revisions(engine) -> set[str]:
-    import sqlalchemy as sa
-
     insp = sa.inspect(engine)
     if not insp.has_table(VERSION_TABLE):
         return set()
@@ -76,8 +76,6 @@ def current_revisions(engine) -> set[str]:
 
 def ensure_schema(engine=None):
     """Create or migrate ``gxq_ops`` to the latest schema; returns the engine."""
-    from alembic import command
-
     engine = engine or engine_for(OPS_CONN_ID)
     key = engine.url.render_as_string(hide_password=False)
     with _thread_lock:
@@ -101,13 +99,6 @@ def ops_engine():
 
 def record_report(engine, dag_id: str, period_key: str, report: dict, run_id: str | None = None) -> None:
     """Keep the latest report of a (dag, period) in ``gxq_ops`` (the dashboard reads these)."""
-    import datetime as dt
-    import hashlib
-
-    import sqlalchemy as sa
-
-    from gxq.store.tables import reports
-
     body = json.dumps(report, ensure_ascii=False, sort_keys=True, default=str)
     digest = hashlib.sha256(body.encode()).hexdigest()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -20,6 +20,8 @@ import shutil
 from pathlib import Path
 
 from apprise.decorators import notify
+from gxq.notify.channels import CURRENT
+from gxq.output import output_root
 
 
 def _root(meta: dict) -> Path:
@@ -30,8 +32,6 @@ def _root(meta: dict) -> Path:
         return Path("/" + host + path) if host else Path(path)
     out = os.environ.get("GXQ_OUTPUT_DIR")
     if not out:
-        from gxq.output import output_root
-
         out = str(output_root())
     return Path(out) / "_notices"
 
@@ -53,8 +53,6 @@ def _unique(path: Path) -> Path:
 
 @notify(on="gxqfile", name="GXQ demo file channel")
 def gxqfile(body, title, notify_type, meta, attach=None, *args, **kwargs):
-    from gxq.notify.channels import CURRENT
-
     ctx = CURRENT.get()
     tags = sorted(str(getattr(t, "_tag", t)) for t in (meta.get("tag") or ()))
     tags = [t for t in tags if t.lower() not in ("fallback", "always")]
