@@ -19,6 +19,8 @@ class NoCJKFontError(RuntimeError):
 @functools.lru_cache(maxsize=1)
 def cjk_font() -> str:
     """The first installed CJK font family (Debian: fonts-wqy-microhei, installed by scripts/setup)."""
+    # matplotlib is deferred to the tasks that draw: importing matplotlib.pyplot costs ~960 ms
+    # (python -X importtime), which every other task of a DAG would pay for nothing.
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,7 +37,7 @@ def cjk_font() -> str:
 
 def pyplot():
     """matplotlib.pyplot configured for Chinese text."""
-    import matplotlib
+    import matplotlib  # deferred, see cjk_font()
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

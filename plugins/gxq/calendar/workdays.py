@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import logging
 import threading
+from importlib.metadata import version
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ _lock = threading.Lock()
 @functools.lru_cache(maxsize=1)
 def known_years() -> tuple[int, int]:
     """First and last year the installed calendar package knows (inclusive)."""
+    # chinese_calendar is deferred throughout: this module is imported when a DAG file is parsed
+    # (the timetables), and the calendar is only read when runs are scheduled.
     from chinese_calendar.constants import holidays
 
     years = [day.year for day in holidays]
@@ -39,8 +42,6 @@ def is_known_year(year: int) -> bool:
 
 def package_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("chinesecalendar")
     except Exception:  # noqa: BLE001 - informational only
         return "unknown"

@@ -53,6 +53,8 @@ def _ops_spec_from_airflow():
     The api-server is not a task, so the Task SDK lookup in :mod:`gxq.connections` finds nothing
     here; the server-side ``Connection`` model reads the same connection definitions.
     """
+    # Deferred here and below: this module is the Airflow plugin's, imported by every Airflow
+    # process; only the api-server serving a request needs the store, SQLAlchemy and the ORM.
     from gxq.connections import OPS_CONN_ID, ConnSpec
 
     try:
@@ -112,7 +114,7 @@ def _wants_html(request: Request) -> bool:
 
 
 def create_app() -> FastAPI:
-    from gxq.dashboard import queries, render
+    from gxq.dashboard import queries, render  # deferred, see _ops_spec_from_airflow
 
     app = FastAPI(
         title="营商环境看板",

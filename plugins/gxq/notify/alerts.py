@@ -17,8 +17,8 @@ from urllib.parse import quote
 from gxq import cadences, periods
 from gxq.masking import mask_text
 from gxq.notify import channels
-from gxq.notify.model import Notice
-from gxq.notify.outbox import _send_once
+from gxq.notify.model import DeliveryFailed, Notice
+from gxq.notify.outbox import _send_once, deliver
 from gxq.notify.templates import render
 
 log = logging.getLogger("gxq.notify.alerts")
@@ -27,7 +27,7 @@ log = logging.getLogger("gxq.notify.alerts")
 def base_url() -> str:
     url = os.environ.get("AIRFLOW__API__BASE_URL")
     if not url:
-        try:
+        try:  # deferred: the package runs without Airflow too
             from airflow.configuration import conf
 
             url = conf.get("api", "base_url", fallback=None)
@@ -123,9 +123,6 @@ def task_failed(context: dict) -> None:
     reported), the alert still goes straight through Apprise to ``ops``, unrecorded, and the
     fallback is logged."""
     try:
-        from gxq.notify.model import DeliveryFailed
-        from gxq.notify.outbox import deliver
-
         dag_id, period_key, notice = build_task_failed_notice(context)
     except Exception:
         log.exception("could not build the task-failure alert to ops")

@@ -59,6 +59,8 @@ def config_path() -> str | None:
 
 
 def asset():
+    # Apprise is deferred to the moment a notice is sent (~180 ms to import, python -X importtime):
+    # every task that records a report imports the outbox, few send.
     import apprise
 
     return apprise.AppriseAsset(plugin_paths=[str(PLUGIN_DIR)])
@@ -69,7 +71,7 @@ _loaded: dict[tuple, object] = {}
 
 def load(path: str | None = None):
     """An ``apprise.Apprise`` holding every URL of the configuration (cached by path+mtime)."""
-    import apprise
+    import apprise  # deferred, see asset()
 
     path = path or config_path()
     a = asset()

@@ -240,7 +240,7 @@ def _level(entry) -> int:
 
 def _send_once(server, msg: channels.Message, body_format: str, ctx: dict) -> tuple[bool, str, bool]:
     """One Apprise delivery of one message to one URL: (ok, error text, transient?)."""
-    import apprise
+    import apprise  # deferred to sending (see gxq.notify.channels.asset)
 
     apobj = apprise.Apprise(asset=channels.asset())
     apobj.add(server)

@@ -1,7 +1,8 @@
 """The steps every 政策兑现 DAG shares after its own ``check_schema`` (月兑现, 季兑现, 随时兑现):
 evaluate → issue_batch → render → publish_report → notify. Called inside a ``@dag`` function;
-each step is a thin TaskFlow task over :mod:`gxq.policy.pipeline` (imported when the task runs,
-so parsing the DAG file stays cheap)."""
+each step is a thin TaskFlow task over :mod:`gxq.policy.pipeline` (imported inside each task,
+when it runs: this module is imported when the policy DAG files are parsed, and the pipeline
+brings SQLAlchemy, Alembic and the renderers)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ class PublicityConfigError(ValueError):
 
 def _in_task() -> bool:
     """True inside an Airflow task (the only place Airflow Variables can be read quickly)."""
-    try:
+    try:  # deferred: the package runs without Airflow too
         from airflow.sdk.execution_time import task_runner
     except Exception:  # noqa: BLE001 - Airflow absent
         return False
@@ -47,7 +47,7 @@ def _setting(env_name: str, variable: str) -> str | None:
         return value.strip()
     if os.environ.get("GXQ_NO_AIRFLOW_CONNECTIONS") or not _in_task():
         return None
-    try:
+    try:  # deferred: the package runs without Airflow too
         from airflow.sdk import Variable
 
         value = Variable.get(variable, default=None)

@@ -150,6 +150,7 @@ class WeChatClient:
         backoff: float = 1.0,
         sleep=time.sleep,
     ):
+        # requests (~200 ms to import) only for the API source, not the default table source.
         import requests
 
         self.account = account
@@ -170,7 +171,7 @@ class WeChatClient:
 
     def _request(self, method: str, path: str, call: str, **kwargs) -> dict:
         """One API call answered with JSON; retries busy answers, HTTP 5xx/429 and network errors."""
-        import requests
+        import requests  # deferred, see __init__
 
         url = f"{self.account.base_url}/{path}"
         last_error: Exception | None = None
