@@ -36,13 +36,17 @@ the missing days are read once.
 
 from __future__ import annotations
 
+import argparse
 import bisect
 import datetime as dt
 import hashlib
 import os
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
+from gxq import store
+from gxq.connections import OPS_CONN_ID, engine_for
 from gxq.petitions import compute, rules
 from gxq.petitions.tables import petition_days, petition_unit_days
 
@@ -57,9 +61,6 @@ def ops_store():
     """The ``gxq_ops`` engine. The DAG's first task (``check_schema``) migrates it; this step
     migrates only when the petitions branch is behind ``REVISION`` (run on its own, or a first run),
     so the compute task does not load Alembic to find out that nothing is to be done."""
-    from gxq import store
-    from gxq.connections import OPS_CONN_ID, engine_for
-
     engine = engine_for(OPS_CONN_ID)
     if not any(r.startswith("petitions_") and r >= REVISION for r in store.current_revisions(engine)):
         store.ensure_schema(engine)
@@ -95,11 +96,8 @@ def _days(first: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def _insert(ops):
-    if ops.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+    """The dialect's INSERT with ``on_conflict_do_update``."""
+    return postgresql.insert if ops.dialect.name == "postgresql" else sqlite.insert
 
 
 def save(ops, source: str, first: dt.date, end: dt.date, rows: list[dict], week_key: str) -> None:
@@ -205,10 +203,6 @@ def _as_date(value) -> dt.date:
 def main(argv: list[str] | None = None) -> int:
     """``python -m gxq.petitions.daily recount FIRST_DAY END_DAY``: re-read the days
     [FIRST_DAY, END_DAY) of dept_petitions into gxq_ops (after the department corrected old rows)."""
-    import argparse
-
-    from gxq.connections import engine_for
-
     parser = argparse.ArgumentParser(prog="python -m gxq.petitions.daily")
     sub = parser.add_subparsers(dest="command", required=True)
     rc = sub.add_parser("recount", help="re-read days [first, end) from dept_petitions")

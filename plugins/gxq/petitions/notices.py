@@ -4,14 +4,14 @@ quarantined rows, the office the escalated supervised items. Texts from template
 
 from __future__ import annotations
 
+from gxq.notify import Notice
 from gxq.petitions import render as r
 from gxq.petitions import rules
+from gxq.petitions.supervision import ESCALATE_AFTER_WEEKS
 
 
 def build_notices(report: dict, overdue: list[dict], invalid: list[dict], names: dict[str, str],
                   files: dict[str, str]) -> list:
-    from gxq.notify import Notice
-
     ctx = r.build_context(report, overdue, invalid, names)
     label = ctx["issue_label"]
     attachments = [files[k] for k in ("docx", "xlsx", "html") if k in files]
@@ -39,8 +39,6 @@ def build_notices(report: dict, overdue: list[dict], invalid: list[dict], names:
                               body=body, attachments=[files["xlsx"]] if "xlsx" in files else [], format="text"))
     escalated = [dict(it, lead_name=r.unit_label(it["lead_unit"], names)) for it in items if it["escalated"]]
     if escalated:
-        from gxq.petitions.supervision import ESCALATE_AFTER_WEEKS
-
         notices.append(Notice(
             recipient="office", kind="escalation", subject=f"挂牌督办提级督办 {label}",
             body=r.render_template("escalation.txt.j2", issue_label=label, items=escalated,

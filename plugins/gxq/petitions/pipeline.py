@@ -8,8 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from gxq import cadences, periods
-from gxq.petitions import DAG_ID, compute, rules, supervision
+from gxq import cadences, output, periods, store
+from gxq.connections import engine_for
+from gxq.notify import deliver
+from gxq.petitions import DAG_ID, compute, daily, rules, supervision
+from gxq.petitions import render as rendering
+from gxq.petitions.notices import build_notices
+from gxq.store import ops_engine
 
 log = logging.getLogger(__name__)
 TREND_WEEKS = 8
@@ -23,8 +28,6 @@ def resolve_week(period_param, logical_date, run_time=None) -> periods.Period:
 
 
 def dept_engine():
-    from gxq.connections import engine_for
-
     return engine_for(compute.CONN_ID)
 
 
@@ -33,8 +36,6 @@ def dept_engine():
 
 def check_schema(week_key: str) -> str:
     """gxq_ops created or migrated first; then the department columns the bulletin reads."""
-    from gxq.store import ops_engine
-
     period = periods.parse_key(week_key, ("week",))
     ops_engine()
     compute.check_schema(dept_engine())
@@ -74,8 +75,6 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
     counts stored in ``gxq_ops``; the year to date, the trend and the ranking month are sums of
     stored days (``gxq.petitions.daily``), reading from the department only days never stored.
     """
-    from gxq.petitions import daily
-
     engine = engine or dept_engine()
     ops = ops or daily.ops_store()
     period = periods.parse_key(week_key, ("week",))
@@ -171,8 +170,6 @@ def week_topics_from_dept(engine):
 
 def supervise(week_key: str, computed: dict, ops=None, engine=None) -> list[dict]:
     """Record W's top list, derive every item's state as of W, record the states."""
-    from gxq.store import ops_engine
-
     ops = ops or ops_engine()
     engine = engine or dept_engine()
     this_week = supervision.WeekTopics(week_key, computed["topic_counts"], computed["report"]["top_topics"])
@@ -196,19 +193,14 @@ def assemble_report(computed: dict, supervised: list[dict]) -> dict:
 
 
 def render(week_key: str, computed: dict, supervised: list[dict]) -> dict:
-    from gxq import output
-    from gxq.petitions import render as r
-
     report = assemble_report(computed, supervised)
-    ctx = r.build_context(report, computed["overdue"], computed["invalid"], computed["unit_names"])
+    ctx = rendering.build_context(report, computed["overdue"], computed["invalid"], computed["unit_names"])
     folder = output.period_dir(DAG_ID, week_key)
-    files = r.write_files(folder, ctx)
+    files = rendering.write_files(folder, ctx)
     return {"report": report, "files": {k: str(v) for k, v in files.items()}}
 
 
 def publish_report(week_key: str, rendered: dict, run_id: str | None = None) -> str:
-    from gxq import output, store
-
     path = output.write_report(DAG_ID, week_key, rendered["report"])
     store.record_report(store.ops_engine(), DAG_ID, week_key, rendered["report"], run_id=run_id)
     return str(path)
@@ -219,9 +211,6 @@ def publish_report(week_key: str, rendered: dict, run_id: str | None = None) -> 
 
 def notify(week_key: str, computed: dict, rendered: dict, dry_run: bool = False, resend: bool = False,
            run_id: str | None = None):
-    from gxq.notify import deliver
-    from gxq.petitions.notices import build_notices
-
     notices = build_notices(rendered["report"], computed["overdue"], computed["invalid"], computed["unit_names"],
                             rendered["files"])
     return deliver(DAG_ID, week_key, notices, dry_run=dry_run, resend=resend, run_id=run_id)

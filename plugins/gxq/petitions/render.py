@@ -8,10 +8,16 @@ Every text comes from a template in ``include/templates/petitions`` and goes thr
 from __future__ import annotations
 
 import functools
+import io
 import re
 from pathlib import Path
 
+import jinja2
+
+from gxq import output
+from gxq.charts import pyplot, to_png
 from gxq.connections import REPO_ROOT
+from gxq.masking import mask_text
 from gxq.petitions import rules
 from gxq.petitions.supervision import STATE_LABELS
 
@@ -23,8 +29,6 @@ KIND_ORDER = ("投诉", "求助", "咨询", "建议", "举报")
 
 @functools.cache
 def _env(html: bool):
-    import jinja2
-
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=html,
@@ -35,8 +39,6 @@ def _env(html: bool):
 
 
 def render_template(name: str, **ctx) -> str:
-    from gxq.masking import mask_text
-
     ctx.setdefault("pct", pct)
     return mask_text(_env(name.endswith(".html.j2")).get_template(name).render(**ctx))
 
@@ -156,8 +158,6 @@ def build_context(report: dict, overdue: list[dict], invalid: list[dict], names:
 
 def charts(report: dict) -> dict[str, bytes]:
     """近8周趋势: received per week, and the three rates against their targets."""
-    from gxq.charts import pyplot, to_png
-
     plt = pyplot()
     trend = report.get("trend", [])
     labels = [t["period"][5:] for t in trend]
@@ -189,14 +189,10 @@ def html(ctx: dict, images: dict[str, bytes]) -> str:
 
 def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
     """The Word bulletin, laid out by ``bulletin.docx.j2`` (one block per line)."""
-    import io
-
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
-
-    from gxq.masking import mask_text
 
     doc = Document()
     style = doc.styles["Normal"]
@@ -257,12 +253,8 @@ def _east_asia(run, font: str) -> None:
 
 def xlsx(ctx: dict) -> bytes:
     """The workbook for the units: one sheet per table, every row (the full overdue list)."""
-    import io
-
     from openpyxl import Workbook
     from openpyxl.styles import Font
-
-    from gxq.masking import mask_text
 
     wb = Workbook()
     summary = wb.active
@@ -304,8 +296,6 @@ def xml_safe(value):
 
 def write_files(folder: Path, ctx: dict) -> dict[str, Path]:
     """Write charts, HTML, docx and xlsx atomically; returns their paths by kind."""
-    from gxq import output
-
     ctx = xml_safe(ctx)  # a control character in a topic or unit name must not crash docx/xlsx
     images = charts(ctx["r"])
     files = {}

@@ -21,7 +21,10 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import sqlalchemy as sa
+
 from gxq import periods
+from gxq.petitions.tables import petition_weeks, supervised_items, supervised_states
 
 ESCALATE_AFTER_WEEKS = 3
 MAX_LOOKBACK_WEEKS = 52
@@ -165,8 +168,6 @@ def _now() -> dt.datetime:
 
 def save_week(ops, week: WeekTopics) -> None:
     """Upsert one week's topic snapshot."""
-    from gxq.petitions.tables import petition_weeks
-
     values = {
         "week_start": periods.parse_key(week.week_key, ("week",)).first_day,
         "topics_json": json.dumps(week.counts, ensure_ascii=False, sort_keys=True),
@@ -177,10 +178,6 @@ def save_week(ops, week: WeekTopics) -> None:
 
 
 def load_week(ops, week_key: str) -> WeekTopics | None:
-    import sqlalchemy as sa
-
-    from gxq.petitions.tables import petition_weeks
-
     with ops.connect() as conn:
         row = conn.execute(sa.select(petition_weeks).where(petition_weeks.c.week_key == week_key)).mappings().first()
     if row is None:
@@ -205,10 +202,6 @@ def week_source(ops, compute_from_dept: Callable[[str], WeekTopics]) -> Callable
 
 def save_states(ops, week_key: str, states: list[ItemState]) -> None:
     """Record the items and their state as of ``week_key`` (replacing that week's states)."""
-    import sqlalchemy as sa
-
-    from gxq.petitions.tables import supervised_items, supervised_states
-
     now = _now()
     with ops.begin() as conn:
         conn.execute(sa.delete(supervised_states).where(supervised_states.c.week_key == week_key))
@@ -229,8 +222,6 @@ def save_states(ops, week_key: str, states: list[ItemState]) -> None:
 
 
 def _upsert(ops, table, key: dict, values: dict) -> None:
-    import sqlalchemy as sa
-
     with ops.begin() as conn:
         cond = [table.c[k] == v for k, v in key.items()]
         updated = conn.execute(table.update().where(*cond).values(**values))
