@@ -50,7 +50,3 @@ def report_json(report: dict) -> str:
 def write_report(dag_id: str, period_key: str, report: dict) -> Path:
     """Publish ``report.json`` for a run (atomically)."""
     return write_text(period_dir(dag_id, period_key) / "report.json", report_json(report))
-
-
-def read_report(dag_id: str, period_key: str) -> dict:
-    return json.loads((output_root() / dag_id / period_key / "report.json").read_text(encoding="utf-8"))

@@ -70,18 +70,6 @@ class Period:
             return month_containing(self.end)
         return quarter_containing(self.end)
 
-    def fmt(self, when: dt.datetime) -> str:  # pragma: no cover - convenience
-        return when.strftime("%Y-%m-%d %H:%M:%S")
-
-    @property
-    def start_s(self) -> str:
-        """Start as the department databases' timestamp text, for bound parameters."""
-        return self.start.strftime("%Y-%m-%d %H:%M:%S")
-
-    @property
-    def end_s(self) -> str:
-        return self.end.strftime("%Y-%m-%d %H:%M:%S")
-
 
 def to_local(when: dt.datetime | str) -> dt.datetime:
     """A zone-aware datetime (or ISO string) as an aware Asia/Shanghai datetime.

@@ -21,7 +21,6 @@ compare correctly.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import functools
 from collections.abc import Iterable
 from typing import Any
@@ -157,18 +156,6 @@ def to_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "t", "true", "y", "yes")
     return bool(value)
-
-
-def to_num(value: Any) -> float | int:
-    """A numeric amount as int when whole, else float; NULL or '' is 0."""
-    if value is None or value == "":
-        return 0
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, (int, float)):
-        return int(value) if isinstance(value, float) and value.is_integer() else value
-    number = float(str(value).strip())
-    return int(number) if number.is_integer() else number
 
 
 def to_text(value: Any) -> str | None:

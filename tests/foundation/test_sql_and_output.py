@@ -1,5 +1,4 @@
 import datetime as dt
-import decimal
 import json
 
 import pytest
@@ -18,8 +17,6 @@ def test_value_normalisation():
     assert sql.to_dt("2021-03-01 09:00:00") == dt.datetime(2021, 3, 1, 9)
     assert sql.to_dt("") is None and sql.to_dt(None) is None
     assert sql.to_dt(dt.datetime(2021, 3, 1, 9)) == dt.datetime(2021, 3, 1, 9)
-    assert sql.to_num(None) == 0 and sql.to_num("") == 0 and sql.to_num(decimal.Decimal("300000.00")) == 300000
-    assert sql.to_num(decimal.Decimal("1.5")) == 1.5
     assert sql.to_bool("true") and sql.to_bool(1) and not sql.to_bool(0) and not sql.to_bool("f")
 
 

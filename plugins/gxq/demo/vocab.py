@@ -168,18 +168,6 @@ TOPICS: dict[str, dict] = {
 TOPIC_NAMES = list(TOPICS)
 
 
-def topic_weights_by_month() -> dict[int, list[float]]:
-    """Cumulative weights of the topics for each month (1..12), for ``rng.choices``."""
-    out = {}
-    for month in range(1, 13):
-        cum, total = [], 0.0
-        for name in TOPIC_NAMES:
-            total += TOPICS[name]["w"] * TOPICS[name]["m"][month - 1]
-            cum.append(total)
-        out[month] = cum
-    return out
-
-
 # Petition volume by month (hotline load follows the heating season and the summer rain).
 MONTH_VOLUME = [1.2, 0.95, 1.0, 0.9, 0.9, 0.95, 1.1, 1.1, 0.95, 0.9, 1.2, 1.2]
 

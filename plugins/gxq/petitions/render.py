@@ -24,7 +24,6 @@ from gxq.petitions.supervision import STATE_LABELS
 TEMPLATES = REPO_ROOT / "include" / "templates" / "petitions"
 ISSUER = "大连高新区营商环境建设局"
 OVERDUE_SHOWN = 100  # rows of the overdue list in the bulletin itself; the workbook has them all
-KIND_ORDER = ("投诉", "求助", "咨询", "建议", "举报")
 
 
 @functools.cache

@@ -25,7 +25,6 @@ REASON_LABELS = {
     "feedback_before_received": "反馈时间早于受理时间",
     "bad_satisfaction": "回访结果不规范",
 }
-SATISFACTION_VALUES = ("满意", "基本满意", "不满意")
 
 TOP_LIMIT = 10
 TOP_FREE_PLACES = 5  # from the 6th place on, a topic needs at least 2 complaints
