@@ -249,11 +249,11 @@ def test_long_body_is_split_and_reassembled(ops_engine, json_sink, apprise_confi
     assert len(body) > 32768  # Apprise's json:// limit
     result = deliver(DAG, PERIOD, [Notice("U01", "bulletin", "长通报", body)])
     assert result.sent == 1 and result.notices[0].messages == len(web.messages) > 1
-    parts = sorted(web.messages, key=lambda m: int(m["title"].split("/")[0].strip("(")))
+    parts = sorted(web.messages, key=lambda m: int(m["title"].rsplit("（第", 1)[1].split("/")[0]))
     n = len(parts)
-    assert all(m["title"].startswith(f"({i}/{n}) ") for i, m in enumerate(parts, 1))
-    joined = "\n".join(m["message"].rsplit("\n（第 ", 1)[0] for m in parts)
-    assert [ln for ln in joined.splitlines() if ln] == [ln.replace("13612340546", "136****0546") for ln in lines]
+    assert all(m["title"] == f"长通报（第{i}/{n}部分）" for i, m in enumerate(parts, 1))
+    joined = "\n".join(m["message"] for m in parts)
+    assert joined.splitlines() == [ln.replace("13612340546", "136****0546") for ln in lines]
     record_scenario(f"long-body-split[{ops_engine.dialect.name}]", chars=len(body), parts=n,
                     lines_lost=0, unmasked=sum(len(find_unmasked(m["message"])) for m in parts))
 
@@ -276,8 +276,9 @@ def test_text_attachments_are_masked(ops_engine, smtp_sink, apprise_config, tmp_
 def test_outbox_schema_is_a_branch_of_its_own(ops_engine):
     from gxq import store
 
-    assert "notify_0001" in store.current_revisions(ops_engine)
-    assert sa.inspect(ops_engine).has_table("gxq_notify_outbox")
+    assert "notify_0002" in store.current_revisions(ops_engine)
+    for table in ("gxq_notify_outbox", "gxq_notify_delivery", "gxq_notify_bots", "gxq_notify_bot_sends"):
+        assert sa.inspect(ops_engine).has_table(table)
 
 
 def test_a_dead_senders_claim_is_taken_over(ops_engine, json_sink, apprise_config, monkeypatch):

@@ -108,11 +108,11 @@ def send_direct(dag_id: str, period_key: str, notice) -> int:
         for m in channels.compose(server, notice, []):
             ctx = {"recipient": notice.recipient, "dag_id": dag_id, "period_key": period_key,
                    "kind": notice.kind.replace(":", "_").replace("@", "_")[:120], "part": m.part, "parts": m.parts}
-            ok, error, _ = _send_once(server, m, notice.format, ctx)
-            if ok:
+            attempt = _send_once(server, m, notice.format, ctx)
+            if attempt.ok:
                 sent += 1
             else:
-                log.error("direct alert to %s failed: %s", channels.scheme_of(server), error[:300])
+                log.error("direct alert to %s failed: %s", channels.scheme_of(server), attempt.error[:300])
     return sent
 
 

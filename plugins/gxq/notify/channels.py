@@ -4,14 +4,18 @@ FixMyStreet's model: each way of sending is a small plugin behind one interface.
 interface is Apprise itself; this module only
 
 - loads the Apprise configuration file named by ``$GXQ_APPRISE_CONFIG`` (YAML or TEXT, with tags)
-  with the project's own plugins (``gxqfile://``) registered through Apprise's plugin path API;
+  with the project's own plugins registered: ``gxqfile://`` through Apprise's plugin path API,
+  and the chat bots ``wecombot://``, ``dingtalk://``, ``feishu://`` of
+  :mod:`gxq.notify.platforms` over Apprise's stock ones (delivered means accepted);
 - finds the URLs of a tag (:func:`routes`), with an opt-in catch-all: URLs tagged ``fallback``
   serve every tag that has no URL of its own (the demo configuration uses it for unit codes);
 - turns one notice into the message(s) a given URL can carry without being cut
-  (:func:`compose`): 企业微信 bot text is limited to 2,048 characters, DingTalk to 20,000
-  bytes, Feishu/Lark to Apprise's ~20,000 characters. A body that does not fit is never
-  silently truncated: it goes as a short message with the link (when the notice has one) or the
-  attachments (when the channel takes files), otherwise it is split into numbered parts.
+  (:func:`compose`). Chat bots say their limit in UTF-8 bytes (企业微信 text 2,048, markdown
+  4,096; 钉钉 20,000; 飞书 a 20 KB request); other channels in Apprise's characters. A body that
+  does not fit is never silently truncated: it goes as a short message with the link (when the
+  notice has one) or the attachments (when the channel takes files), otherwise as numbered
+  parts (``……（第1/3部分）`` in the title), split on line boundaries so that the parts' lines,
+  joined, are the original text.
 """
 
 from __future__ import annotations
@@ -36,8 +40,6 @@ CURRENT: contextvars.ContextVar[dict | None] = contextvars.ContextVar("gxq_notif
 
 # Generic webhooks (the receiver decides how to show the text) and the demo file channel.
 RAW_SCHEMES = {"json", "jsons", "form", "forms", "xml", "xmls", "gxqfile"}
-# Per-scheme limits the Apprise plugin does not express (bytes, not characters).
-BYTE_LIMITS = {"dingtalk": 20000}
 # Schemes whose limit is enforced by upstream servers: prefer a short message + link over parts.
 CHAT_SCHEMES = {"wecombot", "dingtalk", "feishu", "lark", "wechat", "wxpusher", "qq", "serverchan"}
 
@@ -61,8 +63,12 @@ def config_path() -> str | None:
 def asset():
     # Apprise is deferred to the moment a notice is sent (~180 ms to import, python -X importtime):
     # every task that records a report imports the outbox, few send.
+    # The chat-bot plugins subclass Apprise's, so they come with it.
     import apprise
 
+    from gxq.notify import platforms
+
+    platforms.register()
     return apprise.AppriseAsset(plugin_paths=[str(PLUGIN_DIR)])
 
 
@@ -142,7 +148,9 @@ class Message:
     parts: int = 1
 
 
-def _fits(server, title: str, body: str) -> bool:
+def _fits(server, title: str, body: str, body_format: str = "markdown") -> bool:
+    if hasattr(server, "message_size"):  # the chat bots of gxq.notify.platforms: UTF-8 bytes
+        return server.message_size(body, title, body_format) <= server.message_limit(body_format)
     limit = int(getattr(server, "body_maxlen", 0) or 0)
     title_limit = int(getattr(server, "title_maxlen", 0) or 0)
     # Apprise counts the title as part of body_maxlen (and merges it into the body when the
@@ -150,10 +158,7 @@ def _fits(server, title: str, body: str) -> bool:
     total = len(body) + len(title) + 2
     if limit and total > limit:
         return False
-    if title_limit and len(title) > title_limit:
-        return False
-    byte_limit = BYTE_LIMITS.get(scheme_of(server))
-    return not (byte_limit and len((title + "\n\n" + body).encode("utf-8")) > byte_limit)
+    return not (title_limit and len(title) > title_limit)
 
 
 def _split(text: str, budget_ok) -> list[str]:
@@ -203,10 +208,15 @@ def renders_markdown(server, body_format: str) -> bool:
     return (body_format or "markdown") == "markdown" and bool(targets & {"html", "markdown"})
 
 
+def part_title(title: str, part: int, parts: int) -> str:
+    """``通报（第1/3部分）``: the numbered title of one part of a long notice."""
+    return f"{title}（第{part}/{parts}部分）"
+
+
 def compose(server, notice, attachments: list[str]) -> list[Message]:
     """The message(s) one URL gets for a (masked) notice, each within the channel's limits."""
-    title, body = notice.subject, notice.body
-    if renders_markdown(server, notice.format):
+    title, body, fmt = notice.subject, notice.body, notice.format or "markdown"
+    if renders_markdown(server, fmt):
         body = escape_masks(body)
     takes_files = bool(getattr(server, "attachment_support", False))
     attach = list(attachments) if takes_files else []
@@ -214,7 +224,11 @@ def compose(server, notice, attachments: list[str]) -> list[Message]:
         names = "、".join(Path(a).name for a in attachments)
         where = f"：{notice.link}" if notice.link else "（见邮件或输出目录）"
         body = f"{body}\n\n附件 {len(attachments)} 个: {names}{where}"
-    if _fits(server, title, body):
+
+    def fits(t: str, b: str) -> bool:
+        return _fits(server, t, b, fmt)
+
+    if fits(title, body):
         return [Message(title, body, attach)]
 
     scheme = scheme_of(server)
@@ -226,12 +240,12 @@ def compose(server, notice, attachments: list[str]) -> list[Message]:
             tail = "\n\n……（全文较长，见附件 full-text.md）"
             attach = attach + [_full_text_file(notice)]
         summary = body
-        if not _fits(server, title, tail):
+        if not fits(title, tail):
             tail = tail[-200:]
         lo, hi = 0, len(summary)
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if _fits(server, title, summary[:mid] + tail):
+            if fits(title, summary[:mid] + tail):
                 lo = mid
             else:
                 hi = mid - 1
@@ -240,14 +254,15 @@ def compose(server, notice, attachments: list[str]) -> list[Message]:
             cut = cut[: cut.rfind("\n")]
         return [Message(title, cut.rstrip() + tail, attach)]
 
-    # Numbered parts, each a complete message: "(1/3) title".
+    # Numbered parts, each a complete message titled "……（第i/n部分）"; the bodies are whole
+    # lines of the original, so joined with newlines they give it back.
     def ok(chunk: str, n: int = 99) -> bool:
-        return _fits(server, f"({n}/{n}) {title}", chunk + f"\n（第 {n}/{n} 部分）")
+        return fits(part_title(title, n, n), chunk.removesuffix("\n"))
 
-    chunks = _split(body, ok)
+    chunks = [c.removesuffix("\n") for c in _split(body, ok)]
     total = len(chunks)
     return [
-        Message(f"({i}/{total}) {title}", chunk.rstrip() + f"\n（第 {i}/{total} 部分）", attach if i == 1 else [], i, total)
+        Message(part_title(title, i, total), chunk, attach if i == 1 else [], i, total)
         for i, chunk in enumerate(chunks, start=1)
     ]
 

@@ -35,13 +35,15 @@ class NoticeOutcome:
 
     recipient: str
     kind: str
-    status: str  # sent | skipped_already_sent | in_progress | failed | dry_run | unrouted
+    status: str  # sent | skipped_already_sent | in_progress | failed | refused | dry_run | unrouted
     outbox_id: int | None = None
     attempts: int = 0
     channels: int = 0
     messages: int = 0
     error: str | None = None
     changed_since_sent: bool = False
+    # Refused for good by a chat platform: [{platform, url_id, code, message}]
+    refusals: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,7 +58,8 @@ class DeliveryResult:
     sent: int = 0
     skipped_already_sent: int = 0
     in_progress: int = 0
-    failed: int = 0
+    failed: int = 0  # not delivered (refused ones included)
+    refused: int = 0  # of which refused for good by a platform (bad key, token, signature)
     dry_run: int = 0
     unrouted: list[str] = field(default_factory=list)
     notices: list[NoticeOutcome] = field(default_factory=list)
@@ -71,6 +74,7 @@ class DeliveryResult:
             "skipped_already_sent": self.skipped_already_sent,
             "in_progress": self.in_progress,
             "failed": self.failed,
+            "refused": self.refused,
             "dry_run": self.dry_run,
             "unrouted": list(self.unrouted),
             "notices": [n.to_dict() for n in self.notices],
@@ -86,7 +90,7 @@ class DeliveryFailed(RuntimeError):
     def __init__(self, result: DeliveryResult):
         self.result = result
         failed = [f"{n.recipient}/{n.kind}: {n.error}" for n in result.notices
-                  if n.status in ("failed", "in_progress")]
+                  if n.status in ("failed", "refused", "in_progress")]
         super().__init__(
             f"{result.failed + result.in_progress} notice(s) of {result.dag_id} {result.period_key} not delivered "
             f"({result.sent} sent, {result.skipped_already_sent} already sent): " + "; ".join(failed)

@@ -37,9 +37,9 @@ import sqlalchemy as sa
 
 from gxq import store
 from gxq.masking import find_unmasked, mask_text
-from gxq.notify import channels
+from gxq.notify import channels, pacing
 from gxq.notify.model import DeliveryFailed, DeliveryResult, Notice, NoticeOutcome
-from gxq.notify.tables import CLAIMABLE, outbox
+from gxq.notify.tables import CLAIMABLE, delivery, outbox
 from gxq.notify.templates import render
 from gxq.output import output_root, write_text
 
@@ -230,6 +230,8 @@ def _update_owned(engine, row_id: int, token: str, **values) -> None:
 
 _PERMANENT_HTTP = re.compile(r"(?:error=|\b)(4(?!08|29)\d\d)\b")
 
+PLATFORM_LABELS = {"wecombot": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
+
 
 def _level(entry) -> int:
     level = getattr(entry, "level", logging.WARNING)
@@ -238,8 +240,21 @@ def _level(entry) -> int:
     return level if isinstance(level, int) else logging.WARNING
 
 
-def _send_once(server, msg: channels.Message, body_format: str, ctx: dict) -> tuple[bool, str, bool]:
-    """One Apprise delivery of one message to one URL: (ok, error text, transient?)."""
+@dataclass
+class Attempt:
+    """What one request to one URL gave."""
+
+    ok: bool
+    error: str = ""
+    transient: bool = True
+    code: int | None = None  # the platform's errcode / code (chat bots)
+    message: str | None = None  # the platform's errmsg / msg
+    too_fast: bool = False  # refused as too fast: send again after the window
+    refused: bool = False  # refused for good: an operator must fix the configuration
+
+
+def _send_once(server, msg: channels.Message, body_format: str, ctx: dict) -> Attempt:
+    """One Apprise delivery of one message to one URL."""
     import apprise  # deferred to sending (see gxq.notify.channels.asset)
 
     apobj = apprise.Apprise(asset=channels.asset())
@@ -253,11 +268,19 @@ def _send_once(server, msg: channels.Message, body_format: str, ctx: dict) -> tu
             attach=msg.attach or None,
         )
     except Exception as exc:  # noqa: BLE001 - a plugin crash is a failed, retryable delivery
-        return False, f"{type(exc).__name__}: {exc}", True
+        return Attempt(False, f"{type(exc).__name__}: {exc}")
     finally:
         channels.CURRENT.reset(token)
+    code = getattr(server, "response_code", None)
     if result:
-        return True, "", False
+        return Attempt(True, code=code, message=getattr(server, "response_message", None))
+    if hasattr(server, "is_refused_for_good"):  # a chat bot of gxq.notify.platforms
+        message = getattr(server, "response_message", None) or ""
+        label = PLATFORM_LABELS.get(channels.scheme_of(server), channels.scheme_of(server))
+        error = f"{label} {code}: {message}" if code is not None else f"{label}: {message}"
+        refused = server.is_refused_for_good()
+        return Attempt(False, error[:1000], transient=not refused, code=code, message=message or None,
+                       too_fast=server.is_too_fast(), refused=refused)
     try:
         entries = list(result.logs())
     except Exception:  # noqa: BLE001
@@ -265,25 +288,84 @@ def _send_once(server, msg: channels.Message, body_format: str, ctx: dict) -> tu
     text = " | ".join(str(getattr(e, "message", e)) for e in entries if _level(e) >= logging.WARNING)
     text = text or f"Apprise reported failure ({getattr(result, 'status', 'failed')})"
     permanent = _PERMANENT_HTTP.search(text)
-    return False, text[-1000:], not permanent
+    return Attempt(False, text[-1000:], transient=not permanent)
 
 
-def _send_with_retry(server, msg, body_format: str, ctx: dict) -> tuple[bool, str, int]:
+def _record_part(engine, row_id: int, token: str, server, uid: str, m, a: Attempt, done: list[str] | None,
+                 attempts_total: int) -> None:
+    """One message part's state after a request, with the notice's delivered parts, at once."""
+    now = _now()
+    status = "accepted" if a.ok else ("refused" if a.refused else "waiting")
+    bot = server.bot_id() if hasattr(server, "bot_id") else uid
+    key = sa.and_(delivery.c.outbox_id == row_id, delivery.c.url_id == uid, delivery.c.part == m.part,
+                  delivery.c.parts == m.parts)
+    values = {"status": status, "platform_code": a.code, "platform_message": (a.message or a.error or None),
+              "last_attempt_at": now, "bot": bot, "platform": channels.scheme_of(server)[:20]}
+    if a.ok:
+        values["accepted_at"] = now
+        values["platform_message"] = a.message
+    with engine.begin() as conn:
+        res = conn.execute(
+            delivery.update().where(key).values(
+                attempts=delivery.c.attempts + 1, too_fast=delivery.c.too_fast + (1 if a.too_fast else 0), **values
+            )
+        )
+        if res.rowcount == 0:
+            conn.execute(delivery.insert().values(
+                outbox_id=row_id, url_id=uid, part=m.part, parts=m.parts, attempts=1,
+                too_fast=1 if a.too_fast else 0, first_attempt_at=now, **values,
+            ))
+        row_values = {"attempts": attempts_total, "updated_at": now}
+        if done is not None:
+            row_values["channels_json"] = json.dumps(done)
+        conn.execute(outbox.update().where(outbox.c.id == row_id, outbox.c.claim_token == token).values(**row_values))
+
+
+def _deliver_part(engine, server, m, body_format: str, ctx: dict, on_attempt) -> tuple[Attempt, int]:
+    """Send one message part to one URL until the platform accepts it, refuses it for good, or
+    the retries are spent: (last attempt, requests made).
+
+    Chat bots are paced per bot (:mod:`gxq.notify.pacing`); a refusal as too fast blocks the
+    bot for one window and the part goes again after it (``GXQ_NOTIFY_TOO_FAST_RETRIES``,
+    default 3); transient errors are retried with exponential backoff (``GXQ_NOTIFY_ATTEMPTS``,
+    ``GXQ_NOTIFY_RETRY_DELAY``, ``GXQ_NOTIFY_MAX_DELAY``). ``on_attempt(attempt, n)`` records
+    every answer before the next request.
+    """
     attempts = max(1, int(_env_float("GXQ_NOTIFY_ATTEMPTS", 4)))
+    too_fast_max = max(0, int(_env_float("GXQ_NOTIFY_TOO_FAST_RETRIES", 3)))
     delay = _env_float("GXQ_NOTIFY_RETRY_DELAY", 2.0)
     max_delay = _env_float("GXQ_NOTIFY_MAX_DELAY", 30.0)
-    error = ""
-    for n in range(1, attempts + 1):
-        ok, error, transient = _send_once(server, msg, body_format, ctx)
-        if ok:
-            return True, "", n
-        if not transient or n == attempts:
-            return False, error, n
-        wait = min(delay * 2 ** (n - 1), max_delay)
-        log.warning("%s: attempt %d/%d failed (%s); retrying in %.2fs", channels.scheme_of(server), n, attempts,
-                    error[:200], wait)
+    limits = pacing.limits_of(server)
+    scheme = channels.scheme_of(server)
+    bot = server.bot_id() if limits else None
+    n = too_fast = failures = 0
+    while True:
+        send_id = pacing.acquire(engine, bot, scheme, limits) if limits else None
+        try:
+            a = _send_once(server, m, body_format, ctx)
+        finally:
+            pacing.release(engine, send_id)
+        n += 1
+        on_attempt(a, n)
+        if a.ok or a.refused:
+            return a, n
+        if a.too_fast:
+            too_fast += 1
+            if too_fast > too_fast_max:
+                return a, n
+            window = max(seconds for _, seconds in limits) if limits else delay
+            log.warning("%s: refused as too fast (%s); sending again after %.1fs", scheme, a.code, window)
+            if bot:
+                pacing.block(engine, bot, window)
+            else:
+                time.sleep(window)
+            continue
+        failures += 1
+        if not a.transient or failures >= attempts:
+            return a, n
+        wait = min(delay * 2 ** (failures - 1), max_delay)
+        log.warning("%s: attempt %d/%d failed (%s); retrying in %.2fs", scheme, failures, attempts, a.error[:200], wait)
         time.sleep(wait)
-    return False, error, attempts
 
 
 def _send_row(engine, apobj, row, token: str, dag_id: str, period_key: str) -> NoticeOutcome:
@@ -301,7 +383,8 @@ def _send_row(engine, apobj, row, token: str, dag_id: str, period_key: str) -> N
                     row["link"], row["body_format"])
     done: list[str] = json.loads(row["channels_json"] or "[]")
     errors: list[str] = []
-    attempts = 0
+    refusals: list[dict] = []
+    total = row["attempts"]
     for server in servers:
         uid = channels.url_id(server)
         messages = channels.compose(server, notice, notice.attachments)
@@ -312,25 +395,38 @@ def _send_row(engine, apobj, row, token: str, dag_id: str, period_key: str) -> N
                 continue
             ctx = {"recipient": recipient, "dag_id": dag_id, "period_key": period_key, "kind": kind,
                    "part": m.part, "parts": m.parts}
-            ok, error, n = _send_with_retry(server, m, notice.format, ctx)
-            attempts += n
-            if not ok:
-                errors.append(f"{channels.scheme_of(server)}://… ({uid}): {error}")
+
+            def on_attempt(a: Attempt, n: int, m=m, uid=uid, part_key=part_key, server=server) -> None:
+                nonlocal total
+                total += 1
+                if a.ok:
+                    done.append(part_key)
+                _record_part(engine, row["id"], token, server, uid, m, a, done if a.ok else None, total)
+
+            a, _n = _deliver_part(engine, server, m, notice.format, ctx, on_attempt)
+            if not a.ok:
+                where = f"{channels.scheme_of(server)}://… ({uid})"
+                part = f" part {m.part}/{m.parts}" if m.parts > 1 else ""
+                errors.append(f"{where}{part}: {a.error}")
+                if a.refused:
+                    refusals.append({"platform": PLATFORM_LABELS.get(channels.scheme_of(server),
+                                                                     channels.scheme_of(server)),
+                                     "url_id": uid, "code": a.code, "message": a.message or ""})
                 break  # the rest of this URL's parts wait for the retry; other URLs go on
-            done.append(part_key)
             outcome.messages += 1
-            _update_owned(engine, row["id"], token, channels_json=json.dumps(done),
-                          attempts=row["attempts"] + attempts)
-    outcome.attempts = attempts
+    outcome.attempts = total - row["attempts"]
     if errors:
         outcome.error = " ; ".join(errors)
-        _update_owned(engine, row["id"], token, status="failed", last_error=outcome.error[-4000:],
-                      attempts=row["attempts"] + attempts, claim_token=None, channels_json=json.dumps(done))
-        log.error("notice %s/%s for %s %s failed: %s", recipient, kind, dag_id, period_key, outcome.error)
+        outcome.status = "refused" if refusals else "failed"
+        outcome.refusals = refusals
+        _update_owned(engine, row["id"], token, status=outcome.status, last_error=outcome.error[-4000:],
+                      attempts=total, claim_token=None, channels_json=json.dumps(done))
+        log.error("notice %s/%s for %s %s %s: %s", recipient, kind, dag_id, period_key,
+                  "refused by the platform" if refusals else "failed", outcome.error)
     else:
         outcome.status = "sent"
         _update_owned(engine, row["id"], token, status="sent", last_error=None, sent_at=_now(),
-                      attempts=row["attempts"] + attempts, claim_token=None, channels_json=json.dumps(done))
+                      attempts=total, claim_token=None, channels_json=json.dumps(done))
     return outcome
 
 
@@ -404,10 +500,19 @@ def deliver(
             outcome = _process(engine, apobj, row, r, dag_id, period_key, False, run_id)
             _count(result, outcome)
 
+    refused = [n for n in result.notices if n.status == "refused" and n.recipient != "ops"]
+    if refused and report_unrouted:
+        # ops hears of it through its own route; keyed by what was refused, so a retry of the
+        # same refusal does not alert twice.
+        r = render_notice(_refused_notice(dag_id, period_key, refused), dag_id, period_key)
+        row = record(engine, dag_id, period_key, r, run_id=run_id)
+        _count(result, _process(engine, apobj, row, r, dag_id, period_key, False, run_id))
+
     log.info(
-        "notifications of %s %s: %d sent, %d already sent, %d in progress elsewhere, %d failed, unrouted %s",
+        "notifications of %s %s: %d sent, %d already sent, %d in progress elsewhere, %d failed "
+        "(%d refused by the platform), unrouted %s",
         dag_id, period_key, result.sent, result.skipped_already_sent, result.in_progress, result.failed,
-        result.unrouted or "none",
+        result.refused, result.unrouted or "none",
     )
     if result.failed or result.in_progress:
         raise DeliveryFailed(result)
@@ -427,6 +532,8 @@ def _count(result: DeliveryResult, outcome: NoticeOutcome) -> None:
             result.unrouted.append(outcome.recipient)
     else:
         result.failed += 1
+        if outcome.status == "refused":
+            result.refused += 1
 
 
 def _process(engine, apobj, row, r: Rendered, dag_id, period_key, resend: bool, run_id) -> NoticeOutcome:
@@ -472,6 +579,23 @@ def _unrouted_notice(dag_id: str, period_key: str, tags: list[str]) -> Notice:
     if len(kind) > 200:
         kind = "unrouted:" + hashlib.sha256(",".join(tags).encode()).hexdigest()[:16]
     return Notice("ops", kind, subject, body)
+
+
+def _refused_notice(dag_id: str, period_key: str, refused: list[NoticeOutcome]) -> Notice:
+    items = [{"recipient": n.recipient, "kind": n.kind, "refusals": n.refusals} for n in refused]
+    subject, body = render("refused", dag_id=dag_id, period_key=period_key, items=items,
+                           config=channels.config_path() or "(GXQ_APPRISE_CONFIG not set)")
+    digest = hashlib.sha256(json.dumps(items, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    return Notice("ops", f"refused:{digest}", subject, body)
+
+
+def deliveries(engine, outbox_id: int | None = None) -> list[dict]:
+    """Per-message delivery rows (part, bot, platform code, attempts), oldest first."""
+    q = sa.select(delivery).order_by(delivery.c.id)
+    if outbox_id is not None:
+        q = q.where(delivery.c.outbox_id == outbox_id)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]
 
 
 def rows(engine, dag_id: str | None = None, period_key: str | None = None) -> list[dict]:

@@ -1,10 +1,14 @@
-"""SQLAlchemy Core table of the ``notify`` branch of ``gxq_ops``: the outbox (通知发件箱).
+"""SQLAlchemy Core tables of the ``notify`` branch of ``gxq_ops``: the outbox (通知发件箱), each
+message's delivery, and the per-bot send log that paces chat bots.
 
-The migration ``notify_0001_outbox`` is the source of truth; this mirrors it for queries.
+The migrations ``notify_0001_outbox`` and ``notify_0002_deliveries`` are the source of truth;
+this mirrors them for queries.
 
-Statuses: ``pending`` (recorded, not yet sent), ``sending`` (claimed by a run right now),
-``sent``, ``failed`` (a channel stayed down; the next run or retry sends it), ``dry_run``
-(rendered and recorded by a dry run, never sent), ``unrouted`` (no Apprise URL for the tag).
+Outbox statuses: ``pending`` (recorded, not yet sent), ``sending`` (claimed by a run right now),
+``sent``, ``failed`` (a channel stayed down or kept answering "too fast"; the next run or retry
+sends what is missing), ``refused`` (a platform refused it for good — bad key, token or
+signature — until the configuration is fixed), ``dry_run`` (rendered and recorded by a dry run,
+never sent), ``unrouted`` (no Apprise URL for the tag).
 """
 
 import sqlalchemy as sa
@@ -41,4 +45,46 @@ outbox = sa.Table(
     sa.UniqueConstraint("dag_id", "period_key", "recipient", "kind", name="uq_gxq_notify_outbox_key"),
 )
 
-CLAIMABLE = ("pending", "failed", "dry_run", "unrouted")
+CLAIMABLE = ("pending", "failed", "refused", "dry_run", "unrouted")
+
+# notify_0002: one row per message part and URL of a notice (what the platform answered).
+# Statuses: ``accepted`` (the platform said 0), ``waiting`` (refused as too fast, or a transient
+# error: the next attempt sends it), ``refused`` (refused for good: key, token, signature).
+delivery = sa.Table(
+    "gxq_notify_delivery",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("outbox_id", sa.Integer, sa.ForeignKey("gxq_notify_outbox.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("url_id", sa.String(16), nullable=False),
+    sa.Column("bot", sa.String(16), nullable=False),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("part", sa.Integer, nullable=False),
+    sa.Column("parts", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("platform_code", sa.Integer),
+    sa.Column("platform_message", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("too_fast", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("first_attempt_at", sa.DateTime),
+    sa.Column("last_attempt_at", sa.DateTime),
+    sa.Column("accepted_at", sa.DateTime),
+    sa.UniqueConstraint("outbox_id", "url_id", "part", "parts", name="uq_gxq_notify_delivery_part"),
+)
+
+# Pacing (限速): one row per bot (locked while a sender takes a slot) and one per request sent.
+bots = sa.Table(
+    "gxq_notify_bots",
+    metadata,
+    sa.Column("bot", sa.String(16), primary_key=True),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("blocked_until", sa.DateTime),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+bot_sends = sa.Table(
+    "gxq_notify_bot_sends",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("bot", sa.String(16), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
