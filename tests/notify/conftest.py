@@ -196,3 +196,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # pragma: no
         terminalreporter.write_sep("-", "notify scenarios (messages received)")
         for name, counts in SCENARIOS.items():
             terminalreporter.write_line(f"{name}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@pytest.fixture
+def platform_server(monkeypatch):
+    """Local 企业微信/钉钉/飞书 bot APIs (tests/notify/platform_servers.py) with a 2-second window,
+    the project pointed at them through GXQ_*_API_BASE and GXQ_NOTIFY_RATE_WINDOW."""
+    from tests.notify.platform_servers import PlatformServer
+
+    server = PlatformServer(window=2.0).start()
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GXQ_NOTIFY_RATE_WINDOW", str(server.window))
+    yield server
+    server.stop()
