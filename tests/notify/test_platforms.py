@@ -7,6 +7,7 @@ doubled) are printed at the end of the session (``-rA`` or ``-s``)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -243,3 +244,25 @@ def test_urls_keep_their_usual_form_and_secrets_stay_out_of_the_store(ops_engine
     deliver(DAG, PERIOD, [unit_notice("U01", "短通知")])
     dumped = json.dumps([rows(ops_engine), deliveries(ops_engine)], default=str)
     assert "secretkey1" not in dumped
+
+
+def test_dashboard_shows_refused_and_waiting_messages_with_the_platforms_reason(ops_engine, platform_server,
+                                                                               apprise_config, monkeypatch):
+    from gxq.dashboard import queries
+    from gxq.dashboard.render import render_dashboard
+
+    monkeypatch.setenv("GXQ_NOTIFY_TOO_FAST_RETRIES", "0")
+    platform_server.wecom_keys.add("busy")
+    platform_server.force("busy", [(45009, "api freq out of limit")])
+    apprise_config({"wecombot://wrongkey": "U01", "wecombot://busy": "U02"})
+    with pytest.raises(DeliveryFailed):
+        deliver(DAG, PERIOD, [unit_notice("U01", "一"), unit_notice("U02", "二")], report_unrouted=False)
+
+    section = queries.notices_section(ops_engine)
+    msgs = {m["recipient"]: m for m in section.data["messages"]}
+    assert (msgs["U01"]["status_label"], msgs["U01"]["platform_code"]) == ("平台拒收", 93000)
+    assert "invalid webhook url" in msgs["U01"]["reason"] and msgs["U01"]["platform_label"] == "企业微信"
+    assert (msgs["U02"]["status_label"], msgs["U02"]["platform_code"]) == ("等待重发", 45009)
+    assert section.data["messages"][0]["recipient"] == "U01"  # refused first
+    html = render_dashboard(queries.dashboard_data(ops_engine), now=datetime.datetime.now(datetime.UTC))
+    assert 'id="platform-messages"' in html and "错误码 93000" in html and "api freq out of limit" in html

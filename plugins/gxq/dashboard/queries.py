@@ -10,7 +10,8 @@ Sections (板块):
 - :func:`supervised_section` 挂牌督办事项: open supervised items and their age in days
 - :func:`batches_section`    政策兑现批次: the last batches with totals
 - :func:`innovation_section` 自创区重大项目月评价: the latest evaluation's traffic lights
-- :func:`notices_section`    通知发送: failed or pending notices in the outbox
+- :func:`notices_section`    通知发送: failed or pending notices in the outbox, and the chat
+                             platforms' refused or waiting messages with the platform's reason
 - :func:`publicity_section`  宣传报送: the latest cadence reminder's counts
 """
 
@@ -40,6 +41,7 @@ PUBLICITY_DAG = "publicity_cadence_reminder"
 
 REPORTS_TABLE = "gxq_reports"
 OUTBOX_TABLE = "gxq_notify_outbox"
+DELIVERY_TABLE = "gxq_notify_delivery"
 
 TREND_WEEKS = 8
 
@@ -53,12 +55,15 @@ NOTICE_STATUS_LABELS = {
     "pending": "待发送",
     "sending": "发送中",
     "unrouted": "无接收地址",
+    "refused": "平台拒收",
     "dry_run": "演练未发送",
     "sent": "已发送",
 }
+MESSAGE_STATUS_LABELS = {"refused": "平台拒收", "waiting": "等待重发"}
+PLATFORM_LABELS = {"wecombot": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
 # "Failed or pending": everything that has not reached its recipient (dry runs excepted:
 # they were never meant to be sent).
-ATTENTION_STATUSES = ("failed", "unrouted", "pending", "sending")
+ATTENTION_STATUSES = ("refused", "failed", "unrouted", "pending", "sending")
 WITHHELD_LABELS = {"unknown_enterprise": "企业不在名录", "dishonest": "严重失信", "abnormal": "经营异常"}
 
 
@@ -589,9 +594,42 @@ def notices_section(engine, limit: int = 50) -> Section:
     ]
     return Section(
         rows=rows,
-        data={"summary": summary, "attention": sum(counts.get(s, 0) for s in ATTENTION_STATUSES)},
+        data={"summary": summary, "attention": sum(counts.get(s, 0) for s in ATTENTION_STATUSES),
+              "messages": platform_messages(engine, limit)},
         note=None if rows else "没有失败或待发送的通知",
     )
+
+
+def platform_messages(engine, limit: int = 50) -> list[dict]:
+    """Chat-bot messages refused for good or waiting to be sent again, with the platform's own
+    code and reason (``gxq_notify_delivery``), refused first. Only messages of notices not yet
+    delivered: a waiting part whose notice went out since is history, not work."""
+    from gxq.masking import mask_text
+
+    if not has_table(engine, DELIVERY_TABLE):
+        return []
+    d = sa.table(DELIVERY_TABLE, *[sa.column(c) for c in table_columns(engine, DELIVERY_TABLE)])
+    o = sa.table(OUTBOX_TABLE, *[sa.column(c) for c in ("id", "dag_id", "period_key", "recipient", "kind",
+                                                         "status")])
+    severity = sa.case({"refused": 0, "waiting": 1}, value=d.c.status, else_=2)
+    stmt = (
+        sa.select(o.c.dag_id, o.c.period_key, o.c.recipient, o.c.kind, d.c.platform, d.c.part, d.c.parts,
+                  d.c.status, d.c.platform_code, d.c.platform_message, d.c.attempts, d.c.too_fast,
+                  d.c.last_attempt_at)
+        .select_from(d.join(o, o.c.id == d.c.outbox_id))
+        .where(d.c.status.in_(tuple(MESSAGE_STATUS_LABELS)), o.c.status != "sent")
+        .order_by(severity, d.c.last_attempt_at.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        out = [dict(r) for r in conn.execute(stmt).mappings()]
+    for r in out:
+        r["status_label"] = MESSAGE_STATUS_LABELS[r["status"]]
+        r["platform_label"] = PLATFORM_LABELS.get(r["platform"], r["platform"])
+        reason = mask_text(r.get("platform_message") or "") or ""
+        r["reason"] = reason[:200] + ("…" if len(reason) > 200 else "")
+        r["last_attempt_at"] = to_local(r.get("last_attempt_at"))
+    return out
 
 
 # --- 宣传报送 -------------------------------------------------------------------------------

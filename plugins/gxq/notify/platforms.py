@@ -41,7 +41,7 @@ import hmac
 import json
 import os
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 from apprise.common import NotifyFormat, NotifyType
@@ -204,12 +204,12 @@ class WeComBot(ChatBot, NotifyWeComBot):
     title_maxlen = 250
     notify_format = (NotifyFormat.TEXT, NotifyFormat.MARKDOWN)
 
-    templates = ("{schema}://{key}", "{schema}://{key}/{targets}")
-    template_tokens = dict(
+    templates: ClassVar = ("{schema}://{key}", "{schema}://{key}/{targets}")
+    template_tokens: ClassVar = dict(
         NotifyWeComBot.template_tokens,
         targets={"name": _("Mentioned User IDs"), "type": "list:string"},
     )
-    template_args = dict(
+    template_args: ClassVar = dict(
         NotifyWeComBot.template_args,
         to={"alias_of": "targets"},
         base={"name": _("API Base URL"), "type": "string"},
@@ -248,7 +248,7 @@ class WeComBot(ChatBot, NotifyWeComBot):
         return self._post_json(self.api_url, payload)
 
     def url(self, privacy=False, *args, **kwargs):
-        params = self._base_arg(self.url_parameters(privacy=privacy, *args, **kwargs), privacy)
+        params = self._base_arg(self.url_parameters(*args, privacy=privacy, **kwargs), privacy)
         return "{schema}://{key}/{targets}?{params}".format(
             schema=self.secure_protocol,
             key=self.pprint(self.key, privacy, safe=""),
@@ -283,7 +283,7 @@ class DingTalkBot(ChatBot, NotifyDingTalk):
     # The platform's limit is 20,000 bytes for the request body; the content is what varies.
     request_limit = 20000
 
-    template_args = dict(NotifyDingTalk.template_args, base={"name": _("API Base URL"), "type": "string"})
+    template_args: ClassVar = dict(NotifyDingTalk.template_args, base={"name": _("API Base URL"), "type": "string"})
 
     def __init__(self, token, targets=None, secret=None, base=None, **kwargs):
         super().__init__(token=token, targets=targets, secret=secret, **kwargs)
@@ -322,7 +322,7 @@ class DingTalkBot(ChatBot, NotifyDingTalk):
         return self._post_json(f"{self.api_base}/robot/send", payload, params=params)
 
     def url(self, privacy=False, *args, **kwargs):
-        url = super().url(privacy=privacy, *args, **kwargs)
+        url = super().url(privacy, *args, **kwargs)
         extra = self._base_arg({}, privacy)
         return url + ("&" if "?" in url else "?") + self.urlencode(extra) if extra else url
 
@@ -351,12 +351,12 @@ class FeishuBot(ChatBot, NotifyFeishu):
     # Documented limit: a request body of 20 KB.
     request_limit = 20000
 
-    templates = ("{schema}://{token}", "{schema}://{secret}@{token}")
-    template_tokens = dict(
+    templates: ClassVar = ("{schema}://{token}", "{schema}://{secret}@{token}")
+    template_tokens: ClassVar = dict(
         NotifyFeishu.template_tokens,
         secret={"name": _("Secret"), "type": "string", "private": True},
     )
-    template_args = dict(
+    template_args: ClassVar = dict(
         NotifyFeishu.template_args,
         secret={"alias_of": "secret"},
         base={"name": _("API Base URL"), "type": "string"},
@@ -411,7 +411,7 @@ class FeishuBot(ChatBot, NotifyFeishu):
         return (self.secure_protocol, self.token)
 
     def url(self, privacy=False, *args, **kwargs):
-        params = self._base_arg(self.url_parameters(privacy=privacy, *args, **kwargs), privacy)
+        params = self._base_arg(self.url_parameters(*args, privacy=privacy, **kwargs), privacy)
         secret = f"{self.pprint(self.secret, privacy, safe='')}@" if self.secret else ""
         return "{schema}://{secret}{token}/?{params}".format(
             schema=self.secure_protocol, secret=secret, token=self.pprint(self.token, privacy, safe=""),
