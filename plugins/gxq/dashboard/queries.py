@@ -604,7 +604,6 @@ def platform_messages(engine, limit: int = 50) -> list[dict]:
     """Chat-bot messages refused for good or waiting to be sent again, with the platform's own
     code and reason (``gxq_notify_delivery``), refused first. Only messages of notices not yet
     delivered: a waiting part whose notice went out since is history, not work."""
-
     if not has_table(engine, DELIVERY_TABLE):
         return []
     d = sa.table(DELIVERY_TABLE, *[sa.column(c) for c in table_columns(engine, DELIVERY_TABLE)])
