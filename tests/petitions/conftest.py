@@ -87,6 +87,7 @@ def ops(request, dept, tmp_path):
     from gxq import store
     from gxq.petitions.tables import (
         petition_days,
+        petition_topic_days,
         petition_unit_days,
         petition_weeks,
         supervised_items,
@@ -100,7 +101,8 @@ def ops(request, dept, tmp_path):
         engine = sa.create_engine(pg_url(request.getfixturevalue("_pg_ops_db")), poolclass=sa.pool.NullPool)
     store.ensure_schema(engine)
     with engine.begin() as conn:
-        for table in (supervised_states, supervised_items, petition_weeks, petition_unit_days, petition_days):
+        for table in (supervised_states, supervised_items, petition_weeks, petition_unit_days, petition_topic_days,
+                      petition_days):
             conn.execute(table.delete())
     yield engine
     engine.dispose()

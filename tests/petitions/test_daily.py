@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from gxq import periods
 from gxq.petitions import compute, daily, pipeline, rules
-from gxq.petitions.tables import petition_days, petition_unit_days
+from gxq.petitions.tables import petition_days, petition_topic_days, petition_unit_days
 
 from tests.conftest import pg_url
 from tests.petitions.conftest import PetitionsDB
@@ -94,20 +94,29 @@ def assert_same(engine, ops, week_key: str) -> dict:
 
 
 class Reads:
-    """Records the windows read from the department with unit_days.sql."""
+    """Records the windows read from the department with unit_days.sql (and checks that
+    topic_days.sql read the same windows: the per-topic counts are stored with the per-unit ones)."""
 
     def __init__(self, monkeypatch):
         self.windows: list[tuple[dt.date, dt.date]] = []
-        real = compute.unit_days
+        self.topic_windows: list[tuple[dt.date, dt.date]] = []
+        real, real_topics = compute.unit_days, compute.topic_days
 
         def spy(engine, first, end):
             self.windows.append((first, end))
             return real(engine, first, end)
 
+        def spy_topics(engine, first, end):
+            self.topic_windows.append((first, end))
+            return real_topics(engine, first, end)
+
         monkeypatch.setattr(compute, "unit_days", spy)
+        monkeypatch.setattr(compute, "topic_days", spy_topics)
 
     def take(self) -> list[tuple[dt.date, dt.date]]:
         out, self.windows = self.windows, []
+        topics, self.topic_windows = self.topic_windows, []
+        assert topics == out
         return out
 
 
@@ -130,6 +139,7 @@ def _fresh_ops(kind: str, tmp_path, request):
     store.ensure_schema(engine)
     with engine.begin() as conn:
         conn.execute(petition_unit_days.delete())
+        conn.execute(petition_topic_days.delete())
         conn.execute(petition_days.delete())
     return engine
 
@@ -161,15 +171,16 @@ def test_demo_year_to_date_trend_and_ranking_equal_the_direct_computation(backen
     assert reads.take() == [(_day("2021-03-01"), _day("2021-03-08"))]
     assert_same(engine, ops, "2021-W13")  # ranks March
     assert reads.take() == [(_day("2021-03-29"), _day("2021-04-05"))]
-    # the week across the new year: its trend and ranking (December) reach into 2020, never stored
+    # the week across the new year: its trend, ranking (December) and surge baseline reach into
+    # 2020, never stored
     got = assert_same(engine, ops, "2020-W53")
     assert got["ytd"]["start"] == "2021-01-01" and got["monthly_ranking"]["month"] == "2020-12"
-    assert reads.take() == [(_day("2020-12-28"), _day("2021-01-04")), (_day("2020-11-09"), _day("2020-12-28"))]
-    # a backfill jumping ahead: 2021-W52 ends in 2022 (its year to date is 2022's), its trend and
-    # ranking (December) need 2021-11-08 on: read once
+    assert reads.take() == [(_day("2020-12-28"), _day("2021-01-04")), (_day("2020-11-02"), _day("2020-12-28"))]
+    # a backfill jumping ahead: 2021-W52 ends in 2022 (its year to date is 2022's), its trend,
+    # ranking (December) and surge baseline (8 weeks before) need 2021-11-01 on: read once
     got = assert_same(engine, ops, "2021-W52")
     assert got["ytd"]["start"] == "2022-01-01" and got["monthly_ranking"]["month"] == "2021-12"
-    assert reads.take() == [(_day("2021-12-27"), _day("2022-01-03")), (_day("2021-11-08"), _day("2021-12-27"))]
+    assert reads.take() == [(_day("2021-12-27"), _day("2022-01-03")), (_day("2021-11-01"), _day("2021-12-27"))]
     # a week in the gap: the days since the last stored one, once
     assert_same(engine, ops, "2021-W35")
     assert reads.take() == [(_day("2021-08-30"), _day("2021-09-06")), (_day("2021-06-07"), _day("2021-08-30"))]

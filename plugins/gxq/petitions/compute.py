@@ -82,12 +82,24 @@ def invalid_rows(engine, period: periods.Period) -> list[dict]:
     return out
 
 
-def topics(engine, period: periods.Period) -> tuple[list[dict], dict[str, int]]:
-    """(top_topics, complaints per topic) of complaints received in the week."""
-    window = _window(period.start, period.end)
-    lead_rows = sql.query(engine, "petitions/topic_leads", window)
-    unit_rows = sql.query(engine, "petitions/topic_units", window)
-    return rules.top_topics(lead_rows, unit_rows), rules.topic_counts(lead_rows)
+def topic_days(engine, first: dt.date, end: dt.date) -> list[dict]:
+    """Complaints received over the whole days [first, end) per (topic, street, lead unit, day):
+    ``[{"topic", "street", "lead_unit", "day", "complaints"}]`` (``topic_days.sql``); a day outside
+    the window (SQLite text that only starts like a timestamp) counts on its nearest day, as in
+    ``unit_days``."""
+    rows = []
+    for r in sql.query(engine, "petitions/topic_days", _window(_midnight(first), _midnight(end))):
+        rows.append({"topic": r["topic"], "street": r["street"],
+                     "lead_unit": None if r["lead_unit"] is None else str(r["lead_unit"]),
+                     "day": _day_in(r["day"], first, end), "complaints": int(r["complaints"] or 0)})
+    return rows
+
+
+def topics(engine, period: periods.Period) -> tuple[list[dict], dict[str, int], list[dict]]:
+    """(top_topics, complaints per topic, the ``topic_days`` rows) of complaints received in the week."""
+    day_rows = topic_days(engine, period.first_day, period.end.date())
+    unit_rows = sql.query(engine, "petitions/topic_units", _window(period.start, period.end))
+    return rules.top_topics(day_rows, unit_rows), rules.topic_counts(day_rows), day_rows
 
 
 def overdue_rows(engine, end: dt.datetime) -> list[dict]:
@@ -132,7 +144,7 @@ def compute_week(engine, period: periods.Period) -> dict:
     kinds = received_by_kind(engine, period.start, period.end)
     prev = period.previous()
     prev_received = sum(received_by_kind_rows(engine, prev.start, prev.end))
-    top, counts = topics(engine, period)
+    top, counts, topic_rows = topics(engine, period)
     overdue = overdue_rows(engine, period.end)
     invalid = invalid_rows(engine, period)
     report = {
@@ -155,6 +167,7 @@ def compute_week(engine, period: periods.Period) -> dict:
         "overdue": overdue,
         "invalid": invalid,
         "unit_days": days,  # the week's figures per unit and day, kept in gxq_ops by compute_all
+        "topic_days": topic_rows,  # the week's complaints per topic, street, lead and day (also kept)
     }
     return {"report": report, "detail": detail}
 

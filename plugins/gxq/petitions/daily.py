@@ -1,5 +1,7 @@
 """Per-unit, per-day counts of the bulletin's figures, kept in ``gxq_ops`` (tables
-``petition_days`` and ``petition_unit_days``, migration ``petitions_0002``).
+``petition_days`` and ``petition_unit_days``, migration ``petitions_0002``), and per-topic,
+per-street, per-day complaint counts (``petition_topic_days``, migration ``petitions_0003``) for the
+突增 baselines: a topic's complaints in each of the 8 weeks before W are sums of stored days.
 
 Why: the bulletin's year to date, 8-week trend and monthly ranking are ``unit_metrics`` over ~30
 weeks; read from the department each week they cost ~30 weeks of reads for a one-week bulletin.
@@ -13,11 +15,13 @@ window counts it — and the rates are computed from the summed numerators and d
 
 What a run reads from the department:
 
-- its own week, which ``compute.compute_week`` reads anyway (``unit_days.sql``): the week's days
-  are stored as read, replacing what was stored (a rerun of a week is idempotent);
-- the days of the window it needs (year to date, trend, ranking month) that were never stored for
-  this department database: the first run, a backfill that starts mid-year, a new database. Each
-  contiguous run of missing days is read once, in one statement grouped by day, and stored. At
+- its own week, which ``compute.compute_week`` reads anyway (``unit_days.sql``, ``topic_days.sql``):
+  the week's days are stored as read, replacing what was stored (a rerun of a week is idempotent);
+- the days of the window it needs (year to date, trend, ranking month, the 8 weeks of the surge
+  baseline) that were never stored for this department database: the first run, a backfill that
+  starts mid-year, a new database, and days stored before ``petitions_0003`` (``has_topics``
+  false: they lack the topic counts). Each contiguous run of missing days is read once, in one
+  statement per table grouped by day (``unit_days`` and ``topic_days``), and stored. At
   1M rows the year to date of 2021-W22 (22 weeks) is one 2-6 s statement (a hash join with
   petition_units; at tens of millions of rows it reads petition_units whole, once).
 
@@ -48,10 +52,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gxq import store
 from gxq.connections import OPS_CONN_ID, engine_for
 from gxq.petitions import compute, rules
-from gxq.petitions.tables import petition_days, petition_unit_days
+from gxq.petitions.tables import petition_days, petition_topic_days, petition_unit_days
 
 FIELDS = rules.UNIT_METRIC_FIELDS
-REVISION = "petitions_0002"  # the petitions branch revision that made these tables
+REVISION = "petitions_0003"  # the petitions branch revision that made these tables
 RECOUNT_ENV = "GXQ_PETITIONS_RECOUNT_WEEKS"
 MERGE_GAP_DAYS = 7  # missing runs closer than this are read in one statement (stored days between re-read)
 _CHUNK = 200
@@ -100,38 +104,72 @@ def _insert(ops):
     return postgresql.insert if ops.dialect.name == "postgresql" else sqlite.insert
 
 
-def save(ops, source: str, first: dt.date, end: dt.date, rows: list[dict], week_key: str) -> None:
-    """Store the counts of the days [first, end) (rows from ``compute.unit_days`` over exactly those
-    days), replacing what was stored for them: reruns are idempotent, a day without rows is stored
-    as a day without petitions. One transaction; days are locked in order (concurrent runs of
-    overlapping windows serialise on them, the last writer's counts stay)."""
+def save(ops, source: str, first: dt.date, end: dt.date, rows: list[dict], week_key: str,
+         topic_rows: list[dict]) -> None:
+    """Store the counts of the days [first, end) (``rows`` from ``compute.unit_days`` and
+    ``topic_rows`` from ``compute.topic_days`` over exactly those days), replacing what was stored
+    for them: reruns are idempotent, a day without rows is stored as a day without petitions. One
+    transaction; days are locked in order (concurrent runs of overlapping windows serialise on
+    them, the last writer's counts stay)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     days = _days(first, end)
     insert = _insert(ops)
     with ops.begin() as conn:
         for i in range(0, len(days), _CHUNK):
             stmt = insert(petition_days).values(
-                [{"source": source, "day": d, "week_key": week_key, "computed_at": now} for d in days[i:i + _CHUNK]])
+                [{"source": source, "day": d, "week_key": week_key, "computed_at": now, "has_topics": True}
+                 for d in days[i:i + _CHUNK]])
             conn.execute(stmt.on_conflict_do_update(
                 index_elements=["source", "day"],
-                set_={"week_key": stmt.excluded.week_key, "computed_at": stmt.excluded.computed_at}))
-        conn.execute(petition_unit_days.delete().where(
-            petition_unit_days.c.source == source, petition_unit_days.c.day >= first, petition_unit_days.c.day < end))
+                set_={"week_key": stmt.excluded.week_key, "computed_at": stmt.excluded.computed_at,
+                      "has_topics": stmt.excluded.has_topics}))
+        for table in (petition_unit_days, petition_topic_days):
+            conn.execute(table.delete().where(table.c.source == source, table.c.day >= first, table.c.day < end))
         values = []
         for r in rows:
-            if not first <= r["day"] < end:
-                raise ValueError(f"day {r['day']} outside [{first}, {end})")
+            _check_day(r["day"], first, end)
             values.append({"source": source, "day": r["day"], "has_lead": r["unit"] is not None,
                            "unit_code": r["unit"] if r["unit"] is not None else "",
                            **{f: int(r[f]) for f in FIELDS}})
         for i in range(0, len(values), _CHUNK):
             conn.execute(petition_unit_days.insert(), values[i:i + _CHUNK])
+        topics = topic_day_counts(topic_rows)
+        for day, _, _ in topics:
+            _check_day(day, first, end)
+        values = [{"source": source, "day": day, "topic": topic, "street": street if street is not None else "",
+                   "complaints": n} for (day, topic, street), n in sorted(topics.items(), key=_topic_key)]
+        for i in range(0, len(values), _CHUNK):
+            conn.execute(petition_topic_days.insert(), values[i:i + _CHUNK])
+
+
+def _check_day(day: dt.date, first: dt.date, end: dt.date) -> None:
+    if not first <= day < end:
+        raise ValueError(f"day {day} outside [{first}, {end})")
+
+
+def _topic_key(item):
+    (day, topic, street), _ = item
+    return day, topic, street or ""
+
+
+def topic_day_counts(topic_rows: list[dict]) -> dict[tuple, int]:
+    """{(day, topic, street): complaints} summed over lead units; complaints without a topic are
+    no topic (as for the top list) and are left out."""
+    out: dict[tuple, int] = {}
+    for r in topic_rows:
+        if r["topic"] is None:
+            continue
+        key = (r["day"], r["topic"], r["street"])
+        out[key] = out.get(key, 0) + int(r["complaints"])
+    return out
 
 
 def stored_days(ops, source: str, first: dt.date, end: dt.date) -> set[dt.date]:
+    """The days of [first, end) stored with both their unit and topic counts."""
     with ops.connect() as conn:
         got = conn.execute(sa.select(petition_days.c.day).where(
-            petition_days.c.source == source, petition_days.c.day >= first, petition_days.c.day < end)).scalars()
+            petition_days.c.source == source, petition_days.c.day >= first, petition_days.c.day < end,
+            petition_days.c.has_topics.is_(True))).scalars()
         return {_as_date(d) for d in got}
 
 
@@ -151,9 +189,10 @@ def missing_runs(stored: set[dt.date], first: dt.date, end: dt.date) -> list[tup
 
 
 def recount(ops, engine, source: str, first: dt.date, end: dt.date, week_key: str) -> None:
-    """Read the days [first, end) from the department (one statement) and store them."""
+    """Read the days [first, end) from the department (one statement per table) and store them."""
     if first < end:
-        save(ops, source, first, end, compute.unit_days(engine, first, end), week_key)
+        save(ops, source, first, end, compute.unit_days(engine, first, end), week_key,
+             compute.topic_days(engine, first, end))
 
 
 def fill_missing(ops, engine, source: str, first: dt.date, end: dt.date, week_key: str) -> list[tuple]:
@@ -178,6 +217,43 @@ def load(ops, source: str, first: dt.date, end: dt.date) -> list[dict]:
         row["day"] = _as_date(day)
         rows.append(row)
     return rows
+
+
+def load_topics(ops, source: str, first: dt.date, end: dt.date) -> list[dict]:
+    """The stored complaints of [first, end): ``[{"day", "topic", "street", "complaints"}]`` by day
+    (street None for complaints without one)."""
+    t = petition_topic_days
+    with ops.connect() as conn:
+        got = conn.execute(sa.select(t.c.day, t.c.topic, t.c.street, t.c.complaints)
+                           .where(t.c.source == source, t.c.day >= first, t.c.day < end).order_by(t.c.day)).all()
+    return [{"day": _as_date(day), "topic": topic, "street": street or None, "complaints": int(n)}
+            for day, topic, street, n in got]
+
+
+def weekly_topic_counts(rows: list[dict], weeks: list, by_street: bool = False) -> dict:
+    """{topic (or (topic, street)): [complaints in each of ``weeks``]} from ``load_topics`` rows
+    (or ``compute.topic_days`` rows); ``weeks`` are Periods, the lists follow their order and a
+    week without complaints counts 0. Complaints without a street are left out by street."""
+    index = {}
+    for i, w in enumerate(weeks):
+        for k in range(7):
+            index[w.first_day + dt.timedelta(days=k)] = i
+    out: dict = {}
+    for r in rows:
+        i = index.get(r["day"])
+        if i is None or r["topic"] is None:
+            continue
+        if by_street:
+            if r["street"] is None:
+                continue
+            key = (r["topic"], r["street"])
+        else:
+            key = r["topic"]
+        counts = out.get(key)
+        if counts is None:
+            counts = out[key] = [0] * len(weeks)
+        counts[i] += int(r["complaints"])
+    return out
 
 
 def window(rows: list[dict], first: dt.date, end: dt.date):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 
 from gxq import cadences, output, periods, store
 from gxq.connections import engine_for
@@ -68,12 +69,59 @@ def trend_weeks(period: periods.Period) -> list[periods.Period]:
     return weeks[::-1]
 
 
-def compute_all(week_key: str, engine=None, ops=None) -> dict:
-    """The contract report plus the extras (year to date, trend, ranking, names, publicity line).
+def baseline_weeks(period: periods.Period) -> list[periods.Period]:
+    """The ``rules.SURGE_BASELINE_WEEKS`` weeks before ``period``, oldest first (突增 baseline)."""
+    weeks = [period.previous()]
+    while len(weeks) < rules.SURGE_BASELINE_WEEKS:
+        weeks.append(weeks[-1].previous())
+    return weeks[::-1]
 
-    The week is read from the department (``compute.compute_week``) and its per-unit, per-day
-    counts stored in ``gxq_ops``; the year to date, the trend and the ranking month are sums of
-    stored days (``gxq.petitions.daily``), reading from the department only days never stored.
+
+def week_surges(week_rows: list[dict], counts: dict[str, int], baseline_rows: list[dict],
+                period: periods.Period) -> dict:
+    """突增 of one week: ``surges`` (the contract's key), ``street_surges`` (the same test per
+    topic × 街道, for the office) and ``surge_details`` (streets, lead units and the 9 weeks of
+    each surging topic, for the bulletin's 突增事项 section and charts).
+
+    ``week_rows``: the week's ``compute.topic_days`` rows; ``counts``: its complaints per topic (as
+    for ``top_topics``); ``baseline_rows``: the stored per-day topic counts of the 8 weeks before.
+    """
+    weeks = baseline_weeks(period)
+    baseline = daily.weekly_topic_counts(baseline_rows, weeks)
+    surges = rules.surges(counts, baseline)
+    street_week = daily.weekly_topic_counts(week_rows, [period], by_street=True)
+    street_base = daily.weekly_topic_counts(baseline_rows, weeks, by_street=True)
+    street_surges = rules.surges({k: v[0] for k, v in street_week.items()}, street_base)
+    details = []
+    for s in surges:
+        topic = s["topic"]
+        rows = [r for r in week_rows if r["topic"] == topic]
+        streets, leads = Counter(), Counter()
+        for r in rows:
+            streets[r["street"]] += r["complaints"]
+            if r["lead_unit"] is not None:
+                leads[r["lead_unit"]] += r["complaints"]
+        history = baseline.get(topic) or [0] * len(weeks)
+        details.append({
+            "topic": topic,
+            "lead_unit": rules.lead_of(leads),
+            "streets": [{"street": k, "complaints": n}
+                        for k, n in sorted(streets.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))],
+            "lead_units": [{"unit": k, "complaints": n} for k, n in sorted(leads.items(), key=lambda kv: (-kv[1], kv[0]))],
+            "weeks": [{"period": w.key, "complaints": n} for w, n in zip(weeks, history)]
+                     + [{"period": period.key, "complaints": s["complaints"]}],
+        })
+    return {"surges": surges, "street_surges": street_surges, "surge_details": details}
+
+
+def compute_all(week_key: str, engine=None, ops=None) -> dict:
+    """The contract report plus the extras (year to date, trend, ranking, 突增 detail, names,
+    publicity line).
+
+    The week is read from the department (``compute.compute_week``) and its per-unit and per-topic,
+    per-day counts stored in ``gxq_ops``; the year to date, the trend, the ranking month and the
+    surges' 8-week baselines are sums of stored days (``gxq.petitions.daily``), reading from the
+    department only days never stored.
     """
     engine = engine or dept_engine()
     ops = ops or daily.ops_store()
@@ -83,7 +131,7 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
 
     source = daily.source_key(engine)
     end_day = period.end.date()
-    daily.save(ops, source, period.first_day, end_day, detail["unit_days"], period.key)
+    daily.save(ops, source, period.first_day, end_day, detail["unit_days"], period.key, detail["topic_days"])
     recount = daily.recount_weeks()
     if recount:
         daily.recount(ops, engine, source, period.first_day - dt.timedelta(weeks=recount), period.first_day,
@@ -91,12 +139,16 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
     ytd_start, ytd_end = ytd_window(period)
     weeks = trend_weeks(period)
     month = ranking_month(period)
-    first_day = min(ytd_start.date(), weeks[0].first_day, *([month.first_day] if month else []))
+    baseline_first = baseline_weeks(period)[0].first_day
+    first_day = min(ytd_start.date(), weeks[0].first_day, baseline_first, *([month.first_day] if month else []))
     filled = daily.fill_missing(ops, engine, source, first_day, period.first_day, period.key)
     if filled:
         log.info("petitions: read %s from %s (days not stored yet)",
                  ", ".join(f"{a}..{b}" for a, b in filled), source)
     days = daily.load(ops, source, first_day, end_day)
+    surge = week_surges(detail["topic_days"], detail["topic_counts"],
+                        daily.load_topics(ops, source, baseline_first, period.first_day), period)
+    report["surges"] = surge["surges"]
 
     ytd_totals, ytd_units = daily.window(days, ytd_start.date(), ytd_end.date())
     trend = []
@@ -123,6 +175,8 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
                                for code, m in sorted(ytd_units.items())}},
         "trend": trend,
         "monthly_ranking": ranking,
+        "street_surges": surge["street_surges"],
+        "surge_details": surge["surge_details"],
         "data_quality": {"invalid": [{"petition_id": r["petition_id"], "reason": r["reason"]}
                                      for r in detail["invalid"]]},
         "issued_on": period.end.date().isoformat(),
@@ -160,21 +214,61 @@ def publicity_line(period: periods.Period) -> dict | None:
 # --- supervise ------------------------------------------------------------------------------
 
 
-def week_topics_from_dept(engine):
+def supervised_surges(surges: list[dict], details: list[dict]) -> list[dict]:
+    """The week's surges as the supervision history keeps them: with the lead unit of each topic
+    (a 突增 item outside the top list takes its lead from here)."""
+    leads = {d["topic"]: d["lead_unit"] for d in details}
+    return [{**s, "lead_unit": leads.get(s["topic"])} for s in surges]
+
+
+def surges_from_store(ops, engine):
+    """surges_of(week_key, counts) for ``supervision.week_source``: a past week's surges against its
+    baseline from the stored per-day counts (days never stored are read once and kept)."""
+
+    def surges_of(week_key: str, counts: dict[str, int]) -> list[dict]:
+        period = periods.parse_key(week_key, ("week",))
+        source = daily.source_key(engine)
+        first = baseline_weeks(period)[0].first_day
+        end = period.end.date()
+        daily.fill_missing(ops, engine, source, first, end, period.key)
+        rows = daily.load_topics(ops, source, first, end)
+        week_rows = [r for r in rows if r["day"] >= period.first_day]
+        surge = week_surges([{**r, "lead_unit": None} for r in week_rows], counts,
+                            [r for r in rows if r["day"] < period.first_day], period)
+        return surge["surges"]
+
+    return surges_of
+
+
+def week_topics_from_dept(engine, ops=None):
+    """get_week's source for a week never stored: its top list read from the department, its
+    surges from the stored per-day counts (with the week's leads, read with its top list)."""
+
     def get(week_key: str) -> supervision.WeekTopics:
-        top, counts = compute.topics(engine, periods.parse_key(week_key, ("week",)))
-        return supervision.WeekTopics(week_key, counts, top)
+        period = periods.parse_key(week_key, ("week",))
+        top, counts, rows = compute.topics(engine, period)
+        surges = None
+        if ops is not None:
+            source = daily.source_key(engine)
+            first = baseline_weeks(period)[0].first_day
+            daily.fill_missing(ops, engine, source, first, period.first_day, period.key)
+            surge = week_surges(rows, counts, daily.load_topics(ops, source, first, period.first_day), period)
+            surges = supervised_surges(surge["surges"], surge["surge_details"])
+        return supervision.WeekTopics(week_key, counts, top, surges)
 
     return get
 
 
 def supervise(week_key: str, computed: dict, ops=None, engine=None) -> list[dict]:
-    """Record W's top list, derive every item's state as of W, record the states."""
+    """Record W's list (top topics and surges), derive every item's state as of W, record the states."""
     ops = ops or ops_engine()
     engine = engine or dept_engine()
-    this_week = supervision.WeekTopics(week_key, computed["topic_counts"], computed["report"]["top_topics"])
+    report = computed["report"]
+    this_week = supervision.WeekTopics(
+        week_key, computed["topic_counts"], report["top_topics"],
+        supervised_surges(report.get("surges", []), computed["extras"].get("surge_details", [])))
     supervision.save_week(ops, this_week)
-    get_week = supervision.week_source(ops, week_topics_from_dept(engine))
+    get_week = supervision.week_source(ops, week_topics_from_dept(engine, ops), surges_from_store(ops, engine))
     states = supervision.states_as_of(week_key, get_week)
     supervision.save_states(ops, week_key, states)
     return [s.as_dict() for s in states]

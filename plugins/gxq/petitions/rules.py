@@ -7,6 +7,7 @@ the database's collation.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
@@ -190,3 +191,66 @@ def quality_ranking(per_unit: dict[str, dict[str, int]]) -> list[dict]:
     for i, row in enumerate(rows, start=1):
         row["rank"] = i
     return rows
+
+
+# --- 突增 (surges): a topic's complaints in W against its own 8 weeks before W ----------------
+
+SURGE_BASELINE_WEEKS = 8
+SURGE_MIN_COMPLAINTS = 5
+SURGE_SIGMAS = 3
+SURGE_SIGMA_FLOOR = 1  # σ below 1 counts as 1: a quiet, steady topic still needs a jump of 3+
+
+
+def surge_test(count: int, history: list[int]) -> dict | None:
+    """The contract's surge test of one count against its baseline weeks (oldest first, a week
+    without complaints as 0): ``{"complaints", "baseline_mean", "threshold", "excess"}`` when
+    ``count`` ≥ 5 and ``count`` > μ + 3 × max(σ, 1) (σ the population standard deviation), else None.
+
+    The decision is exact (integers: with n weeks, n·μ = S and n²·σ² = n·Q − S²), so a count
+    exactly at the threshold never surges through a rounding error; the reported mean and
+    threshold are Python's ``round(x, 2)`` of the floats. ``excess`` = count − μ (the sort key).
+    """
+    n = len(history)
+    if n == 0:
+        raise ValueError("surge_test needs the baseline weeks")
+    if count < SURGE_MIN_COMPLAINTS:
+        return None
+    s = sum(history)
+    v = n * sum(x * x for x in history) - s * s  # n² σ²
+    d = n * count - s  # n (count − μ)
+    floor = n * SURGE_SIGMA_FLOOR
+    if v < floor * floor:  # σ < 1: the threshold is μ + 3
+        above = d > SURGE_SIGMAS * floor
+    else:
+        above = d > 0 and d * d > SURGE_SIGMAS * SURGE_SIGMAS * v
+    if not above:
+        return None
+    mean = s / n
+    sigma = math.sqrt(v) / n
+    return {"complaints": count, "baseline_mean": round(mean, 2),
+            "threshold": round(mean + SURGE_SIGMAS * max(sigma, SURGE_SIGMA_FLOOR), 2), "excess": count - mean}
+
+
+def surges(week_counts: dict, baseline: dict, weeks: int = SURGE_BASELINE_WEEKS, key: str = "topic") -> list[dict]:
+    """突增: the entries of ``week_counts`` ({topic: complaints in W}, or {(topic, street): ...})
+    that surge against ``baseline`` ({same key: [count per week, oldest first]}, missing = all 0).
+    Sorted by complaints − μ descending, then by key (code point): ``[{key..., "complaints",
+    "baseline_mean", "threshold"}]``. A tuple key gives ``topic`` and ``street``."""
+    found = []
+    for name, count in week_counts.items():
+        if name is None:
+            continue
+        history = list(baseline.get(name) or ())
+        if len(history) > weeks:
+            raise ValueError(f"{name!r}: {len(history)} baseline weeks, expected {weeks}")
+        history = [0] * (weeks - len(history)) + [int(x) for x in history]
+        hit = surge_test(int(count), history)
+        if hit is not None:
+            found.append((name, hit))
+    found.sort(key=lambda kv: (-kv[1]["excess"], kv[0]))
+    out = []
+    for name, hit in found:
+        ident = {"topic": name[0], "street": name[1]} if isinstance(name, tuple) else {key: name}
+        out.append({**ident, "complaints": hit["complaints"], "baseline_mean": hit["baseline_mean"],
+                    "threshold": hit["threshold"]})
+    return out

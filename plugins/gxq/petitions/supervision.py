@@ -1,15 +1,19 @@
 """挂牌督办 as a closed loop (发现问题—研究问题—解决问题).
 
-Every topic of a week's top list becomes a supervised item with its lead unit. The state of an
-item as of week W is a pure function of the weekly top lists up to W (``petition_weeks`` in
-``gxq_ops``, keyed by week and computed from the department data when missing), never of which
-run happened last, so reruns and backfills of W give the same states on the same data.
+Every topic of a week's top list becomes a supervised item with its lead unit, and so does every
+topic that surges (突增, ``rules.surges``) outside the top list: a week's *list* is its top topics
+plus its surging topics. The state of an item as of week W is a pure function of the weekly lists
+up to W (``petition_weeks`` in ``gxq_ops``, keyed by week and computed from the department data and
+the stored per-day counts when missing), never of which run happened last, so reruns and backfills
+of W give the same states on the same data.
 
 States (as of W):
-- ``new`` 新增挂牌: the topic entered the top list in W;
-- ``listed`` 仍在榜: still in the top list;
-- ``falling`` 回落: out of the top list in W with complaints still coming in;
+- ``new`` 新增挂牌: the topic entered the list in W;
+- ``listed`` 仍在榜: still in the list (in the top list, or surging);
+- ``falling`` 回落: out of the list in W with complaints still coming in;
 - ``resolved`` 已销号: out of the list with no complaint in W, or out of it two weeks running.
+``opened_as`` says why an item was opened (``top`` 高频 or ``surge`` 突增); ``surge`` that its topic
+surges in W. A 突增 item is followed exactly like a 高频 one.
 An item open ``ESCALATE_AFTER_WEEKS`` weeks or more (weeks since it was opened) and not
 resolved is escalated to the ``office`` (提级督办).
 """
@@ -29,15 +33,26 @@ from gxq.petitions.tables import petition_weeks, supervised_items, supervised_st
 ESCALATE_AFTER_WEEKS = 3
 MAX_LOOKBACK_WEEKS = 52
 STATE_LABELS = {"new": "新增挂牌", "listed": "仍在榜", "falling": "回落", "resolved": "已销号"}
+OPENED_AS_LABELS = {"top": "高频", "surge": "突增"}
 
 
 @dataclass(frozen=True)
 class WeekTopics:
-    """One week's complaints per topic and its top list (as ``rules.top_topics`` returns it)."""
+    """One week's complaints per topic, its top list (as ``rules.top_topics`` returns it) and its
+    surges (as ``rules.surges`` returns them; None: not known yet, for a snapshot stored before
+    surges were kept)."""
 
     week_key: str
     counts: dict[str, int]
     top: list[dict]
+    surges: list[dict] | None = None
+
+    def surging(self, topic: str) -> bool:
+        return any(s["topic"] == topic for s in self.surges or ())
+
+    def listed(self, topic: str) -> bool:
+        """Under 挂牌督办 in this week's list: a top topic, or a surging one."""
+        return self.rank(topic) is not None or self.surging(topic)
 
     def rank(self, topic: str) -> int | None:
         for i, item in enumerate(self.top, start=1):
@@ -49,6 +64,14 @@ class WeekTopics:
         for item in self.top:
             if item["topic"] == topic:
                 return item["lead_unit"]
+        return None
+
+    def surge_lead(self, topic: str) -> str | None:
+        """The lead unit of a surging topic outside the top list (``lead_unit`` of its surge entry,
+        when the week recorded one)."""
+        for item in self.surges or ():
+            if item["topic"] == topic:
+                return item.get("lead_unit")
         return None
 
 
@@ -63,10 +86,13 @@ class ItemState:
     rank: int | None
     lead_unit: str | None
     escalated: bool
+    opened_as: str = "top"
+    surge: bool = False
 
     def as_dict(self) -> dict:
         d = asdict(self)
         d["state_label"] = STATE_LABELS[self.state]
+        d["opened_as_label"] = OPENED_AS_LABELS[self.opened_as]
         return d
 
 
@@ -96,7 +122,7 @@ def states_as_of(week_key: str, get_week: Callable[[str], WeekTopics]) -> list[I
         return cache[key]
 
     current, prev, prev2 = week(week_key), week(_prev(week_key)), week(_prev(_prev(week_key)))
-    candidates = {t["topic"] for w in (current, prev, prev2) for t in w.top}
+    candidates = {t["topic"] for w in (current, prev, prev2) for t in (*w.top, *(w.surges or ()))}
     results = []
     for topic in sorted(candidates):
         state = _simulate(topic, week_key, week)
@@ -110,9 +136,9 @@ def states_as_of(week_key: str, get_week: Callable[[str], WeekTopics]) -> list[I
 def _closed_at(topic: str, key: str, week) -> bool:
     """True when no item of ``topic`` is open at the end of week ``key``."""
     w = week(key)
-    if w.rank(topic) is not None:
+    if w.listed(topic):
         return False
-    return w.counts.get(topic, 0) == 0 or week(_prev(key)).rank(topic) is None
+    return w.counts.get(topic, 0) == 0 or not week(_prev(key)).listed(topic)
 
 
 def _simulate(topic: str, week_key: str, week) -> ItemState | None:
@@ -123,17 +149,17 @@ def _simulate(topic: str, week_key: str, week) -> ItemState | None:
         start = _prev(start)
         steps += 1
     key = _next(start)
-    is_open, opened, lead, state = False, None, None, None
+    is_open, opened, opened_as, lead, state = False, None, "top", None, None
     while True:
         w, prev = week(key), week(_prev(key))
-        listed = w.rank(topic) is not None
-        if listed:
+        if w.listed(topic):
             state = "listed" if is_open else "new"
             if not is_open:
                 is_open, opened = True, key
-            lead = w.lead(topic) or lead
+                opened_as = "top" if w.rank(topic) is not None else "surge"
+            lead = w.lead(topic) or w.surge_lead(topic) or lead
         elif is_open:
-            if w.counts.get(topic, 0) == 0 or prev.rank(topic) is None:
+            if w.counts.get(topic, 0) == 0 or not prev.listed(topic):
                 state, is_open = "resolved", False
             else:
                 state = "falling"
@@ -156,6 +182,8 @@ def _simulate(topic: str, week_key: str, week) -> ItemState | None:
         rank=w.rank(topic),
         lead_unit=lead,
         escalated=state != "resolved" and weeks_open >= ESCALATE_AFTER_WEEKS,
+        opened_as=opened_as,
+        surge=w.surging(topic),
     )
 
 
@@ -173,6 +201,7 @@ def save_week(ops, week: WeekTopics) -> None:
         "topics_json": json.dumps(week.counts, ensure_ascii=False, sort_keys=True),
         "top_json": json.dumps(week.top, ensure_ascii=False),
         "computed_at": _now(),
+        "surges_json": None if week.surges is None else json.dumps(week.surges, ensure_ascii=False),
     }
     _upsert(ops, petition_weeks, {"week_key": week.week_key}, values)
 
@@ -182,18 +211,25 @@ def load_week(ops, week_key: str) -> WeekTopics | None:
         row = conn.execute(sa.select(petition_weeks).where(petition_weeks.c.week_key == week_key)).mappings().first()
     if row is None:
         return None
-    return WeekTopics(week_key, json.loads(row["topics_json"]), json.loads(row["top_json"]))
+    surges = row["surges_json"]
+    return WeekTopics(week_key, json.loads(row["topics_json"]), json.loads(row["top_json"]),
+                      None if surges is None else json.loads(surges))
 
 
-def week_source(ops, compute_from_dept: Callable[[str], WeekTopics]) -> Callable[[str], WeekTopics]:
+def week_source(ops, compute_from_dept: Callable[[str], WeekTopics],
+                surges_of: Callable[[str, dict], list[dict]] | None = None) -> Callable[[str], WeekTopics]:
     """get_week for ``states_as_of``: the stored snapshot, else computed from the department
-    data and stored (so a backfill of a later week needs no earlier run)."""
+    data and stored (so a backfill of a later week needs no earlier run). A snapshot stored
+    without its surges gets them from ``surges_of(week_key, counts)`` and is stored again."""
 
     def get_week(key: str) -> WeekTopics:
         stored = load_week(ops, key)
-        if stored is not None:
+        if stored is not None and (stored.surges is not None or surges_of is None):
             return stored
-        week = compute_from_dept(key)
+        if stored is not None:
+            week = WeekTopics(key, stored.counts, stored.top, surges_of(key, stored.counts))
+        else:
+            week = compute_from_dept(key)
         save_week(ops, week)
         return week
 
@@ -212,12 +248,12 @@ def save_states(ops, week_key: str, states: list[ItemState]) -> None:
             if exists is None:
                 conn.execute(supervised_items.insert().values(
                     item_id=s.item_id, topic=s.topic, opened_week=s.opened_week, lead_unit=s.lead_unit,
-                    created_at=now,
+                    created_at=now, opened_as=s.opened_as,
                 ))
             conn.execute(supervised_states.insert().values(
                 item_id=s.item_id, week_key=week_key, state=s.state, weeks_open=s.weeks_open,
                 complaints=s.complaints, rank=s.rank, lead_unit=s.lead_unit, escalated=s.escalated,
-                updated_at=now,
+                updated_at=now, surge=s.surge,
             ))
 
 
