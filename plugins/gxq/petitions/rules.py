@@ -201,6 +201,19 @@ SURGE_SIGMAS = 3
 SURGE_SIGMA_FLOOR = 1  # σ below 1 counts as 1: a quiet, steady topic still needs a jump of 3+
 
 
+def surge_baseline(history: list[int]) -> dict:
+    """μ and the threshold μ + 3 × max(σ, 1) of baseline weeks, as the report shows them
+    (Python's ``round(x, 2)``; σ the population standard deviation)."""
+    n = len(history)
+    if n == 0:
+        raise ValueError("a surge baseline needs its weeks")
+    s = sum(history)
+    mean = s / n
+    sigma = math.sqrt(n * sum(x * x for x in history) - s * s) / n
+    return {"baseline_mean": round(mean, 2),
+            "threshold": round(mean + SURGE_SIGMAS * max(sigma, SURGE_SIGMA_FLOOR), 2)}
+
+
 def surge_test(count: int, history: list[int]) -> dict | None:
     """The contract's surge test of one count against its baseline weeks (oldest first, a week
     without complaints as 0): ``{"complaints", "baseline_mean", "threshold", "excess"}`` when
@@ -208,7 +221,7 @@ def surge_test(count: int, history: list[int]) -> dict | None:
 
     The decision is exact (integers: with n weeks, n·μ = S and n²·σ² = n·Q − S²), so a count
     exactly at the threshold never surges through a rounding error; the reported mean and
-    threshold are Python's ``round(x, 2)`` of the floats. ``excess`` = count − μ (the sort key).
+    threshold are rounded (``surge_baseline``). ``excess`` = count − μ (the sort key).
     """
     n = len(history)
     if n == 0:
@@ -225,10 +238,7 @@ def surge_test(count: int, history: list[int]) -> dict | None:
         above = d > 0 and d * d > SURGE_SIGMAS * SURGE_SIGMAS * v
     if not above:
         return None
-    mean = s / n
-    sigma = math.sqrt(v) / n
-    return {"complaints": count, "baseline_mean": round(mean, 2),
-            "threshold": round(mean + SURGE_SIGMAS * max(sigma, SURGE_SIGMA_FLOOR), 2), "excess": count - mean}
+    return {"complaints": count, **surge_baseline(history), "excess": count - s / n}
 
 
 def surges(week_counts: dict, baseline: dict, weeks: int = SURGE_BASELINE_WEEKS, key: str = "topic") -> list[dict]:
