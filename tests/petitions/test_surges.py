@@ -263,3 +263,87 @@ def test_migration_petitions_0003_from_a_0002_store(tmp_path):
     assert daily.stored_days(engine, "s", dt.date(2021, 3, 1), dt.date(2021, 3, 2)) == set()
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT has_topics FROM petition_days")).scalar() in (False, 0)
+
+
+# --- the bulletin's 突增事项 section, charts and street table ------------------------------------
+
+
+def _surge_report():
+    from tests.petitions.test_pipeline import _report
+
+    report = _report()
+    report["surges"] = [{"topic": "燃气", "complaints": 6, "baseline_mean": 0.38, "threshold": 3.38},
+                        {"topic": "供暖", "complaints": 5, "baseline_mean": 0.0, "threshold": 3.0}]
+    weeks = [f"2021-W{n:02d}" for n in range(1, 10)]
+    report["surge_details"] = [
+        {"topic": "燃气", "lead_unit": "U10",
+         "streets": [{"street": "凌水街道", "complaints": 4}, {"street": None, "complaints": 2}],
+         "lead_units": [{"unit": "U10", "complaints": 4}, {"unit": "U01", "complaints": 2}],
+         "weeks": [{"period": k, "complaints": n} for k, n in zip(weeks, [3, 0, 0, 0, 0, 0, 0, 0, 6])]},
+        {"topic": "供暖", "lead_unit": "U01", "streets": [{"street": "七贤岭街道", "complaints": 5}],
+         "lead_units": [{"unit": "U01", "complaints": 5}],
+         "weeks": [{"period": k, "complaints": n} for k, n in zip(weeks, [0] * 8 + [5])]},
+    ]
+    report["street_surges"] = [{"topic": "噪音扰民", "street": "凌水街道", "complaints": 6, "baseline_mean": 0.0,
+                                "threshold": 3.0}]
+    report["supervised_items"].append({
+        "item_id": "2021-W09:燃气", "topic": "燃气", "opened_week": "2021-W09", "state": "new",
+        "state_label": "新增挂牌", "weeks_open": 0, "complaints": 6, "rank": None, "lead_unit": "U10",
+        "escalated": False, "opened_as": "surge", "opened_as_label": "突增", "surge": True})
+    return report
+
+
+def test_bulletin_files_have_the_surge_section_charts_and_street_table(tmp_path):
+    import zipfile
+
+    from docx import Document
+    from gxq.petitions import render
+    from openpyxl import load_workbook
+
+    report = _surge_report()
+    ctx = render.build_context(report, [], [], {"U10": "应急管理局", "U01": "建设局"})
+    rows = ctx["tables"]["surges"]["rows"]
+    assert rows[0] == [1, "燃气", 6, 0.38, 3.38, "凌水街道4件、未注明街道2件", "应急管理局(U10)4件、建设局(U01)2件",
+                       "突增挂牌"]  # 燃气 is not in the top list (供暖 is)
+    assert rows[1][-1] == "高频榜内"
+    assert ctx["tables"]["street_surges"]["rows"] == [["噪音扰民", "凌水街道", 6, 0.0, 3.0]]
+    assert ctx["tables"]["supervised"]["rows"][-1][:2] == ["燃气", "突增(本周突增)"]
+    summary = "\n".join(ctx["summary_lines"])
+    assert "突增事项2项(燃气6件、供暖5件), 其中1项不在高频榜, 以突增纳入挂牌督办" in summary
+    files = render.write_files(tmp_path, ctx)
+    assert {"surge_1", "surge_2"} <= set(files)
+    assert files["surge_1"].read_bytes()[:4] == b"\x89PNG"
+    html = files["html"].read_text(encoding="utf-8")
+    assert "五、突增事项" in html and 'src="surge_1.png"' in html and "街道突增" in html and "凌水街道4件" in html
+    doc = Document(str(files["docx"]))
+    assert len(doc.inline_shapes) == 4  # two trend charts, two surge charts
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "五、突增事项" in text and "六、超期未反馈工单" in text
+    cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
+    assert "突增挂牌" in cells and "噪音扰民" in cells
+    wb = load_workbook(files["xlsx"])
+    assert wb["突增事项"].max_row == 3 and wb["街道突增"]["B2"].value == "凌水街道"
+    with zipfile.ZipFile(files["docx"]) as z:
+        assert "本周无突增事项" not in z.read("word/document.xml").decode("utf-8")
+
+
+def test_bulletin_without_surges_says_so(tmp_path):
+    from gxq.petitions import render
+
+    from tests.petitions.test_pipeline import _report
+
+    ctx = render.build_context(_report(), [], [], {})  # a report stored before surges: no key at all
+    assert ctx["tables"]["surges"]["rows"] == [] and ctx["surge_charts"] == []
+    html = render.html(ctx, {"trend_received": b"png", "trend_rates": b"png"})
+    assert "本周无突增事项" in html and "本周无街道突增" in html
+    assert "突增事项" not in "\n".join(ctx["summary_lines"])
+
+
+def test_surge_chart_is_nine_weeks_against_the_threshold():
+    from gxq.charts import pyplot
+    from gxq.petitions import render
+
+    plt = pyplot()
+    report = _surge_report()
+    png = render.surge_chart(plt, report["surges"][0], report["surge_details"][0]["weeks"])
+    assert png[:4] == b"\x89PNG" and len(png) > 5000

@@ -19,11 +19,16 @@ from gxq.charts import pyplot, to_png
 from gxq.connections import REPO_ROOT
 from gxq.masking import mask_text
 from gxq.petitions import rules
-from gxq.petitions.supervision import STATE_LABELS
+from gxq.petitions.supervision import OPENED_AS_LABELS, STATE_LABELS
 
 TEMPLATES = REPO_ROOT / "include" / "templates" / "petitions"
 ISSUER = "大连高新区营商环境建设局"
 OVERDUE_SHOWN = 100  # rows of the overdue list in the bulletin itself; the workbook has them all
+SURGE_CHARTS = 6  # charts of surging topics in the bulletin (the first by excess); the table lists all
+NO_STREET = "未注明街道"
+SURGE_RULE = (f"与本事项前{rules.SURGE_BASELINE_WEEKS}周的投诉量相比: 本周投诉{rules.SURGE_MIN_COMPLAINTS}件以上,"
+              f" 且超过 前{rules.SURGE_BASELINE_WEEKS}周均值 + {rules.SURGE_SIGMAS} × 标准差(标准差不足1按1计),"
+              " 无投诉的周按0计")
 
 
 @functools.cache
@@ -79,10 +84,13 @@ def _below_lines(below: dict, names: dict[str, str]) -> list[str]:
 def build_context(report: dict, overdue: list[dict], invalid: list[dict], names: dict[str, str]) -> dict:
     """Everything the templates and the workbook show, as plain strings and numbers."""
     r = report
+    top_names = {t["topic"] for t in r["top_topics"]}
+    surges = r.get("surges") or []
     summary = render_template(
         "summary.txt.j2", r=r, change=_change(r["received"], r["received_prev"]),
         escalated=[s for s in r.get("supervised_items", []) if s["escalated"]],
         excluded_total=sum(r["excluded"].values()),
+        surges=surges, surges_outside=[s for s in surges if s["topic"] not in top_names],
     )
     unit_rates = r.get("unit_rates", {})
     units_rows = []
@@ -98,10 +106,23 @@ def build_context(report: dict, overdue: list[dict], invalid: list[dict], names:
         for i, t in enumerate(r["top_topics"], start=1)
     ]
     sup_rows = [
-        [s["topic"], unit_label(s["lead_unit"], names), s["opened_week"], s["weeks_open"], STATE_LABELS[s["state"]],
+        [s["topic"], OPENED_AS_LABELS[s.get("opened_as", "top")] + ("(本周突增)" if s.get("surge") else ""),
+         unit_label(s["lead_unit"], names), s["opened_week"], s["weeks_open"], STATE_LABELS[s["state"]],
          s["complaints"], s["rank"] or "—", "是" if s["escalated"] else "否"]
         for s in r.get("supervised_items", [])
     ]
+    details = {d["topic"]: d for d in r.get("surge_details") or []}
+    surge_rows = []
+    for i, s in enumerate(surges, start=1):
+        d = details.get(s["topic"], {})
+        surge_rows.append([
+            i, s["topic"], s["complaints"], s["baseline_mean"], s["threshold"],
+            "、".join(f"{x['street'] or NO_STREET}{x['complaints']}件" for x in d.get("streets", [])) or "—",
+            "、".join(f"{unit_label(x['unit'], names)}{x['complaints']}件" for x in d.get("lead_units", [])) or "—",
+            "高频榜内" if s["topic"] in top_names else "突增挂牌",
+        ])
+    street_rows = [[x["topic"], x["street"], x["complaints"], x["baseline_mean"], x["threshold"]]
+                   for x in r.get("street_surges") or []]
     overdue_sorted = sorted(overdue, key=lambda o: (-(o["days_overdue"] or 0), o["petition_id"]))
     overdue_rows = [
         [o["petition_id"], o["topic"] or "", o["street"] or "", unit_label(o["lead_unit"], names),
@@ -125,9 +146,14 @@ def build_context(report: dict, overdue: list[dict], invalid: list[dict], names:
                   "rows": units_rows},
         "top_topics": {"title": "高频投诉事项", "headers": ["序号", "诉求事项", "投诉量", "主办单位", "承办单位"],
                        "rows": top_rows},
-        "supervised": {"title": "挂牌督办", "headers": ["事项", "主办单位", "挂牌周", "已挂牌周数", "状态", "本周投诉",
-                                                       "本周排名", "提级督办"],
+        "supervised": {"title": "挂牌督办", "headers": ["事项", "挂牌类型", "主办单位", "挂牌周", "已挂牌周数", "状态",
+                                                       "本周投诉", "本周排名", "提级督办"],
                        "rows": sup_rows},
+        "surges": {"title": "突增事项", "headers": ["序号", "诉求事项", "本周投诉", "前8周均值", "突增阈值", "涉及街道",
+                                                   "主办单位", "挂牌督办"],
+                   "rows": surge_rows},
+        "street_surges": {"title": "街道突增", "headers": ["诉求事项", "街道", "本周投诉", "前8周均值", "突增阈值"],
+                          "rows": street_rows},
         "overdue": {"title": "超期未反馈", "headers": ["工单编号", "诉求事项", "街道", "主办单位", "受理时间",
                                                       "反馈时限", "超期天数"],
                     "rows": overdue_rows},
@@ -150,6 +176,8 @@ def build_context(report: dict, overdue: list[dict], invalid: list[dict], names:
         "invalid_total": len(invalid),
         "overdue_shown": min(len(overdue_rows), OVERDUE_SHOWN),
         "ranking": ranking,
+        "surge_rule": SURGE_RULE,
+        "surge_charts": [f"surge_{i}" for i in range(1, min(len(surges), SURGE_CHARTS) + 1)],
         "publicity_line": (r.get("publicity") or {}).get("text"),
         "tables": tables,
     }
@@ -178,7 +206,29 @@ def charts(report: dict) -> dict[str, bytes]:
     ax.set_title("近8周按时分拨率、按时反馈率、满意率")
     ax.legend(fontsize=8, loc="lower left")
     rates_png = to_png(fig)
-    return {"trend_received": received_png, "trend_rates": rates_png}
+    images = {"trend_received": received_png, "trend_rates": rates_png}
+    details = {d["topic"]: d for d in report.get("surge_details") or []}
+    for i, s in enumerate((report.get("surges") or [])[:SURGE_CHARTS], start=1):
+        images[f"surge_{i}"] = surge_chart(plt, s, details.get(s["topic"], {}).get("weeks", []))
+    return images
+
+
+def surge_chart(plt, surge: dict, weeks: list[dict]) -> bytes:
+    """突增: the topic's complaints in the 8 weeks before W and in W (red), against its threshold."""
+    labels = [w["period"][5:] for w in weeks]
+    counts = [w["complaints"] for w in weeks]
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    ax.bar(labels, counts, color=["#a5a5a5"] * max(len(counts) - 1, 0) + ["#c00000"] * min(len(counts), 1))
+    for i, n in enumerate(counts):
+        ax.annotate(str(n), (i, n), ha="center", va="bottom", fontsize=8)
+    ax.axhline(surge["threshold"], color="#c00000", linestyle="--", linewidth=1,
+               label=f"突增阈值 {surge['threshold']}")
+    ax.axhline(surge["baseline_mean"], color="#4472c4", linestyle=":", linewidth=1,
+               label=f"前8周均值 {surge['baseline_mean']}")
+    ax.set_ylim(0, max([*counts, surge["threshold"]]) * 1.2 + 1)
+    ax.set_title(f"突增: {surge['topic']}(近9周投诉量, 件)")
+    ax.legend(fontsize=8, loc="upper left")
+    return to_png(fig)
 
 
 def html(ctx: dict, images: dict[str, bytes]) -> str:
@@ -223,7 +273,7 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
             p.paragraph_format.first_line_indent = Pt(24)
         elif kind == "IMAGE":
             if images.get(text):
-                doc.add_picture(io.BytesIO(images[text]), width=Cm(15))
+                doc.add_picture(io.BytesIO(images[text]), width=Cm(15 if text.startswith("trend") else 13))
         elif kind == "TABLE":
             table = ctx["tables"][text]
             rows = table["rows"][:OVERDUE_SHOWN] if text == "overdue" else table["rows"]
@@ -262,7 +312,8 @@ def xlsx(ctx: dict) -> bytes:
     for line in ctx["summary_lines"]:
         summary.append([line])
     summary.column_dimensions["A"].width = 120
-    for name in ("units", "top_topics", "supervised", "overdue", "invalid", "trend", "ranking"):
+    for name in ("units", "top_topics", "supervised", "surges", "street_surges", "overdue", "invalid", "trend",
+                 "ranking"):
         table = ctx["tables"][name]
         if name == "ranking" and not ctx["ranking"]:
             continue
