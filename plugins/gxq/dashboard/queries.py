@@ -6,7 +6,8 @@ gives an empty section with a note instead of an error, so one missing piece nev
 page down. Nothing here writes.
 
 Sections (板块):
-- :func:`bulletin_section`   市民服务平台情况通报: latest figures vs the plan's targets + 8-week trend
+- :func:`bulletin_section`   市民服务平台情况通报: latest figures vs the plan's targets + 8-week trend,
+                             the week's 突增 (surging topics, and by 街道) marked
 - :func:`supervised_section` 挂牌督办事项: open supervised items and their age in days
 - :func:`batches_section`    政策兑现批次: the last batches with totals
 - :func:`innovation_section` 自创区重大项目月评价: the latest evaluation's traffic lights
@@ -252,6 +253,12 @@ def bulletin_section(engine, weeks: int = TREND_WEEKS) -> Section:
                 }
             )
 
+    # 突增: topics jumping above their own 8-week level (a report stored before surges has none).
+    top = [t for t in rep.get("top_topics") or [] if isinstance(t, dict)]
+    top_names = {t.get("topic") for t in top}
+    surges = [s for s in rep.get("surges") or [] if isinstance(s, dict)]
+    surging = {s.get("topic") for s in surges}
+
     data = {
         "period": latest["period_key"],
         "start": rep.get("start"),
@@ -264,7 +271,9 @@ def bulletin_section(engine, weeks: int = TREND_WEEKS) -> Section:
         "trend_keys": keys,
         "received_trend": received_trend,
         "overdue_open": len(rep.get("overdue_open") or []),
-        "top_topics": rep.get("top_topics") or [],
+        "top_topics": [{**t, "surge": t.get("topic") in surging} for t in top],
+        "surges": [{**s, "in_top": s.get("topic") in top_names} for s in surges],
+        "street_surges": [s for s in rep.get("street_surges") or [] if isinstance(s, dict)],
         "units_below": below,
         "excluded": rep.get("excluded") or {},
     }
@@ -288,12 +297,16 @@ def supervised_section(engine, today: dt.date | None = None) -> Section:
     """
     if not (has_table(engine, SUPERVISED_ITEMS_TABLE) and has_table(engine, SUPERVISED_STATES_TABLE)):
         return Section(note="督办事项表尚未建立", available=False)
+    # 突增 marks (petitions_0003): states.surge (surging that week), items.opened_as (top / surge)
+    has_surge = "surge" in table_columns(engine, SUPERVISED_STATES_TABLE)
+    has_opened_as = "opened_as" in table_columns(engine, SUPERVISED_ITEMS_TABLE)
     items = sa.table(
         SUPERVISED_ITEMS_TABLE,
         sa.column("item_id"),
         sa.column("topic"),
         sa.column("opened_week"),
         sa.column("lead_unit"),
+        *([sa.column("opened_as")] if has_opened_as else []),
     )
     states = sa.table(
         SUPERVISED_STATES_TABLE,
@@ -305,7 +318,9 @@ def supervised_section(engine, today: dt.date | None = None) -> Section:
         sa.column("rank"),
         sa.column("lead_unit"),
         sa.column("escalated"),
+        *([sa.column("surge")] if has_surge else []),
     )
+    surge_cols = [*([states.c.surge] if has_surge else []), *([items.c.opened_as] if has_opened_as else [])]
     with engine.connect() as conn:
         week_key = conn.execute(sa.select(sa.func.max(states.c.week_key))).scalar()
         if not week_key:
@@ -321,6 +336,7 @@ def supervised_section(engine, today: dt.date | None = None) -> Section:
                 sa.func.coalesce(states.c.lead_unit, items.c.lead_unit).label("lead_unit"),
                 items.c.topic,
                 items.c.opened_week,
+                *surge_cols,
             )
             .select_from(states.outerjoin(items, items.c.item_id == states.c.item_id))
             .where(states.c.week_key == week_key)
@@ -341,6 +357,8 @@ def supervised_section(engine, today: dt.date | None = None) -> Section:
             {
                 **r,
                 "escalated": bool(r["escalated"]),
+                "surge": bool(r.get("surge")),
+                "opened_as_surge": r.get("opened_as") == "surge",
                 "state_label": SUPERVISED_STATE_LABELS.get(r["state"], r["state"]),
                 "opened_on": opened,
                 "age_days": (as_of.end.date() - opened).days if opened else None,
