@@ -1,6 +1,7 @@
 """End to end: ``dag.test()`` of ``petition_weekly_bulletin`` over the demo data, on SQLite and on
 PostgreSQL, with Apprise posting ``json://`` to a local HTTP server. Each backend runs the DAG
-twice (the run, then a rerun of the same logical date): four runs in all, shared by the tests."""
+twice (the run, then a rerun of the same logical date), then once for a week with 突增 (2021-W45:
+供暖 jumps as the heating season starts): six runs in all, shared by the tests."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from tests.notify.conftest import JsonSink
 
 DAG_ID = "petition_weekly_bulletin"
 D = pendulum.datetime(2021, 3, 8, 9, 0, tz="Asia/Shanghai")  # Monday 09:00 → 2021-W09
+D_SURGE = pendulum.datetime(2021, 11, 15, 9, 0, tz="Asia/Shanghai")  # → 2021-W45
 CONTRACT_KEYS = ["period", "start", "end", "received", "received_prev", "by_kind", "dispatch", "feedback",
-                 "satisfaction", "top_topics", "overdue_open", "units", "excluded"]
+                 "satisfaction", "top_topics", "overdue_open", "units", "excluded", "surges"]
 
 
 def _unit_codes(conns: dict) -> list[str]:
@@ -51,8 +53,13 @@ def _run_twice(dagbag, conns: dict, tmp: Path) -> dict:
         messages1 = list(sink.messages)
         second = run_dag(dagbag, DAG_ID, D)
         report2 = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-        return {"runs": [first, second], "report": report1, "rerun_report": report2, "messages": messages1,
-                "messages_after_rerun": list(sink.messages), "folder": folder, "unit_codes": tags[2:]}
+        messages2 = list(sink.messages)
+        third = run_dag(dagbag, DAG_ID, D_SURGE)
+        surge_folder = out / DAG_ID / "2021-W45"
+        return {"runs": [first, second, third], "report": report1, "rerun_report": report2, "messages": messages1,
+                "messages_after_rerun": messages2, "folder": folder, "unit_codes": tags[2:],
+                "surge_report": json.loads((surge_folder / "report.json").read_text(encoding="utf-8")),
+                "surge_folder": surge_folder, "conns": conns}
     finally:
         sink.stop()
         mp.undo()
@@ -78,7 +85,7 @@ def run(request):
 
 
 def test_runs_succeed(run):
-    assert [str(r.state) for r in run["runs"]] == ["success", "success"]
+    assert [str(r.state) for r in run["runs"]] == ["success", "success", "success"]
 
 
 def test_report_has_the_contract_keys_first_and_consistent_figures(run):
@@ -104,6 +111,45 @@ def test_report_has_the_contract_keys_first_and_consistent_figures(run):
     assert {t["topic"] for t in r["top_topics"]} <= {s["topic"] for s in r["supervised_items"]}
     assert len(r["trend"]) == 8 and r["trend"][-1]["period"] == "2021-W09"
     assert r["trend"][-1]["received"] == r["received"]
+    # 突增: every surging topic is supervised (under 挂牌督办, as 突增 when outside the top list)
+    top = {t["topic"] for t in r["top_topics"]}
+    items = {s["topic"]: s for s in r["supervised_items"]}
+    for s in r["surges"]:
+        assert s["complaints"] >= 5 and s["complaints"] > s["threshold"]
+        assert items[s["topic"]]["surge"] is True
+        assert items[s["topic"]]["opened_as"] == ("top" if s["topic"] in top else "surge") \
+            or items[s["topic"]]["state"] != "new"
+    assert [d["topic"] for d in r["surge_details"]] == [s["topic"] for s in r["surges"]]
+
+
+def test_surges_equal_the_independent_reading(run):
+    from gxq.connections import engine_for, parse_conn_value
+
+    from tests.petitions.test_surges_oracle import oracle_surges, read_complaints
+
+    conns = run["conns"]
+    engine = engine_for("dept_petitions", parse_conn_value("dept_petitions", conns["dept_petitions"]))
+    complaints = read_complaints(engine)
+    for report in (run["report"], run["surge_report"]):
+        week = report["period"]
+        assert report["surges"] == oracle_surges(complaints, week), week
+        assert report["street_surges"] == oracle_surges(complaints, week, by_street=True), week
+
+
+def test_a_week_with_surges_supervises_them_and_shows_them(run):
+    r = run["surge_report"]
+    assert list(r)[: len(CONTRACT_KEYS)] == CONTRACT_KEYS
+    assert "供暖" in [s["topic"] for s in r["surges"]] and r["street_surges"]
+    items = {s["topic"]: s for s in r["supervised_items"]}
+    assert all(items[s["topic"]]["surge"] is True for s in r["surges"])
+    folder = run["surge_folder"]
+    assert (folder / "surge_1.png").read_bytes()[:4] == b"\x89PNG"
+    html = (folder / "bulletin.html").read_text(encoding="utf-8")
+    assert 'src="surge_1.png"' in html and "本周无突增事项" not in html and "本周无街道突增" not in html
+    from docx import Document
+
+    doc = Document(str(folder / "bulletin.docx"))
+    assert len(doc.inline_shapes) == 2 + min(len(r["surges"]), 6)
 
 
 def test_same_report_on_sqlite_and_postgresql(run_sqlite, run_pg):
@@ -122,6 +168,7 @@ def test_files_exist_and_hold_no_unmasked_personal_data(run):
         assert (folder / name).stat().st_size > 0, name
     html = (folder / "bulletin.html").read_text(encoding="utf-8")
     assert "市民服务平台情况通报" in html and "挂牌督办" in html and "超期未反馈" in html
+    assert "五、突增事项" in html and "街道突增" in html
     assert find_unmasked(html) == []
     for name in ("bulletin.docx", "bulletin.xlsx"):
         with zipfile.ZipFile(folder / name) as z:
@@ -131,13 +178,17 @@ def test_files_exist_and_hold_no_unmasked_personal_data(run):
     from docx import Document
 
     doc = Document(str(folder / "bulletin.docx"))
-    assert len(doc.inline_shapes) == 2  # the two trend charts
+    surges = len(run["report"]["surges"])
+    assert len(doc.inline_shapes) == 2 + min(surges, 6)  # the two trend charts, one per surging topic
+    for i in range(1, min(surges, 6) + 1):
+        assert (folder / f"surge_{i}.png").stat().st_size > 0
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "一、总体情况" in text and "四、高频投诉事项及挂牌督办" in text
     from openpyxl import load_workbook
 
     wb = load_workbook(folder / "bulletin.xlsx")
-    assert {"概要", "各承办单位", "高频投诉事项", "挂牌督办", "超期未反馈", "数据质量"} <= set(wb.sheetnames)
+    assert {"概要", "各承办单位", "高频投诉事项", "挂牌督办", "突增事项", "街道突增", "超期未反馈", "数据质量"} \
+        <= set(wb.sheetnames)
     assert wb["超期未反馈"].max_row == len(run["report"]["overdue_open"]) + 1
 
 
