@@ -26,7 +26,11 @@ import random
 import tempfile
 from pathlib import Path
 
-from gxq import periods
+import sqlalchemy as sa
+
+from gxq import periods, store
+from gxq.demo import generate
+from gxq.demo import petitions as demo
 from gxq.petitions import daily, pipeline, rules
 
 QUIET_TOPIC = "营商环境"  # the office's own topic: ~3.5 complaints a week at scale 1, flat all year
@@ -39,8 +43,6 @@ YEAR_WEEKS = 52
 def backtest_weeks(first_day: dt.date | None = None, last_day: dt.date | None = None) -> list[periods.Period]:
     """The ``YEAR_WEEKS`` weeks from the first one whose baseline weeks are all whole weeks of the
     demo data (``gxq.demo.petitions.FIRST_DAY`` … ``LAST_DAY``)."""
-    from gxq.demo import petitions as demo
-
     first_day = first_day or demo.FIRST_DAY
     last_day = last_day or demo.LAST_DAY
     week = periods.week_containing(first_day)
@@ -68,8 +70,6 @@ def iso_year_weeks(year: int) -> list[periods.Period]:
 
 def seed_demo(folder: Path, scale: float = 1.0) -> str:
     """The demo ``dept_petitions`` as a SQLite file in ``folder``; returns its URL."""
-    from gxq.demo import generate
-
     url = f"sqlite:///{folder / 'dept_petitions.db'}"
     generate.seed_one("dept_petitions", url, scale=scale)
     return url
@@ -79,8 +79,6 @@ def inject_bursts(engine, topic: str, weeks: list[periods.Period], factor: int =
     """Copy each complaint of ``topic`` received in each of ``weeks`` ``factor - 1`` times (new ids,
     same fields and units), so that the week has ``factor`` × its complaints of that topic.
     Returns the rows added per week."""
-    import sqlalchemy as sa
-
     added = {}
     with engine.begin() as conn:
         for w in weeks:
@@ -128,16 +126,10 @@ def weekly_surges(engine, ops, weeks: list[periods.Period]) -> dict[str, dict]:
 
 
 def _scratch_ops(folder: Path):
-    import sqlalchemy as sa
-
-    from gxq import store
-
     return store.ensure_schema(sa.create_engine(f"sqlite:///{folder / 'gxq_ops.db'}", poolclass=sa.pool.NullPool))
 
 
 def _engine(url: str):
-    import sqlalchemy as sa
-
     return sa.create_engine(url, poolclass=sa.pool.NullPool)
 
 
