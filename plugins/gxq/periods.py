@@ -70,6 +70,11 @@ class Period:
             return month_containing(self.end)
         return quarter_containing(self.end)
 
+    @property
+    def end_s(self) -> str:
+        """End as the department databases' timestamp text, for bound parameters."""
+        return self.end.strftime("%Y-%m-%d %H:%M:%S")
+
 
 def to_local(when: dt.datetime | str) -> dt.datetime:
     """A zone-aware datetime (or ISO string) as an aware Asia/Shanghai datetime.
