@@ -266,3 +266,35 @@ def test_dashboard_shows_refused_and_waiting_messages_with_the_platforms_reason(
     assert section.data["messages"][0]["recipient"] == "U01"  # refused first
     html = render_dashboard(queries.dashboard_data(ops_engine), now=datetime.datetime.now(datetime.UTC))
     assert 'id="platform-messages"' in html and "错误码 93000" in html and "api freq out of limit" in html
+
+
+def test_feishu_bot_keeps_5_per_second(ops_engine, platform_server, apprise_config):
+    """飞书 allows 5 messages per second per bot (and 100 per window): 12 notices through one bot
+    take more than two seconds and are never refused as too fast."""
+    platform_server.feishu_bots["fshared"] = None
+    units = [f"U{i:02d}" for i in range(1, 13)]
+    apprise_config({"feishu://fshared": units})
+    started = time.monotonic()
+    result = deliver(DAG, PERIOD, [unit_notice(u, f"{u} 本周通报") for u in units])
+    assert result.sent == 12 and time.monotonic() - started >= 2.0
+    assert len(platform_server.accepted("fshared")) == 12 and platform_server.refused(11232) == []
+    assert platform_server.max_in_window("fshared", 1.0) <= 5
+
+
+def test_pacing_waits_for_the_window_across_engines(ops_engine):
+    """The slot bookkeeping itself: the 21st request to a bot waits for the oldest to leave the
+    window; a blocked bot waits for the block; past max_wait, TimeoutError."""
+    from gxq.notify import pacing
+
+    limits = ((20, 1.0),)
+    started = time.monotonic()
+    ids = [pacing.acquire(ops_engine, "b1", "wecombot", limits) for _ in range(21)]
+    assert len(set(ids)) == 21 and time.monotonic() - started >= 0.9
+    assert pacing.sends_in_window(ops_engine, "b1", 1.0) <= 20
+    pacing.block(ops_engine, "b2", 0.5)
+    started = time.monotonic()
+    pacing.acquire(ops_engine, "b2", "wecombot", limits)
+    assert time.monotonic() - started >= 0.45
+    pacing.block(ops_engine, "b3", 30)
+    with pytest.raises(TimeoutError):
+        pacing.acquire(ops_engine, "b3", "wecombot", limits, max_wait=0.2)

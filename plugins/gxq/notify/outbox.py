@@ -340,7 +340,10 @@ def _deliver_part(engine, server, m, body_format: str, ctx: dict, on_attempt) ->
     bot = server.bot_id() if limits else None
     n = too_fast = failures = 0
     while True:
-        send_id = pacing.acquire(engine, bot, scheme, limits) if limits else None
+        try:
+            send_id = pacing.acquire(engine, bot, scheme, limits) if limits else None
+        except TimeoutError as exc:  # the bot's queue is too long: nothing sent, the retry sends it
+            return Attempt(False, str(exc)), n
         try:
             a = _send_once(server, m, body_format, ctx)
         finally:
@@ -356,7 +359,7 @@ def _deliver_part(engine, server, m, body_format: str, ctx: dict, on_attempt) ->
             window = max(seconds for _, seconds in limits) if limits else delay
             log.warning("%s: refused as too fast (%s); sending again after %.1fs", scheme, a.code, window)
             if bot:
-                pacing.block(engine, bot, window)
+                pacing.block(engine, bot, window, scheme)
             else:
                 time.sleep(window)
             continue

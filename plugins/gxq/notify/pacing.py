@@ -98,14 +98,15 @@ def acquire(engine, bot: str, platform: str, limits, max_wait: float | None = No
     """Take a slot for one request to ``bot``; returns the send-log row id (for :func:`release`).
 
     Sleeps as long as the windows require. Without limits there is nothing to pace: None.
-    ``max_wait`` (seconds) bounds the total sleep (default: twice the longest window plus a
-    minute); past it, :class:`TimeoutError`.
+    ``max_wait`` (seconds) bounds the total sleep (default: ten of the longest windows, the
+    time of 200 messages ahead in the queue); past it, :class:`TimeoutError`.
     """
     if not limits:
         return None
     _ensure_bot(engine, bot, platform)
     longest = max(seconds for _, seconds in limits)
-    deadline = time.monotonic() + (max_wait if max_wait is not None else 2 * longest + 60)
+    max_wait = max_wait if max_wait is not None else 10 * longest
+    deadline = time.monotonic() + max_wait
     while True:
         with engine.begin() as conn:
             # The lock: every sender to this bot queues here, on SQLite and PostgreSQL alike.
@@ -130,8 +131,9 @@ def release(engine, send_id: int | None) -> None:
         conn.execute(bot_sends.update().where(bot_sends.c.id == send_id).values(at=_now()))
 
 
-def block(engine, bot: str, seconds: float) -> None:
+def block(engine, bot: str, seconds: float, platform: str = "") -> None:
     """Keep every sender off ``bot`` for ``seconds`` (after a "too fast" refusal)."""
+    _ensure_bot(engine, bot, platform)
     until = _now() + dt.timedelta(seconds=seconds)
     with engine.begin() as conn:
         conn.execute(
