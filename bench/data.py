@@ -36,7 +36,7 @@ def log(msg: str) -> None:
 
 def _generate(prefix: str, scale: float, only: list[str]) -> None:
     cmd = [common.PYTHON, "-m", "gxq.demo.generate", "--pg-url-prefix", common.PG_PREFIX, "--pg-db-prefix", prefix,
-           "--scale", str(scale)]
+           "--scale", str(scale), "--demo-year"]
     for conn_id in only:
         cmd += ["--only", conn_id]
     log(" ".join(cmd[1:]))

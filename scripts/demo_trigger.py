@@ -1,21 +1,39 @@
 """Waits for the freshly started Airflow, prints where to log in, and triggers one run of each
-DAG for a recent demo period (the demo data cover 2021), then unpauses the DAGs."""
+DAG for its current period (the demo data are a rolling window ending today: last week's
+bulletin, last month's 月兑现 and 月评价, last quarter's 季兑现 and 季调度, this week's 宣传提醒),
+then unpauses the DAGs.
+
+    python scripts/demo_trigger.py --base-url http://localhost:8080          # what scripts/run.sh does
+    python scripts/demo_trigger.py --demo-year                               # periods of 2021 instead
+
+The policy runs carry a demo approval (``approved_by`` / ``approval_ref``, the params of an
+approval given outside the UI), so that their batches are issued without waiting for a reviewer.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
 
-# One recent demo period per DAG: (logical date in Asia/Shanghai, conf).
-DEMO_RUNS = {
+from gxq import cadences
+
+TZ = ZoneInfo("Asia/Shanghai")
+DEMO_APPROVAL = {"approved_by": "演示审批人", "approval_ref": "演示数据 自动审批"}
+
+# One demo period of 2021 per DAG (--demo-year, over `python -m gxq.demo.generate --demo-year`):
+# (logical date in Asia/Shanghai, conf).
+DEMO_YEAR_RUNS = {
     "petition_weekly_bulletin": ("2021-12-06T09:00:00+08:00", {}),
     "policy_redemption_monthly": ("2021-12-05T09:00:00+08:00", {}),
     "policy_redemption_quarterly": ("2021-10-11T09:00:00+08:00", {}),
@@ -24,6 +42,29 @@ DEMO_RUNS = {
     "innovation_quarterly_dispatch": ("2021-10-12T09:00:00+08:00", {}),
     "publicity_cadence_reminder": ("2021-12-10T15:00:00+08:00", {}),
 }
+
+
+def current_runs(now: dt.datetime) -> dict[str, tuple[str, dict]]:
+    """One run per DAG at ``now`` (its logical date): each covers its current period."""
+    logical = now.astimezone(TZ).replace(second=0, microsecond=0).isoformat()
+    runs = {}
+    for cadence in cadences.CADENCES:
+        if cadence.dag_id in SCHEDULED_ONLY:
+            continue
+        conf: dict = {}
+        if cadence.cadence == "adhoc":
+            conf["period"] = cadences.covers(cadence.dag_id, now).key
+        runs[cadence.dag_id] = (logical, conf)
+    return runs
+
+
+# The deadline watch checks that the bulletin is out by noon of its day: a demo run beside the
+# bulletin's own would only report it late. It runs on its schedule.
+SCHEDULED_ONLY = {"petition_bulletin_deadline_watch"}
+
+
+def with_approval(dag_id: str, conf: dict) -> dict:
+    return {**conf, **DEMO_APPROVAL} if cadences.get(dag_id).area == "policy" else conf
 
 
 def expected_dag_ids() -> list[str]:
@@ -43,6 +84,7 @@ def main() -> int:
     ap.add_argument("--base-url", default="http://localhost:8080")
     ap.add_argument("--pid", type=int, default=0)
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--demo-year", action="store_true", help="trigger periods of 2021 (the --demo-year data)")
     args = ap.parse_args()
     base = args.base_url.rstrip("/")
     deadline = time.monotonic() + args.timeout
@@ -94,16 +136,21 @@ def main() -> int:
     if missing:
         print(f"[run] WARNING: DAGs not loaded (check import errors in the UI): {missing}", file=sys.stderr)
 
+    runs = DEMO_YEAR_RUNS if args.demo_year else current_runs(dt.datetime.now(TZ))
     for dag_id in sorted(present & set(wanted)):
-        logical_date, conf = DEMO_RUNS.get(dag_id, ("2021-12-06T09:00:00+08:00", {}))
-        run_id = f"demo__{logical_date[:10]}"
+        if dag_id not in runs:
+            print(f"[run] {dag_id}: no demo run (runs on its schedule)")
+            continue
+        logical_date, conf = runs[dag_id]
+        key = cadences.report_key(dag_id, dt.datetime.fromisoformat(logical_date)) if dag_id in cadences.BY_ID \
+            else logical_date[:10]
         r = s.post(
             f"{base}/api/v2/dags/{dag_id}/dagRuns",
-            json={"dag_run_id": run_id, "logical_date": logical_date, "conf": conf},
+            json={"dag_run_id": f"demo__{key}", "logical_date": logical_date, "conf": with_approval(dag_id, conf)},
             timeout=10,
         )
         state = "triggered" if r.ok else ("exists" if r.status_code == 409 else f"failed {r.status_code} {r.text[:200]}")
-        print(f"[run] {dag_id}: demo run {logical_date} {state}")
+        print(f"[run] {dag_id}: demo run for {key} (logical date {logical_date}) {state}")
     for dag_id in sorted(present & set(wanted)):
         s.patch(f"{base}/api/v2/dags/{dag_id}", json={"is_paused": False}, timeout=10)
     print("[run] DAGs unpaused; first reports appear under output/ within minutes.")

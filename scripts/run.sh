@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: install, seed the demo department databases, start
 # Airflow (`airflow standalone`, SQLite metadata) with the project's DAGs, trigger one run of
-# each DAG for a recent demo period, and keep running until Ctrl-C, which stops every process
+# each DAG for its current period, and keep running until Ctrl-C, which stops every process
 # this script started (their process group).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +13,13 @@ export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
 export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://localhost:$AIRFLOW__API__PORT}"
 mkdir -p "$AIRFLOW_HOME" "$GXQ_OUTPUT_DIR"
 
-if [[ ! -f "$GXQ_DATA_DIR/dept_petitions.db" ]]; then
-  echo "[run] seeding demo department databases into $GXQ_DATA_DIR"
-  python -m gxq.demo.generate --data-dir "$GXQ_DATA_DIR"
+# The demo data are a rolling window ending today (Asia/Shanghai): seeded again on a new day, so
+# that the current week, month and quarter always have figures.
+today="$(TZ=Asia/Shanghai date +%F)"
+if [[ ! -f "$GXQ_DATA_DIR/dept_petitions.db" || "$(cat "$GXQ_DATA_DIR/demo-window.txt" 2>/dev/null)" != "$today" ]]; then
+  echo "[run] seeding demo department databases (rolling window ending $today) into $GXQ_DATA_DIR"
+  python -m gxq.demo.generate --data-dir "$GXQ_DATA_DIR" --today "$today"
+  echo "$today" >"$GXQ_DATA_DIR/demo-window.txt"
 fi
 
 log="$AIRFLOW_HOME/standalone.log"

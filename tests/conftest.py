@@ -157,7 +157,10 @@ def dagbag(airflow_db):
 
 
 # --- demo department data, seeded once per session ------------------------------------------
-# A small but complete slice of the demo year (scale and months chosen for test speed).
+# A small but complete slice of the demo year 2021 (scale chosen for test speed; the fixed window,
+# not the rolling one, so that every test's figures stay put).
+from gxq.demo.window import DEMO_YEAR
+
 DEMO_SCALE = float(os.environ.get("GXQ_TEST_DEMO_SCALE", "0.2"))
 
 
@@ -169,7 +172,7 @@ def demo_sqlite(session_tmp) -> dict[str, str]:
     folder = session_tmp / "demo-sqlite"
     folder.mkdir(exist_ok=True)
     urls = {cid: f"sqlite:///{folder / (cid + '.db')}" for cid in DEPT_IDS}
-    generate.seed(urls, scale=DEMO_SCALE)
+    generate.seed(urls, scale=DEMO_SCALE, window=DEMO_YEAR)
     conns = {cid: sqlite_conn_json(folder / f"{cid}.db") for cid in DEPT_IDS}
     conns["gxq_ops"] = sqlite_conn_json(folder / "gxq_ops.db")
     return conns
@@ -181,7 +184,7 @@ def demo_pg(pg) -> dict[str, str]:
     from gxq.demo import generate
 
     names = {cid: pg.create(cid) for cid in (*DEPT_IDS, "gxq_ops")}
-    generate.seed({cid: pg_url(names[cid]) for cid in DEPT_IDS}, scale=DEMO_SCALE)
+    generate.seed({cid: pg_url(names[cid]) for cid in DEPT_IDS}, scale=DEMO_SCALE, window=DEMO_YEAR)
     return {cid: pg_conn_json(name) for cid, name in names.items()}
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from gxq.demo import generate, schema, vocab
+from gxq.demo.window import DEMO_YEAR
 
 from tests.conftest import pg_url
 
@@ -37,7 +38,7 @@ def _content_hash(folder: Path) -> str:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[Path, dict[str, int]]:
     folder = tmp_path_factory.mktemp("demo")
-    counts = generate.seed(_urls(folder), scale=SCALE)
+    counts = generate.seed(_urls(folder), scale=SCALE, window=DEMO_YEAR)
     return folder, counts
 
 
@@ -46,14 +47,14 @@ def _db(demo, cid: str) -> sqlite3.Connection:
 
 
 def test_same_seed_same_rows_other_seed_other_rows(demo, tmp_path):
-    generate.seed(_urls(tmp_path / "again"), scale=SCALE)
+    generate.seed(_urls(tmp_path / "again"), scale=SCALE, window=DEMO_YEAR)
     assert _content_hash(tmp_path / "again") == _content_hash(demo[0])
-    generate.seed(_urls(tmp_path / "other"), scale=SCALE, seed=7)
+    generate.seed(_urls(tmp_path / "other"), scale=SCALE, seed=7, window=DEMO_YEAR)
     assert _content_hash(tmp_path / "other") != _content_hash(demo[0])
 
 
 def test_subset_is_the_same_as_in_the_full_seed(demo, tmp_path):
-    counts = generate.seed({"dept_innovation": f"sqlite:///{tmp_path / 'inno.db'}"}, scale=SCALE)
+    counts = generate.seed({"dept_innovation": f"sqlite:///{tmp_path / 'inno.db'}"}, scale=SCALE, window=DEMO_YEAR)
     assert set(counts) == set(schema.TABLES["dept_innovation"])
     a = sqlite3.connect(tmp_path / "inno.db").execute("SELECT * FROM project_monthly ORDER BY 1, 2, 5").fetchall()
     b = _db(demo, "dept_innovation").execute("SELECT * FROM project_monthly ORDER BY 1, 2, 5").fetchall()
@@ -306,7 +307,7 @@ def test_postgres_seed_uses_copy_and_matches_sqlite(pg, demo, monkeypatch):
     monkeypatch.setattr(generate.PostgresWriter, "chunk", 1000)
     monkeypatch.setattr(generate.SqliteWriter, "write", lambda *a: pytest.fail("executemany on PostgreSQL"))
     names = {cid: pg.create(f"demo_{cid}") for cid in DEPTS}
-    counts = generate.seed({cid: pg_url(name) for cid, name in names.items()}, scale=SCALE)
+    counts = generate.seed({cid: pg_url(name) for cid, name in names.items()}, scale=SCALE, window=DEMO_YEAR)
     assert counts == demo[1]
     assert dict(copies) == counts
     assert calls["petitions"] > 3 and calls["units"] == 1

@@ -22,13 +22,14 @@ DAG_ID = "publicity_cadence_reminder"
 def demo_publicity(pg, tmp_path_factory):
     import sqlalchemy as sa
     from gxq.demo import generate
+    from gxq.demo.window import DEMO_YEAR
 
     folder = tmp_path_factory.mktemp("demo-publicity")
     dept, ops = pg.create("pub_demo"), pg.create("pub_demo_ops")
     urls = {"sqlite": f"sqlite:///{folder / 'dept_publicity.db'}", "pg": pg_url(dept)}
     rows = {}
     for backend, url in urls.items():
-        generate.seed({"dept_publicity": url})
+        generate.seed({"dept_publicity": url}, window=DEMO_YEAR)
         engine = sa.create_engine(url)
         with engine.connect() as conn:
             posts = [sql.to_dt(r[0]) for r in conn.execute(sa.text("SELECT published_at FROM wechat_posts"))]

@@ -162,7 +162,7 @@ def test_demo_generator_prints_no_password(capsys):
     db_prefix = f"{PG_PREFIX}_gen_"
     try:
         assert generate.main(["--scale", "0.01", "--pg-url-prefix", prefix, "--pg-db-prefix", db_prefix,
-                              "--only", "dept_publicity"]) == 0
+                              "--only", "dept_publicity", "--demo-year"]) == 0
         out = capsys.readouterr()
         assert "dept_publicity" in out.out
         assert secret not in out.out + out.err

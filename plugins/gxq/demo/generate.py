@@ -1,13 +1,19 @@
 """Demo department data generator (演示数据生成): fills the four ``dept_*`` databases.
 
-Realistic, deterministic data for 大连高新区 for the whole of 2021 and its boundaries
-(2020-12-01 … 2022-01-31): 8890 petitions, enterprises and their certifications, applications and
-commitments, 自创区 major projects and indicators, WeChat posts and information submissions.
+Realistic, deterministic data for 大连高新区: 8890 petitions, enterprises and their
+certifications, applications and commitments, 自创区 major projects and indicators, WeChat posts
+and information submissions, over one of two windows (:mod:`gxq.demo.window`):
 
-    seed({"dept_petitions": "sqlite:////abs/dept_petitions.db", ...}, scale=1.0, seed=2021)
+- a **rolling window** ending today (the default of the command line; ``--today`` picks another
+  day): the scheduled runs of the current week, month and quarter find real figures;
+- **the demo year** 2021 and its boundaries (2020-12-01 … 2022-01-31; ``--demo-year``), fixed
+  rows for tests and benchmarks and for any period of 2021.
 
-The same ``seed`` and ``scale`` always give the same rows (each database draws from its own
-``random.Random``, never from the clock). ``scale`` multiplies the volume of petitions and
+    seed({"dept_petitions": "sqlite:////abs/dept_petitions.db", ...}, scale=1.0, seed=2021,
+         window=window.DEMO_YEAR)     # or window.rolling(date(2026, 12, 3)); None: rolling, today
+
+The same ``seed``, ``scale`` and window always give the same rows (each database draws from its
+own ``random.Random``, never from the clock). ``scale`` multiplies the volume of petitions and
 enterprises; at large scale rows are generated and written in bounded chunks: PostgreSQL gets
 them through ``COPY ... FROM STDIN``, SQLite through ``executemany`` inside one transaction.
 
@@ -30,8 +36,8 @@ What the data deliberately contains (so the DAGs have something to cope with):
 
 Command line::
 
-    python -m gxq.demo.generate                       # SQLite files in data/ (the embedded default)
-    python -m gxq.demo.generate --data-dir /tmp/demo --scale 0.2
+    python -m gxq.demo.generate                       # SQLite files in data/, rolling window ending today
+    python -m gxq.demo.generate --demo-year --data-dir /tmp/demo --scale 0.2   # the 2021 demo year
     python -m gxq.demo.generate --pg-url-prefix postgresql+psycopg2://postgres@127.0.0.1:5432/ \\
         --pg-db-prefix gxqdemo_ --scale 100          # databases gxqdemo_dept_petitions, ...
     python -m gxq.demo.generate --url postgresql+psycopg2://postgres@db:5432/depts   # all four in one
@@ -48,6 +54,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -55,10 +62,12 @@ from sqlalchemy.engine import make_url
 
 from gxq import connections
 from gxq.connections import data_dir as default_dir
+from gxq.progress import Progress
 
 from . import innovation, petitions, policy, publicity, schema
+from .window import DEMO_YEAR, Window, rolling
 
-GENERATORS: dict[str, Callable[[random.Random, float], Iterator[tuple[str, tuple]]]] = {
+GENERATORS: dict[str, Callable[[random.Random, float, Window], Iterator[tuple[str, tuple]]]] = {
     "dept_petitions": petitions.generate,
     "dept_policy": policy.generate,
     "dept_innovation": innovation.generate,
@@ -191,8 +200,11 @@ def rng_for(seed: int, conn_id: str) -> random.Random:
     return random.Random(f"gxq-demo:{seed}:{conn_id}")
 
 
-def seed_one(conn_id: str, url: str, scale: float = 1.0, seed: int = 2021) -> dict[str, int]:
-    """Drop, create and fill one department database; returns row counts per table."""
+def seed_one(conn_id: str, url: str, scale: float = 1.0, seed: int = 2021, window: Window = DEMO_YEAR,
+             progress=None) -> dict[str, int]:
+    """Drop, create and fill one department database; returns row counts per table.
+
+    ``progress`` (a :class:`gxq.progress.Progress`) is advanced by every row written."""
     engine = _engine(url)
     try:
         schema.create_all(engine, conn_id, drop=True, with_indexes=False)
@@ -206,8 +218,17 @@ def seed_one(conn_id: str, url: str, scale: float = 1.0, seed: int = 2021) -> di
             else:
                 writer = PostgresWriter(dbapi, conn_id)
             add = writer.add
-            for table, row in GENERATORS[conn_id](rng_for(seed, conn_id), scale):
-                add(table, row)
+            rows = GENERATORS[conn_id](rng_for(seed, conn_id), scale, window)
+            if progress is None:
+                for table, row in rows:
+                    add(table, row)
+            else:
+                i = 0
+                for i, (table, row) in enumerate(rows, 1):
+                    add(table, row)
+                    if i % 5000 == 0:
+                        progress.update(5000)
+                progress.update(i % 5000)
             counts = writer.close()
             cur = dbapi.cursor()
             # indexes after the load: much faster than maintaining them row by row
@@ -225,11 +246,14 @@ def seed_one(conn_id: str, url: str, scale: float = 1.0, seed: int = 2021) -> di
         engine.dispose()
 
 
-def seed(urls: dict[str, str], scale: float = 1.0, seed: int = 2021) -> dict[str, int]:
+def seed(urls: dict[str, str], scale: float = 1.0, seed: int = 2021, window: Window | None = None
+         ) -> dict[str, int]:
     """Fill the given department databases (any subset of the four conn ids).
 
-    ``urls`` maps conn ids to SQLAlchemy URLs. Returns ``{table: row count}`` over all of them.
+    ``urls`` maps conn ids to SQLAlchemy URLs; ``window``: :data:`DEMO_YEAR` or a rolling window
+    (None: the rolling window ending today). Returns ``{table: row count}`` over all of them.
     """
+    window = window or rolling()
     unknown = set(urls) - set(CONN_IDS)
     if unknown:
         raise ValueError(f"unknown department conn ids: {sorted(unknown)}")
@@ -237,7 +261,7 @@ def seed(urls: dict[str, str], scale: float = 1.0, seed: int = 2021) -> dict[str
     counts: dict[str, int] = {}
     for conn_id in CONN_IDS:
         if conn_id in urls:
-            counts.update(seed_one(conn_id, urls[conn_id], scale=scale, seed=seed))
+            counts.update(seed_one(conn_id, urls[conn_id], scale=scale, seed=seed, window=window))
     return counts
 
 
@@ -286,10 +310,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="seed the databases the connections resolve to (AIRFLOW_CONN_DEPT_* or data/)")
     parser.add_argument("--scale", type=float, default=1.0, help="volume multiplier (petitions, enterprises)")
     parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--demo-year", action="store_true",
+                        help="the fixed 2021 demo year (2020-12-01 … 2022-01-31) instead of a rolling window")
+    parser.add_argument("--today", type=_day, help="last day of the rolling window, YYYY-MM-DD (default: today, "
+                        "Asia/Shanghai)")
     parser.add_argument("--only", action="append", choices=CONN_IDS, help="seed only this conn id (repeatable)")
     args = parser.parse_args(argv)
     if sum(bool(x) for x in (args.data_dir, args.pg_url_prefix, args.url, args.from_connections)) > 1:
         parser.error("choose one of --data-dir, --pg-url-prefix, --url, --from-connections")
+    if args.demo_year and args.today:
+        parser.error("--today picks the end of a rolling window; --demo-year is the fixed 2021 year")
+    window = DEMO_YEAR if args.demo_year else rolling(args.today)
+    print(f"window: {window.describe()}")
 
     conn_ids = args.only or list(CONN_IDS)
     if args.url:
@@ -313,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
                 staged.append((tmp, target))
                 url = f"sqlite:///{tmp}"
         start = time.perf_counter()
-        counts = seed_one(cid, url, scale=args.scale, seed=args.seed)
+        with Progress(cid, unit="rows") as progress:
+            counts = seed_one(cid, url, scale=args.scale, seed=args.seed, window=window, progress=progress)
         where = urls[cid].rsplit("@", 1)[-1]  # never print a password
         print(f"{cid:16s} {time.perf_counter() - start:7.2f} s  {where}")
         for table, n in counts.items():
@@ -323,6 +356,13 @@ def main(argv: list[str] | None = None) -> int:
         os.replace(tmp, target)
     print(f"total {time.perf_counter() - total_start:.2f} s (scale {args.scale}, seed {args.seed})")
     return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
-from .petitions import SNAPSHOT
+from .window import DEMO_YEAR, Window
 
 FIRST_MONTH = (2020, 12)
 LAST_MONTH = (2022, 1)
@@ -80,6 +80,7 @@ def _reported_at(rng, ym, late_days: int = 0) -> datetime:
 
 
 def _start_on(rng, i: int) -> date:
+    """A start date in the generators' calendar (the plan's year 2021; moved with the window)."""
     if i < 42:  # under way before the plan's year
         return date(2018, 1, 1) + timedelta(days=rng.randrange(365 * 3))
     if i < 52:  # started during 2021
@@ -89,8 +90,10 @@ def _start_on(rng, i: int) -> date:
     return date(2022, rng.randint(3, 9), 1)  # not started within the data
 
 
-def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
+def generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR) -> Iterator[tuple[str, tuple]]:
     del scale  # 60 major projects whatever the volume of the rest
+    snapshot = window.snapshot
+    last_month = (window.last_day.year, window.last_day.month)
     names = list(PROJECT_NAMES)
     rng.shuffle(names)
     kinds = list(range(60))  # start category, shuffled so ids do not follow start dates
@@ -98,11 +101,11 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
     projects = []
     for i in range(60):
         unit = rng.choices(*RESPONSIBLE_UNITS)[0]
-        projects.append((f"XM{i + 1:03d}", names[i] + "项目", unit, _start_on(rng, kinds[i])))
+        projects.append((f"XM{i + 1:03d}", names[i] + "项目", unit, window.shift(_start_on(rng, kinds[i]))))
     for pid, name, unit, start in projects:
         yield "projects", (pid, name, unit, start.isoformat())
 
-    all_months = months()
+    all_months = months((window.year - 1, 12), last_month)
     for pid, _name, _unit, start in projects:
         duration = rng.randint(18, 48)
         profile = rng.choices(("steady", "lagging", "troubled"), (60, 25, 15))[0]
@@ -119,8 +122,10 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
                 actual = round(rng.uniform(101, 120), 1)  # odd value the department let through
             if rng.random() < 0.06:
                 continue  # not reported this month
-            reported = _reported_at(rng, ym)
-            if reported >= SNAPSHOT:
+            # A rolling window ends today: its units report by the 2nd of the next month, so that the
+            # evaluation run (4th working day) finds the month reported.
+            reported = _reported_at(rng, ym, -5 if window.rolling else 0)
+            if reported >= snapshot:
                 continue
             key = _month_key(ym)
             if rng.random() < 0.04:
@@ -128,7 +133,7 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
                 first_actual = round(min(100.0, actual + rng.uniform(-15, 15)), 1)
                 yield "project_monthly", (pid, key, plan, max(0.0, first_actual), reported.isoformat(" "))
                 reported = reported + timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5))
-                if reported >= SNAPSHOT:
+                if reported >= snapshot:
                     continue
             yield "project_monthly", (pid, key, plan, actual, reported.isoformat(" "))
 
@@ -141,13 +146,13 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
         for ym in all_months:
             if ym[1] == 1:
                 ytd = 0.0
-            year_pace = pace if ym[0] == 2021 else rng.uniform(0.85, 1.05)
+            year_pace = pace if ym[0] == window.year else rng.uniform(0.85, 1.05)
             # uneven months: slow around the Spring Festival, fast at year end
             weight = {1: 0.6, 2: 0.5, 12: 1.5, 6: 1.2}.get(ym[1], 1.0)
             ytd += max(0.0, base * year_pace / 12 * weight * rng.uniform(0.8, 1.2))
             if rng.random() < 0.08:
                 continue  # not reported this month
-            if ym == LAST_MONTH and rng.random() < 0.5:
+            if ym == last_month and rng.random() < 0.5:
                 continue
             value = float(int(ytd)) if target == 0 else round(ytd, 2)  # a count of listed companies
             yield "indicator_monthly", (code, _month_key(ym), value)

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
 from . import vocab
+from .window import DEMO_YEAR, Window
 
-FIRST_DAY = date(2020, 12, 1)
-LAST_DAY = date(2022, 1, 31)
+FIRST_DAY = DEMO_YEAR.first_day
+LAST_DAY = DEMO_YEAR.last_day
 # The department's data was extracted at this moment: nothing later has happened yet.
-SNAPSHOT = datetime(2022, 2, 1, 0, 0, 0)
+SNAPSHOT = DEMO_YEAR.snapshot
 
 PETITIONS_PER_WEEK = 400
 WEEKDAY_LOAD = (1.25, 1.15, 1.1, 1.05, 1.0, 0.6, 0.55)  # Mon..Sun
@@ -114,13 +115,14 @@ def content(random, topic: dict, street: str) -> str:
     return text
 
 
-def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
+def generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR) -> Iterator[tuple[str, tuple]]:
     """Yield ``(table, row)`` for units, petitions and petition_units, in received order."""
+    first_day, last_day, snapshot = window.first_day, window.last_day, window.snapshot
     for code, name in vocab.UNITS:
         yield "units", (code, name)
 
     random = rng.random
-    cal = vocab.WorkCalendar(FIRST_DAY, LAST_DAY + timedelta(days=90))
+    cal = vocab.WorkCalendar(first_day, last_day + timedelta(days=90))
     topic_pick = {m: _Pick(rng, vocab.TOPIC_NAMES, [vocab.TOPICS[t]["w"] * vocab.TOPICS[t]["m"][m - 1]
                                                     for t in vocab.TOPIC_NAMES]) for m in range(1, 13)}
     lead_pick = {t: _Pick(rng, *spec["units"]) for t, spec in vocab.TOPICS.items()}
@@ -132,8 +134,8 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
     per_day = PETITIONS_PER_WEEK / sum(WEEKDAY_LOAD)
     topics, streets = vocab.TOPICS, vocab.STREETS
 
-    day = FIRST_DAY
-    while day <= LAST_DAY:
+    day = first_day
+    while day <= last_day:
         load = WEEKDAY_LOAD[day.weekday()] * vocab.MONTH_VOLUME[day.month - 1]
         if day in vocab.HOLIDAYS and day.weekday() < 5:
             load *= 0.6
@@ -194,13 +196,13 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
                         satisfaction = "不满意" if s < unsatisfied else ("满意" if s < 0.8 else "基本满意")
 
             # Nothing after the extraction moment has happened yet.
-            if dispatched is not None and dispatched >= SNAPSHOT:
+            if dispatched is not None and dispatched >= snapshot:
                 dispatched = feedback = closed = revisited = satisfaction = None
-            if feedback is not None and feedback >= SNAPSHOT:
+            if feedback is not None and feedback >= snapshot:
                 feedback = closed = revisited = satisfaction = None
-            if closed is not None and closed >= SNAPSHOT:
+            if closed is not None and closed >= snapshot:
                 closed = revisited = satisfaction = None
-            if revisited is not None and revisited >= SNAPSHOT:
+            if revisited is not None and revisited >= snapshot:
                 revisited = satisfaction = None
 
             if withdrawn:
@@ -223,7 +225,7 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
                     feedback = received - _secs(random, 3600, 10 * 86400)  # feedback_before_received
                 elif r >= 3 * INVALID_SHARE and closed is not None and not withdrawn:
                     if revisited is None:
-                        revisited = min(closed + timedelta(days=1), SNAPSHOT - timedelta(minutes=1))
+                        revisited = min(closed + timedelta(days=1), snapshot - timedelta(minutes=1))
                     satisfaction = _one(random, BAD_SATISFACTION)  # bad_satisfaction
 
             pid = f"{stamp}{seq:06d}"

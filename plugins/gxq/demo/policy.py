@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 from . import vocab
-from .petitions import SNAPSHOT
+from .window import DEMO_YEAR, Window
+
+SNAPSHOT = DEMO_YEAR.snapshot
+# The cadence of the policy each award basis belongs to (certification type or application policy):
+# a rolling window keeps bases only from the start of the previous month or quarter (gxq.demo.window).
+BASIS_CADENCE = {"高新技术企业": "monthly", "科技型中小企业": "monthly", "专精特新中小企业": "quarterly",
+                 "employment_subsidy": "monthly"}  # the other 申报类 policies are quarterly
 
 ENTERPRISES = 2000
 FIRST_DAY = date(2020, 12, 1)
@@ -91,7 +97,64 @@ def enterprise_name(rng) -> str:
     return f"大连{rng.choice(BRANDS)}{rng.choice(INDUSTRIES)}{suffix}"
 
 
-def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
+def generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR) -> Iterator[tuple[str, tuple]]:
+    """The demo year's rows; for another window, moved there by :func:`_moved`."""
+    rows = _generate(rng, scale, window)
+    if window == DEMO_YEAR:
+        yield from rows
+        return
+    for table, row in rows:
+        moved = _moved(table, row, window)
+        if moved is not None:
+            yield table, moved
+
+
+def _moved(table: str, row: tuple, window: Window) -> tuple | None:
+    """A demo-year row in ``window``: dates moved to its plan year, nothing at or after its snapshot,
+    and (rolling) no award basis before the demo ledger's start. None: the row is left out."""
+    today = window.snapshot.date()
+
+    def day(text):
+        return date.fromisoformat(text) if text else None
+
+    def moment(value):
+        return datetime.fromisoformat(value) if value else None
+
+    if table == "enterprises":
+        return row
+    if table == "certifications":
+        cert_id, code, cert_type, certified_text, expires_text = row
+        certified = day(certified_text)
+        if certified < DEMO_YEAR.first_day:  # history before the programme: stays where it is
+            return row
+        certified, expires = window.shift(certified), window.shift(day(expires_text))
+        start = window.base_start(BASIS_CADENCE.get(cert_type, "quarterly"))
+        if certified >= today or (start and certified < start):
+            return None
+        return (cert_id, code, cert_type, certified.isoformat(), expires.isoformat())
+    if table == "applications":
+        app_id, code, policy_id, submitted_text, amount, status, approved_value = row
+        submitted = window.shift(moment(submitted_text))
+        if submitted >= window.snapshot:
+            return None
+        approved = window.shift(moment(approved_value)) if approved_value else approved_value
+        if isinstance(approved, datetime):
+            if approved >= window.snapshot:
+                status, approved = "submitted", None
+            else:
+                start = window.base_start(BASIS_CADENCE.get(policy_id, "quarterly"))
+                if start and approved.date() < start:
+                    return None  # paid before the demo ledger starts
+        approved_out = approved.isoformat(" ") if isinstance(approved, datetime) else approved
+        return (app_id, code, policy_id, submitted.isoformat(" "), amount, status, approved_out)
+    if table == "commitments":
+        commitment_id, code, kind, promised, due_text, fulfilled = row
+        due = window.shift(day(due_text))
+        return (commitment_id, code, kind, promised, due.isoformat(), None if due >= today else fulfilled)
+    raise ValueError(f"unknown dept_policy table {table!r}")
+
+
+def _generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR) -> Iterator[tuple[str, tuple]]:
     n = max(60, round(ENTERPRISES * scale))
     ids = _Ids()
     taken: set[str] = set()
@@ -197,16 +260,33 @@ def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
             yield table, _with_id(table, row, ids)
 
     # Fixed edge cases, present at every scale.
+    yield from _edge_cases(ids, without_hte or min(taken), window)
+
+
+def _edge_cases(ids: _Ids, twin: str, window: Window = DEMO_YEAR) -> Iterator[tuple[str, tuple]]:
+    """Awards for unknown enterprises and a same-day duplicate certification (the smaller cert_id
+    is the first). In a rolling window they fall inside the ledger's first periods: written here
+    in the demo year's calendar, which :func:`_moved` moves to the window's."""
     ghost_a = vocab.credit_code("91210231MA0UNKN01")
     ghost_b = vocab.credit_code("91210231MA0UNKN02")
-    yield "certifications", (ids("C"), ghost_a, HTE, "2021-04-15", "2024-04-15")  # unknown_enterprise
-    yield "certifications", (ids("C"), ghost_b, SSME, "2021-05-20", "2024-05-20")
-    yield "applications", (ids("A"), ghost_a, "ip_pledge_interest", "2021-03-02 10:15:00", 200000, "approved",
-                           "2021-04-12 15:30:00")
-    # the same enterprise certified twice on the same day: the smaller cert_id is the first
-    twin = without_hte or min(taken)
-    yield "certifications", (ids("C"), twin, HTE, "2021-06-18", "2024-06-18")
-    yield "certifications", (ids("C"), twin, HTE, "2021-06-18", "2024-06-18")
+    days = {"hte": date(2021, 4, 15), "ssme": date(2021, 5, 20), "submitted": date(2021, 3, 2),
+            "approved": date(2021, 4, 12), "twin": date(2021, 6, 18)}
+    if window.rolling:
+        monthly, quarterly = window.base_start("monthly"), window.base_start("quarterly")
+        days = {"hte": monthly + timedelta(days=14), "ssme": quarterly + timedelta(days=19),
+                "submitted": quarterly - timedelta(days=30), "approved": quarterly + timedelta(days=11),
+                "twin": monthly + timedelta(days=17)}
+        days = {k: window.unshift(d) for k, d in days.items()}
+
+    def until(d: date) -> str:
+        return _plus_years(d, 3).isoformat()
+
+    yield "certifications", (ids("C"), ghost_a, HTE, days["hte"].isoformat(), until(days["hte"]))  # unknown_enterprise
+    yield "certifications", (ids("C"), ghost_b, SSME, days["ssme"].isoformat(), until(days["ssme"]))
+    yield "applications", (ids("A"), ghost_a, "ip_pledge_interest", f"{days['submitted']} 10:15:00", 200000,
+                           "approved", f"{days['approved']} 15:30:00")
+    yield "certifications", (ids("C"), twin, HTE, days["twin"].isoformat(), until(days["twin"]))
+    yield "certifications", (ids("C"), twin, HTE, days["twin"].isoformat(), until(days["twin"]))
 
 
 def _with_id(table: str, row: tuple, ids: _Ids) -> tuple:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
-from .petitions import SNAPSHOT
+from .window import DEMO_YEAR, Window
 
-FIRST_DAY = date(2020, 12, 1)
-LAST_DAY = date(2022, 1, 31)
+FIRST_DAY = DEMO_YEAR.first_day
+LAST_DAY = DEMO_YEAR.last_day
 
 POST_TITLES = (
-    "高新区“万人进万企”服务专员走进{x}", "一图读懂:高新区2021年优化营商环境工作实施方案", "{x}企业开办实现“一网通办”",
+    "高新区“万人进万企”服务专员走进{x}", "一图读懂:高新区{y}年优化营商环境工作实施方案", "{x}企业开办实现“一网通办”",
     "高新区召开优化营商环境工作推进会", "政策直达快享:{x}惠企资金兑现到位", "8890热线办理情况通报(第{n}期)",
     "“办事不求人”:{x}政务服务大厅再提速", "高新区举办{x}政策宣讲会", "营商环境“好差评”:{x}收获群众点赞",
     "自创区重大项目建设现场会在{x}召开", "科技型中小企业评价入库工作启动", "高新技术企业认定奖励政策解读",
@@ -36,27 +36,30 @@ POSTS_PER_WEEK = ([0, 1, 2, 3], [6, 22, 47, 25])
 SUBMISSIONS_PER_WEEK = ([0, 1, 2, 3, 4], [4, 14, 36, 30, 16])
 
 
-def _moments(rng, monday: date, n: int, weekend_share: float) -> list[datetime]:
+def _moments(rng, monday: date, n: int, weekend_share: float, window: Window) -> list[datetime]:
     out = []
+    # A rolling window ends today: the current week's pieces fall on the days so far.
+    days_so_far = (window.last_day - monday).days if window.rolling else 6
     for _ in range(n):
         day = rng.randrange(7) if rng.random() < weekend_share else rng.randrange(5)
-        d = monday + timedelta(days=day)
+        d = monday + timedelta(days=min(day, days_so_far))
         out.append(datetime(d.year, d.month, d.day, rng.randint(8, 20), rng.randrange(60), rng.randrange(60)))
-    return sorted(t for t in out if FIRST_DAY <= t.date() <= LAST_DAY and t < SNAPSHOT)
+    first, last = window.first_day, window.last_day
+    return sorted(t for t in out if first <= t.date() <= last and t < window.snapshot)
 
 
-def generate(rng, scale: float = 1.0) -> Iterator[tuple[str, tuple]]:
+def generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR) -> Iterator[tuple[str, tuple]]:
     del scale  # one account and one office, whatever the volume
     posts: list[tuple] = []
     infos: list[tuple] = []
-    monday = FIRST_DAY - timedelta(days=FIRST_DAY.weekday())
+    monday = window.first_day - timedelta(days=window.first_day.weekday())
     week_no = 0
-    while monday <= LAST_DAY:
+    while monday <= window.last_day:
         week_no += 1
-        for t in _moments(rng, monday, rng.choices(*POSTS_PER_WEEK)[0], 0.15):
-            title = rng.choice(POST_TITLES).format(x=rng.choice(PLACES), n=week_no)
+        for t in _moments(rng, monday, rng.choices(*POSTS_PER_WEEK)[0], 0.15, window):
+            title = rng.choice(POST_TITLES).format(x=rng.choice(PLACES), n=week_no, y=window.year)
             posts.append((f"WX{len(posts) + 1:06d}", t.isoformat(" "), title, rng.choices(*UNITS)[0]))
-        for t in _moments(rng, monday, rng.choices(*SUBMISSIONS_PER_WEEK)[0], 0.05):
+        for t in _moments(rng, monday, rng.choices(*SUBMISSIONS_PER_WEEK)[0], 0.05, window):
             title = rng.choice(INFO_TITLES).format(x=rng.choice(PLACES), n=week_no)
             infos.append((f"XX{len(infos) + 1:06d}", t.isoformat(" "), title, rng.choices(*AGENCIES)[0],
                           rng.choices(*UNITS)[0]))
