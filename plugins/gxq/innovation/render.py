@@ -83,29 +83,42 @@ def trend_chart(report: dict) -> bytes:
     return charts.to_png(fig)
 
 
-def units_chart(report: dict) -> bytes:
-    """各责任单位红黄绿灯数量: stacked bars per unit."""
+def _label(code: str, names: dict[str, str]) -> str:
+    """A unit's name for a chart axis, wrapped every 6 characters (the code when unnamed)."""
+    from gxq.units import short_name
+
+    name = short_name(names.get(code, code))
+    return "\n".join(name[i:i + 6] for i in range(0, len(name), 6))
+
+
+def units_chart(report: dict, names: dict[str, str] | None = None) -> bytes:
+    """各责任单位红黄绿灯数量: stacked bars per unit, labelled with the units' names."""
     plt = charts.pyplot()
     units = report["units"]
-    fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(units) + 2), 3.4))
-    names = [u["unit"] for u in units]
+    names = names or {}
+    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(units) + 2), 3.8))
+    labels = [_label(u["unit"], names) for u in units]
     bottom = [0] * len(units)
     for status in rules.STATUSES:
         values = [u[status] for u in units]
-        ax.bar(names, values, bottom=bottom, color="#" + LIGHT_COLOURS[status], label=rules.STATUS_LABELS[status])
+        ax.bar(labels, values, bottom=bottom, color="#" + LIGHT_COLOURS[status], label=rules.STATUS_LABELS[status])
         bottom = [b + v for b, v in zip(bottom, values)]
     ax.set_ylabel("项目数")
     ax.set_title(f"{month_title(report['period'])}各责任单位红黄绿灯数量")
     ax.legend(ncol=4, fontsize=8, loc="upper right")
     ax.set_ylim(0, max(bottom + [1]) * 1.25)
     ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.tick_params(axis="x", labelsize=7)
+    fig.tight_layout()
     return charts.to_png(fig)
 
 
 # --- monthly scorecard ------------------------------------------------------------------------------
 
 
-def _scorecard_rows(report: dict) -> tuple[list[dict], list[dict], list[dict]]:
+def _scorecard_rows(report: dict, names: dict[str, str] | None = None
+                    ) -> tuple[list[dict], list[dict], list[dict]]:
+    names = names or {}
     comparison = report["comparison"]
     details = {d["project_id"]: d for d in report["project_details"]}
     up, down, new_red = set(comparison["up"]), set(comparison["down"]), set(comparison["new_red"])
@@ -116,10 +129,13 @@ def _scorecard_rows(report: dict) -> tuple[list[dict], list[dict], list[dict]]:
         change = "转好" if pid in up else "转差" if pid in down else ""
         if pid in new_red:
             change = (change + " 新增红灯").strip()
-        projects.append({**details.get(pid, {}), **p, "previous": previous_status.get(pid), "change": change})
+        unit = p["responsible_unit"]
+        projects.append({**details.get(pid, {}), **p, "previous": previous_status.get(pid), "change": change,
+                         "unit_name": names.get(unit, unit) if unit else None})
     ranking = {u["unit"]: u for u in report["unit_ranking"]}
     unit_change = {u["unit"]: u["change"] for u in comparison["units"]}
-    units = sorted(({**u, **ranking[u["unit"]], "change": unit_change[u["unit"]]} for u in report["units"]),
+    units = sorted(({**u, **ranking[u["unit"]], "change": unit_change[u["unit"]],
+                     "unit_name": names.get(u["unit"], u["unit"])} for u in report["units"]),
                    key=lambda u: (u["rank"], u["unit"]))
     previous_completion = {i["indicator_code"]: i["previous"] for i in comparison["indicators"]}
     details_i = {d["indicator_code"]: d for d in report["indicator_details"]}
@@ -128,8 +144,8 @@ def _scorecard_rows(report: dict) -> tuple[list[dict], list[dict], list[dict]]:
     return projects, units, indicators
 
 
-def scorecard_html(report: dict, chart_png: dict[str, bytes]) -> str:
-    projects, units, indicators = _scorecard_rows(report)
+def scorecard_html(report: dict, chart_png: dict[str, bytes], names: dict[str, str] | None = None) -> str:
+    projects, units, indicators = _scorecard_rows(report, names)
     return render_template(
         "scorecard.html.j2",
         r=report, c=report["comparison"], title_period=month_title(report["period"]),
@@ -140,12 +156,12 @@ def scorecard_html(report: dict, chart_png: dict[str, bytes]) -> str:
     )
 
 
-def scorecard_xlsx(report: dict, chart_png: dict[str, bytes]) -> bytes:
+def scorecard_xlsx(report: dict, chart_png: dict[str, bytes], names: dict[str, str] | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    projects, units, indicators = _scorecard_rows(report)
+    projects, units, indicators = _scorecard_rows(report, names)
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     # masked, and without the control characters openpyxl refuses (department text may hold them)
@@ -179,12 +195,12 @@ def scorecard_xlsx(report: dict, chart_png: dict[str, bytes]) -> bytes:
 
     labels = rules.STATUS_LABELS
     sheet("红黄绿灯", ["项目编号", "项目名称", "责任单位", "计划进度%", "实际进度%", "进度差", "评价", "上月", "变化"],
-          [[p["project_id"], p.get("name"), p["responsible_unit"] or "（未明确）", p.get("plan_progress_pct"),
+          [[p["project_id"], p.get("name"), p["unit_name"] or "（未明确）", p.get("plan_progress_pct"),
             p.get("actual_progress_pct"), p["gap"], labels[p["status"]],
             labels.get(p["previous"], "未纳入") if p["previous"] else "未纳入", p["change"]] for p in projects],
           status_col=6, ws=wb.active)
     sheet("单位排名", ["名次", "责任单位", "项目数", "绿灯", "黄灯", "红灯", "未报送", "得分", "红灯环比", "未报送环比"],
-          [[u["rank"], u["unit"], u["projects"], u["green"], u["yellow"], u["red"], u["unreported"], u["score"],
+          [[u["rank"], u["unit_name"], u["projects"], u["green"], u["yellow"], u["red"], u["unreported"], u["score"],
             u["change"]["red"], u["change"]["unreported"]] for u in units])
     sheet("指标完成率", ["指标代码", "指标名称", "权重", "累计完成", "序时目标", "完成率", "上月完成率"],
           [[i["indicator_code"], i.get("name"), i.get("weight"), i.get("value_ytd"), i.get("target_to_date"),
@@ -207,12 +223,15 @@ def scorecard_xlsx(report: dict, chart_png: dict[str, bytes]) -> bytes:
 def write_scorecard(dag_id: str, report: dict) -> dict[str, str]:
     """scorecard.html, scorecard.xlsx and the two chart PNGs; returns their paths by name."""
     folder = output.period_dir(dag_id, report["period"])
-    chart_png = {"trend": trend_chart(report), "units": units_chart(report)}
+    from gxq.units import unit_names
+
+    names = unit_names()
+    chart_png = {"trend": trend_chart(report), "units": units_chart(report, names)}
     paths = {
         "trend_chart": output.write_bytes(folder / "composite_trend.png", chart_png["trend"]),
         "units_chart": output.write_bytes(folder / "unit_lights.png", chart_png["units"]),
-        "scorecard_html": output.write_text(folder / "scorecard.html", scorecard_html(report, chart_png)),
-        "scorecard_xlsx": output.write_bytes(folder / "scorecard.xlsx", scorecard_xlsx(report, chart_png)),
+        "scorecard_html": output.write_text(folder / "scorecard.html", scorecard_html(report, chart_png, names)),
+        "scorecard_xlsx": output.write_bytes(folder / "scorecard.xlsx", scorecard_xlsx(report, chart_png, names)),
     }
     return {k: str(v) for k, v in paths.items()}
 
