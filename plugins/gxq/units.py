@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 
+from gxq import sql
+from gxq.connections import engine_for
+
 log = logging.getLogger(__name__)
 
 
 def unit_names(engine=None) -> dict[str, str]:
     """``{code: name}`` from ``dept_petitions.units``; ``{}`` when it cannot be read."""
-    from gxq import sql
-    from gxq.connections import engine_for
-
     try:
         engine = engine or engine_for("dept_petitions")
         return {str(r["unit_code"]): r["unit_name"] or str(r["unit_code"]) for r in sql.query(engine, "petitions/units")}

@@ -83,10 +83,10 @@ def test_current_week_publicity_is_filled(rolling_dbs):
     engine = rolling_dbs[1]["dept_publicity"]
     with engine.connect() as conn:
         posts = conn.execute(sa.text("SELECT COUNT(*) FROM wechat_posts WHERE published_at >= :a AND published_at < :b"),
-                             {"a": week.start_s, "b": bound.strftime("%Y-%m-%d %H:%M:%S")}).scalar()
+                             {"a": week.start.strftime("%Y-%m-%d %H:%M:%S"), "b": bound.strftime("%Y-%m-%d %H:%M:%S")}).scalar()
         infos = conn.execute(sa.text(
             "SELECT COUNT(*) FROM info_submissions WHERE submitted_at >= :a AND submitted_at < :b"),
-            {"a": week.start_s, "b": bound.strftime("%Y-%m-%d %H:%M:%S")}).scalar()
+            {"a": week.start.strftime("%Y-%m-%d %H:%M:%S"), "b": bound.strftime("%Y-%m-%d %H:%M:%S")}).scalar()
     assert posts + infos > 0, (posts, infos)
 
 

@@ -25,10 +25,10 @@ def people_templates() -> list[Path]:
 
 def english_words(text: str) -> list[str]:
     """English words of a template's literal text (not its Jinja code, HTML/CSS or markup)."""
-    text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", " ", text, flags=re.S)
-    text = re.sub(r"<style.*?</style>|<script.*?</script>|<code>.*?</code>", " ", text, flags=re.S)
+    text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", " ", text, flags=re.DOTALL)
+    text = re.sub(r"<style.*?</style>|<script.*?</script>|<code>.*?</code>", " ", text, flags=re.DOTALL)
     # the Word bulletin's line markup: TITLE / SUB / H / P / TABLE <name> / IMAGE <name>
-    text = re.sub(r"^(TITLE|SUB|H|P|TABLE \w+|IMAGE \w+)\b", " ", text, flags=re.M)
+    text = re.sub(r"^(TITLE|SUB|H|P|TABLE \w+|IMAGE \w+)\b", " ", text, flags=re.MULTILINE)
     text = re.sub(r"<[^>]*>|&\w+;|`[^`]*`", " ", text)
     return [w for w in WORD.findall(text) if w not in ALLOWED]
 

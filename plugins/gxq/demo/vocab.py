@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from gxq.calendar import workdays
+
 # 承办单位 of the 8890 platform in 大连高新区 (directory of dept_petitions.units).
 UNITS: list[tuple[str, str]] = [
     ("U01", "高新区建设局"),
@@ -220,8 +222,6 @@ _WRITTEN_UNTIL = date(2022, 4, 30)
 
 def is_working_day(d: date) -> bool:
     if d > _WRITTEN_UNTIL:
-        from gxq.calendar import workdays
-
         return workdays.is_working_day(d)
     if d in WORKING_WEEKENDS:
         return True

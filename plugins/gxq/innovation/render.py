@@ -22,6 +22,7 @@ from gxq import charts, output
 from gxq.connections import REPO_ROOT
 from gxq.innovation import rules
 from gxq.masking import mask_text
+from gxq.units import short_name, unit_names
 
 TEMPLATES = REPO_ROOT / "include" / "templates" / "innovation"
 CN_NUMBERS = "一二三四"
@@ -85,8 +86,6 @@ def trend_chart(report: dict) -> bytes:
 
 def _label(code: str, names: dict[str, str]) -> str:
     """A unit's name for a chart axis, wrapped every 6 characters (the code when unnamed)."""
-    from gxq.units import short_name
-
     name = short_name(names.get(code, code))
     return "\n".join(name[i:i + 6] for i in range(0, len(name), 6))
 
@@ -223,8 +222,6 @@ def scorecard_xlsx(report: dict, chart_png: dict[str, bytes], names: dict[str, s
 def write_scorecard(dag_id: str, report: dict) -> dict[str, str]:
     """scorecard.html, scorecard.xlsx and the two chart PNGs; returns their paths by name."""
     folder = output.period_dir(dag_id, report["period"])
-    from gxq.units import unit_names
-
     names = unit_names()
     chart_png = {"trend": trend_chart(report), "units": units_chart(report, names)}
     paths = {
