@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "include" / "templates"
 # Read by engineers (ops alerts) or not text at all (the dashboard's own pages, markup comments).
 ENGINEERS = {"notify/deadline_missed.md.j2", "notify/task_failed.md.j2", "notify/unrouted.md.j2",
-             "publicity/calendar_coverage.md.j2", "dashboard/reference.html", "dashboard/login_required.html"}
+             "notify/refused.md.j2", "publicity/calendar_coverage.md.j2", "dashboard/reference.html", "dashboard/login_required.html"}
 # Names a Chinese reader uses as they are: file formats, products, the mail header key.
 ALLOWED = {"Subject", "Word", "Excel", "HTML", "PNG", "PDF", "APP", "Airflow", "URL", "ID", "min"}
 WORD = re.compile(r"[A-Za-z]{3,}")
@@ -28,7 +28,7 @@ def english_words(text: str) -> list[str]:
     text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", " ", text, flags=re.DOTALL)
     text = re.sub(r"<style.*?</style>|<script.*?</script>|<code>.*?</code>", " ", text, flags=re.DOTALL)
     # the Word bulletin's line markup: TITLE / SUB / H / P / TABLE <name> / IMAGE <name>
-    text = re.sub(r"^(TITLE|SUB|H|P|TABLE \w+|IMAGE \w+)\b", " ", text, flags=re.MULTILINE)
+    text = re.sub(r"(^|%\})\s*(TITLE|SUB|H|P|(TABLE|IMAGE)( \w+)?)\b", " ", text, flags=re.MULTILINE)
     text = re.sub(r"<[^>]*>|&\w+;|`[^`]*`", " ", text)
     return [w for w in WORD.findall(text) if w not in ALLOWED]
 
