@@ -69,7 +69,7 @@ def _bounds(policy: Policy, period: Period) -> dict:
         "pays_from_day": pays_from.isoformat(),
         "pays_from_ts": f"{pays_from.isoformat()} 00:00:00",
         "period_end_day": period.end.date().isoformat(),
-        "period_end_ts": period.end.strftime("%Y-%m-%d %H:%M:%S"),
+        "period_end_ts": period.end_s,
     }
 
 
