@@ -1,4 +1,4 @@
-"""Connections (数据源): the four department databases and the project's own ``gxq_ops`` store.
+"""Connections (数据源): the five department databases and the project's own ``gxq_ops`` store.
 
 Resolution order for a conn id, the Airflow way:
 1. ``AIRFLOW_CONN_<ID>`` in the environment (Airflow's JSON form or a URI);
@@ -25,7 +25,7 @@ from sqlalchemy import event
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-DEPT_CONN_IDS = ("dept_petitions", "dept_policy", "dept_innovation", "dept_publicity")
+DEPT_CONN_IDS = ("dept_petitions", "dept_policy", "dept_innovation", "dept_publicity", "dept_supervision")
 OPS_CONN_ID = "gxq_ops"
 ALL_CONN_IDS = (*DEPT_CONN_IDS, OPS_CONN_ID)
 

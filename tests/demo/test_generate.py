@@ -64,7 +64,7 @@ def test_subset_is_the_same_as_in_the_full_seed(demo, tmp_path):
 def test_counts_at_scale(demo):
     _folder, counts = demo
     assert set(counts) == {t for cid in DEPTS for t in schema.TABLES[cid]}
-    assert counts["units"] == 20
+    assert counts["units"] == 23
     per_week = counts["petitions"] / WEEKS / SCALE
     assert 300 <= per_week <= 500, per_week
     assert counts["petitions"] <= counts["petition_units"] <= 1.3 * counts["petitions"]
@@ -83,7 +83,7 @@ def test_counts_at_scale(demo):
 def test_units_and_streets(demo):
     db = _db(demo, "dept_petitions")
     units = dict(db.execute("SELECT unit_code, unit_name FROM units"))
-    assert sorted(units) == [f"U{i:02d}" for i in range(1, 21)]
+    assert sorted(units) == [f"U{i:02d}" for i in range(1, 24)]
     assert "七贤岭街道办事处" in units.values() and "高新区建设局" in units.values()
     streets = {s for (s,) in db.execute("SELECT DISTINCT street FROM petitions")}
     assert streets == {"凌水街道", "七贤岭街道", "黄泥川街道", "龙王塘街道", "大连湾街道"}

@@ -1,4 +1,4 @@
-"""Demo department data generator (演示数据生成): fills the four ``dept_*`` databases.
+"""Demo department data generator (演示数据生成): fills the five ``dept_*`` databases.
 
 Realistic, deterministic data for 大连高新区: 8890 petitions, enterprises and their
 certifications, applications and commitments, 自创区 major projects and indicators, WeChat posts
@@ -32,7 +32,9 @@ What the data deliberately contains (so the DAGs have something to cope with):
   500000 and two approved without approved_at, commitments with shortfalls and NULL fulfilment;
 - innovation: projects starting in 2021 and 2022, unreported months, months reported twice
   (the later report wins), progress above 100, an indicator with annual target 0, missing months;
-- publicity: weeks with fewer than 2 posts or submissions.
+- publicity: weeks with fewer than 2 posts or submissions;
+- supervision: the plan's 任务清单 (every quantified task) and a year of monthly progress reports
+  in which every status appears (see :mod:`gxq.demo.supervision`).
 
 Command line::
 
@@ -64,7 +66,7 @@ from gxq import connections
 from gxq.connections import data_dir as default_dir
 from gxq.progress import Progress
 
-from . import innovation, petitions, policy, publicity, schema
+from . import innovation, petitions, policy, publicity, schema, supervision
 from .window import DEMO_YEAR, Window, rolling
 
 GENERATORS: dict[str, Callable[[random.Random, float, Window], Iterator[tuple[str, tuple]]]] = {
@@ -72,6 +74,7 @@ GENERATORS: dict[str, Callable[[random.Random, float, Window], Iterator[tuple[st
     "dept_policy": policy.generate,
     "dept_innovation": innovation.generate,
     "dept_publicity": publicity.generate,
+    "dept_supervision": supervision.generate,
 }
 CONN_IDS = tuple(GENERATORS)
 

@@ -1,4 +1,4 @@
-"""DDL of the four department databases exactly as docs/reference.md shapes them.
+"""DDL of the five department databases exactly as docs/reference.md shapes them.
 
 Used by the demo generator and by tests to build department databases. Timestamps are
 ``TIMESTAMP WITHOUT TIME ZONE`` on PostgreSQL and ``'YYYY-MM-DD HH:MM:SS'`` text on SQLite.
@@ -47,6 +47,12 @@ DDL: dict[str, list[str]] = {
         ("CREATE TABLE info_submissions (submission_id TEXT PRIMARY KEY, submitted_at {TS}, title TEXT,"
         " agency TEXT, unit_code TEXT)"),
     ],
+    "dept_supervision": [
+        ("CREATE TABLE plan_targets (target_id TEXT PRIMARY KEY, item TEXT, title TEXT, unit_code TEXT,"
+         " measure TEXT, target_value {NUM}, start_on {DATE}, due_on {DATE}, curve TEXT)"),
+        "CREATE TABLE plan_milestones (target_id TEXT, due_on {DATE}, value {NUM})",
+        "CREATE TABLE plan_progress (target_id TEXT, reported_on {DATE}, value_cumulative {NUM}, note TEXT)",
+    ],
 }
 
 # Indexes the project asks the departments to keep (documented in include/sql/README.md); the
@@ -74,6 +80,8 @@ INDEXES: dict[str, list[str]] = {
         "CREATE INDEX ix_wechat_posts_published ON wechat_posts (published_at)",
         "CREATE INDEX ix_info_submissions_submitted ON info_submissions (submitted_at)",
     ],
+    # a few hundred rows a year: read whole, no index asked for
+    "dept_supervision": [],
 }
 
 # PostgreSQL only (SQLite has neither GiST nor tsrange): the 超期未反馈 backlog as "end lies in
@@ -90,6 +98,7 @@ TABLES: dict[str, list[str]] = {
     "dept_policy": ["enterprises", "certifications", "applications", "commitments"],
     "dept_innovation": ["projects", "project_monthly", "indicators", "indicator_monthly"],
     "dept_publicity": ["wechat_posts", "info_submissions"],
+    "dept_supervision": ["plan_targets", "plan_milestones", "plan_progress"],
 }
 
 

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 
 from gxq.calendar import workdays
 
-# 承办单位 of the 8890 platform in 大连高新区 (directory of dept_petitions.units).
+# The zone's units (单位目录): 承办单位 of the 8890 platform and the plan's task owners. Written to
+# dept_petitions.units, the one directory the other demo databases' unit codes refer to.
 UNITS: list[tuple[str, str]] = [
     ("U01", "高新区建设局"),
     ("U02", "高新区城市管理局"),
@@ -32,6 +33,10 @@ UNITS: list[tuple[str, str]] = [
     ("U18", "龙王塘街道办事处"),
     ("U19", "大连湾街道办事处"),
     ("U20", "大连市公安局高新园区分局"),
+    # Owners named by the plan's 任务清单 (dept_supervision) that handle no petitions.
+    ("U21", "高新区党群工作部（人才工作办公室）"),
+    ("U22", "高新区财政局"),
+    ("U23", "高新区妇女联合会"),
 ]
 
 # 街道 -> (weight of petitions, 街道办事处 unit code, places used in petition texts)
