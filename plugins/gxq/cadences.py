@@ -236,6 +236,21 @@ CADENCES: tuple[Cadence, ...] = (
         sources=("dept_publicity",),
         tags=("gxq", "publicity", "宣传", "weekly"),
     ),
+    Cadence(
+        dag_id="plan_task_tracking", name="任务清单督查（序时进度）", label="任务督查", area="tasks",
+        cadence="monthly", when="每月第2个工作日 09:00",
+        timetable=("nth_working_day", (2, "09:00", "month")), cron="0 9 3 * *",
+        period_rule="previous_month",
+        params=(_period("Month to track (督查月份).", "2021-06"),),
+        notices=(
+            NoticeKind("task_tracking", "office", "任务清单督查月报"),
+            NoticeKind("task_reminder", "units", "任务催办"),
+            NoticeKind("task_escalation", "office", "连续红灯任务督办"),
+            NoticeKind("task_data_problems", "ops", "数据问题"),
+        ),
+        sources=("dept_supervision",),
+        tags=("gxq", "tasks", "任务清单", "督查", "monthly"),
+    ),
 )
 
 BY_ID: dict[str, Cadence] = {c.dag_id: c for c in CADENCES}

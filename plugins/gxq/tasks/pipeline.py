@@ -1,0 +1,95 @@
+"""What the tasks of ``plan_task_tracking`` call (任务清单 督查), each a plain function taking and
+returning JSON-able values (the DAG passes them as XComs):
+
+    period = resolve_period(context)     # validated month key; gxq_ops migrated first
+    report = evaluate(period)            # reads dept_supervision, builds the report
+    paths = render_outputs(report)       # tracking.html / .docx, targets.xlsx, burn-up charts
+    publish(report, run_id)              # report.json last, copy in gxq_ops, supervised items saved
+    notify(report, paths, ...)           # gxq.notify outbox (the DAG's last task)
+
+A rerun of a month rebuilds the same report from the same data; its notices are sent once unless
+``resend`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+log = logging.getLogger(__name__)
+
+DAG_ID = "plan_task_tracking"
+
+
+def _month(key: str):
+    from gxq.periods import parse_key
+
+    return parse_key(key, ("month",))
+
+
+def resolve_period(context: dict) -> str:
+    """The run's month (``period`` param, else the logical date); migrates ``gxq_ops`` first."""
+    from gxq import cadences, store
+
+    store.ops_engine()
+    period = cadences.run_period(context, DAG_ID)
+    log.info("%s: period %s", DAG_ID, period.key)
+    return period.key
+
+
+def evaluate(period_key: str, engine=None) -> dict:
+    from gxq.tasks import monthly
+
+    report = monthly.evaluate(_month(period_key), engine)
+    log.info("%s: counts %s, %d reminder(s), %d escalated, %d data problem(s)", period_key, report["counts"],
+             len(report["reminders"]), len(report["escalated"]), len(report["data_problems"]))
+    for p in report["data_problems"]:
+        log.warning("data problem %s %s: %s", p["kind"], p["subject"], p["detail"])
+    return report
+
+
+def render_outputs(report: dict) -> dict[str, str]:
+    from gxq import output
+    from gxq.tasks import render
+
+    return render.write_files(output.period_dir(DAG_ID, report["period"]), report)
+
+
+def publish(report: dict, run_id: str | None = None) -> str:
+    """``report.json`` (after every other file of the run), its copy and the supervised items in ``gxq_ops``."""
+    from gxq import output, store
+    from gxq.tasks import supervision
+
+    ops = store.ops_engine()
+    supervision.save(ops, report["period"], report["supervision"])
+    path = output.write_report(DAG_ID, report["period"], report)
+    store.record_report(ops, DAG_ID, report["period"], report, run_id=run_id)
+    return str(path)
+
+
+def notify(report: dict, paths: dict[str, str], dry_run: bool = False, resend: bool = False,
+           run_id: str | None = None) -> dict:
+    """Send the month's notices through the outbox; the outcome goes beside the report
+    (``notifications.json``), not in it, so that report.json stays reproducible."""
+    from gxq import output
+    from gxq.notify import deliver
+    from gxq.tasks import notices
+
+    result = deliver(DAG_ID, report["period"], notices.build(DAG_ID, report, paths), dry_run=dry_run,
+                     resend=resend, run_id=run_id)
+    outcome = result.to_dict()
+    output.write_text(output.period_dir(DAG_ID, report["period"]) / "notifications.json",
+                      json.dumps(outcome, ensure_ascii=False, indent=2) + "\n")
+    return {k: v for k, v in outcome.items() if k != "notices"}
+
+
+def run(period_key: str, dry_run: bool = True, resend: bool = False) -> dict:
+    """The whole flow without Airflow (operators' command line and tests)."""
+    from gxq import store
+
+    store.ops_engine()
+    report = evaluate(_month(period_key).key)
+    paths = render_outputs(report)
+    publish(report)
+    notify(report, paths, dry_run=dry_run, resend=resend)
+    return report
