@@ -41,6 +41,7 @@ DEMO_YEAR_RUNS = {
     "innovation_monthly_evaluation": ("2021-12-06T09:00:00+08:00", {}),
     "innovation_quarterly_dispatch": ("2021-10-12T09:00:00+08:00", {}),
     "publicity_cadence_reminder": ("2021-12-10T15:00:00+08:00", {}),
+    "plan_task_tracking": ("2021-12-02T09:00:00+08:00", {}),
 }
 
 

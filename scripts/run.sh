@@ -16,7 +16,7 @@ mkdir -p "$AIRFLOW_HOME" "$GXQ_OUTPUT_DIR"
 # The demo data are a rolling window ending today (Asia/Shanghai): seeded again on a new day, so
 # that the current week, month and quarter always have figures.
 today="$(TZ=Asia/Shanghai date +%F)"
-if [[ ! -f "$GXQ_DATA_DIR/dept_petitions.db" || "$(cat "$GXQ_DATA_DIR/demo-window.txt" 2>/dev/null)" != "$today" ]]; then
+if [[ ! -f "$GXQ_DATA_DIR/dept_petitions.db" || ! -f "$GXQ_DATA_DIR/dept_supervision.db" || "$(cat "$GXQ_DATA_DIR/demo-window.txt" 2>/dev/null)" != "$today" ]]; then
   echo "[run] seeding demo department databases (rolling window ending $today) into $GXQ_DATA_DIR"
   python -m gxq.demo.generate --data-dir "$GXQ_DATA_DIR" --today "$today"
   echo "$today" >"$GXQ_DATA_DIR/demo-window.txt"

@@ -43,7 +43,7 @@ PG_PORT = int(os.environ.get("GXQ_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("GXQ_TEST_PG_USER", "postgres")
 # Each pytest session owns its databases: a unique prefix, dropped at the end.
 PG_PREFIX = os.environ.setdefault("GXQ_TEST_PG_PREFIX", f"gxqt_{os.getpid()}_{uuid.uuid4().hex[:6]}")
-DEPT_IDS = ("dept_petitions", "dept_policy", "dept_innovation", "dept_publicity")
+DEPT_IDS = ("dept_petitions", "dept_policy", "dept_innovation", "dept_publicity", "dept_supervision")
 
 
 def pg_url(database: str = "postgres", user: str | None = None, password: str | None = None) -> str:

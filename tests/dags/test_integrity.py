@@ -19,6 +19,7 @@ CONTRACT_DAG_IDS = {
     "innovation_monthly_evaluation",
     "innovation_quarterly_dispatch",
     "publicity_cadence_reminder",
+    "plan_task_tracking",
 }
 HEAVY = ("pandas", "sqlalchemy", "apprise", "openpyxl", "docx", "matplotlib", "psycopg2", "requests")
 

@@ -374,7 +374,7 @@ def test_department_server_roles_match_the_connections(compose):
     assert "CREATE ROLE gxq_ops LOGIN PASSWORD :'ops_pw'" in init
     assert "default_transaction_read_only = on" in init
     assert "GRANT SELECT ON TABLES TO gxq_reader" in init
-    for db in ("dept_petitions", "dept_policy", "dept_innovation", "dept_publicity", "gxq_ops"):
+    for db in ("dept_petitions", "dept_policy", "dept_innovation", "dept_publicity", "dept_supervision", "gxq_ops"):
         assert f"CREATE DATABASE {db}" in init
     assert '${DEPT_READER_PASSWORD}' in init, "the script reads the password from the container env at run time"
     dept_env = env_of(compose["services"]["dept-db"])
