@@ -21,6 +21,7 @@ def run_everything(weeks=("2021-W09",), months=("2021-03",), quarters=("2021-Q1"
     from gxq.innovation import pipeline as innovation
     from gxq.petitions import pipeline as petitions
     from gxq.policy import pipeline as policy
+    from gxq.tasks import pipeline as tasks
 
     reports = {}
     for week in weeks:
@@ -28,6 +29,7 @@ def run_everything(weeks=("2021-W09",), months=("2021-03",), quarters=("2021-Q1"
     for month in months:
         reports[("policy_redemption_monthly", month)] = policy.run("policy_redemption_monthly", month)
         reports[("innovation_monthly_evaluation", month)] = innovation.run("monthly", month, dry_run=False)
+        reports[("plan_task_tracking", month)] = tasks.run(month, dry_run=False)
     for quarter in quarters:
         reports[("policy_redemption_quarterly", quarter)] = policy.run("policy_redemption_quarterly", quarter)
         reports[("innovation_quarterly_dispatch", quarter)] = innovation.run("quarterly", quarter, dry_run=False)

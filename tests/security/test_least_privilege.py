@@ -106,6 +106,11 @@ def test_select_only_roles_run_every_dag_and_nothing_is_written(roles, use_conns
     with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), ro.begin() as conn:
         conn.execute(sa.text("DELETE FROM wechat_posts"))
     ro.dispose()
+    ro = sa.create_engine(pg_url(roles["dept_dbs"]["dept_supervision"], roles["ro"], roles["password"]),
+                          poolclass=sa.pool.NullPool)
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), ro.begin() as conn:
+        conn.execute(sa.text("UPDATE plan_progress SET value_cumulative = 0"))
+    ro.dispose()
 
     seen: list[tuple[str, str]] = []
     lines: list[str] = []
@@ -126,7 +131,7 @@ def test_select_only_roles_run_every_dag_and_nothing_is_written(roles, use_conns
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", listener)
         root.removeHandler(handler)
         root.setLevel(old_level)
-    assert len(reports) >= 7  # every DAG with a report.json
+    assert len(reports) >= 8  # every DAG with a report.json
 
     dept_names = set(roles["dept_dbs"].values())
     dept_statements = [s for db, s in seen if db in dept_names]

@@ -43,7 +43,7 @@ def oracle(conn_json: str, month: str) -> dict:
         milestones = conn.execute(sa.text("SELECT target_id, due_on, value FROM plan_milestones")).all()
         progress = conn.execute(sa.text("SELECT target_id, reported_on, value_cumulative FROM plan_progress")).all()
     engine.dispose()
-    day = lambda v: dt.date.fromisoformat(str(v)[:10])  # noqa: E731
+    day = lambda v: dt.date.fromisoformat(str(v)[:10])
 
     def evaluate(key: str) -> dict:
         y, m = map(int, key.split("-"))
@@ -88,7 +88,7 @@ def oracle(conn_json: str, month: str) -> dict:
     y, m = map(int, month.split("-"))
     before = evaluate(f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}")
     units = sorted({r["unit"] for r in now.values()})
-    count = lambda rows: {c: sum(1 for r in rows if r["light"] == c) for c in ("green", "yellow", "red")}  # noqa: E731
+    count = lambda rows: {c: sum(1 for r in rows if r["light"] == c) for c in ("green", "yellow", "red")}
     return {
         "targets": [now[t] for t in sorted(now)],
         "counts": count(now.values()),
@@ -206,3 +206,23 @@ def test_postgres_run_matches_the_oracle(dagbag, demo_pg, env):
     assert run.state == "success"
     report = json.loads((out / DAG_ID / "2021-06" / "report.json").read_text(encoding="utf-8"))
     assert {k: report[k] for k in CONTRACT_KEYS - {"period", "as_of"}} == oracle(demo_pg["dept_supervision"], "2021-06")
+
+
+def test_dashboard_section_shows_lights_escalations_reminders(sqlite_runs):
+    from gxq.dashboard import queries
+    from gxq.dashboard.render import render_dashboard
+
+    report = json.loads((sqlite_runs["dir"] / "report.json").read_text(encoding="utf-8"))
+    engine = _engine(sqlite_runs["conns"]["gxq_ops"])
+    try:
+        section = queries.tasks_section(engine)
+        sections = queries.dashboard_data(engine, dt.datetime(2021, 7, 5, 9, tzinfo=queries.TZ))
+    finally:
+        engine.dispose()
+    assert section.data["period"] == "2021-06" and section.data["counts"] == report["counts"]
+    assert section.data["reminders"] == report["reminders"]
+    assert [e["target_id"] for e in section.data["escalated"]] == report["escalated"]
+    assert [i["item_id"] for i in section.data["supervision"]] == [s["item_id"] for s in report["supervision"]]
+    page = render_dashboard(sections, now=dt.datetime(2021, 7, 5, 9))
+    assert 'id="tasks"' in page and "任务清单督查" in page and "已销号" in page
+    assert all(tid in page for tid in report["escalated"])

@@ -9,9 +9,10 @@ from gxq.tasks import rules
 from gxq.tasks.rules import Book, Milestone, Report, Target, TaskData
 
 D = dt.date
+JAN_1, DEC_31 = D(2021, 1, 1), D(2021, 12, 31)
 
 
-def target(tid="T01", curve="linear", value=365, start=D(2021, 1, 1), due=D(2021, 12, 31), unit="U01"):
+def target(tid="T01", curve="linear", value=365, start=JAN_1, due=DEC_31, unit="U01"):
     return Target(tid, "实事一", f"任务{tid}", unit, "场", value, start, due, curve)
 
 
@@ -73,7 +74,7 @@ def test_report_on_the_months_last_day_is_in_the_month():
 
 def test_status_order_and_lights():
     base = target(value=365)
-    book = lambda *reports, t=base: Book(TaskData([t], [], list(reports)))  # noqa: E731
+    book = lambda *reports, t=base: Book(TaskData([t], [], list(reports)))
     # completed beats everything, also after the deadline
     r = only(month(book(Report("T01", D(2021, 1, 5), 400)), 2022, 2))
     assert (r.status, r.light, r.at_risk) == ("completed", "green", False)

@@ -14,6 +14,7 @@ Sections (板块):
 - :func:`notices_section`    通知发送: failed or pending notices in the outbox, and the chat
                              platforms' refused or waiting messages with the platform's reason
 - :func:`publicity_section`  宣传报送: the latest cadence reminder's counts
+- :func:`tasks_section`      任务清单督查: lights by unit, escalations, the month's reminders, 督办事项
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ POLICY_DAGS = tuple(c.dag_id for c in cadences.in_area("policy"))
 INNOVATION_MONTHLY_DAG = "innovation_monthly_evaluation"
 INNOVATION_QUARTERLY_DAG = "innovation_quarterly_dispatch"
 PUBLICITY_DAG = "publicity_cadence_reminder"
+TASKS_DAG = "plan_task_tracking"
 
 REPORTS_TABLE = "gxq_reports"
 OUTBOX_TABLE = "gxq_notify_outbox"
@@ -675,6 +677,39 @@ def publicity_section(engine) -> Section:
     return Section(rows=rows, data={"period": stored[0]["period_key"], "as_of": rep.get("as_of")})
 
 
+# --- 任务清单督查 ---------------------------------------------------------------------------
+
+
+def tasks_section(engine) -> Section:
+    """The latest 任务清单督查: counts and lights by unit, the escalated targets, the units reminded,
+    and the 督办 items (opened, followed, closed) with their month-by-month lights."""
+    stored = _reports(engine, (TASKS_DAG,), limit=1)
+    if not stored:
+        return Section(note="尚无任务清单督查", available=has_table(engine, REPORTS_TABLE))
+    rep = stored[0]["report"]
+    details = {d.get("target_id"): d for d in rep.get("target_details") or []}
+    counts = {k: _num((rep.get("counts") or {}).get(k)) for k in ("green", "yellow", "red")}
+    escalated = [{"target_id": t, "unit": (details.get(t) or {}).get("unit"),
+                  "title": (details.get(t) or {}).get("title"),
+                  "expected": (details.get(t) or {}).get("expected"), "actual": (details.get(t) or {}).get("actual")}
+                 for t in rep.get("escalated") or []]
+    supervision = [{**item, "title": (details.get(item.get("target_id")) or {}).get("title"),
+                    "lights": [h.get("light") for h in item.get("history") or []]}
+                   for item in rep.get("supervision") or []]
+    data = {
+        "period": rep.get("period") or stored[0]["period_key"],
+        "as_of": rep.get("as_of"),
+        "counts": counts,
+        "total": sum(counts.values()),
+        "units": rep.get("units") or [],
+        "reminders": rep.get("reminders") or [],
+        "escalated": escalated,
+        "supervision": supervision,
+        "problems": len(rep.get("data_problems") or []),
+    }
+    return Section(data=data)
+
+
 # --- the whole page -------------------------------------------------------------------------
 
 SECTIONS = {
@@ -684,6 +719,7 @@ SECTIONS = {
     "innovation": lambda e, today: innovation_section(e),
     "notices": lambda e, today: notices_section(e),
     "publicity": lambda e, today: publicity_section(e),
+    "tasks": lambda e, today: tasks_section(e),
 }
 
 

@@ -14,8 +14,8 @@ rounded, as the report shows it. Rounding is Python's ``round()``.
 
 Bad input (数据问题) is never a crash and never silently dropped: a target with an unknown curve,
 a target_value <= 0, a due_on before start_on (or a missing date), a ``milestones`` target without
-milestones, or a cumulative report that goes down (reports up to as_of) is left out of the month
-and listed in ``data_problems``; so is a report or milestone naming a target that does not exist.
+milestones (each listed whether or not the target has started), or a cumulative report that goes
+down (reports up to as_of) is left out of the month and listed in ``data_problems``; so is a report or milestone naming a target that does not exist.
 """
 
 from __future__ import annotations
@@ -233,11 +233,14 @@ class Book:
         problems: list[dict] = []
         results: list[TargetResult] = []
         for target in self.targets:
-            if target.start_on is not None and target.start_on > as_of:
-                continue  # not started: appears nowhere
             milestones = self.milestones.get(target.target_id, [])
             reports = self.reports.get(target.target_id, [])
-            problem = definition_problem(target, milestones) or decrease_problem(target.target_id, reports, as_of)
+            # a bad definition is listed whether or not the target has started: it needs fixing
+            problem = definition_problem(target, milestones)
+            if problem is None:
+                if target.start_on > as_of:
+                    continue  # not started: appears nowhere
+                problem = decrease_problem(target.target_id, reports, as_of)
             if problem is not None:
                 problems.append(problem)
                 continue
