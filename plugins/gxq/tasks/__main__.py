@@ -1,0 +1,67 @@
+"""Command line for operators (运维命令), without Airflow:
+
+    python -m gxq.tasks counts 2021          # targets by light (and status) for each month of a year
+    python -m gxq.tasks run 2021-06          # report, documents; notices recorded, not sent
+    python -m gxq.tasks run 2021-06 --send
+
+Connections as everywhere (``AIRFLOW_CONN_DEPT_SUPERVISION`` / ``AIRFLOW_CONN_GXQ_OPS`` or the SQLite
+files in ``$GXQ_DATA_DIR``); files under ``$GXQ_OUTPUT_DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def counts(year: int) -> list[dict]:
+    """Counts by light and status of each month of ``year`` (read only: nothing written)."""
+    from collections import Counter
+
+    from gxq.periods import month_period
+    from gxq.tasks import rules
+    from gxq.tasks.source import load
+
+    book = rules.Book(load())
+    out = []
+    for m in range(1, 13):
+        period = month_period(year, m)
+        result = book.month(period.first_day, period.last_day)
+        statuses = Counter(r.status for r in result.results)
+        out.append({"period": period.key, **rules.count_lights(result.results),
+                    "statuses": {s: statuses[s] for s in rules.STATUSES}, "data_problems": len(result.problems)})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gxq.tasks", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("counts", help="targets by light for each month of a year")
+    c.add_argument("year", type=int)
+    c.add_argument("--json", action="store_true")
+    r = sub.add_parser("run", help="run the month's flow")
+    r.add_argument("period")
+    r.add_argument("--send", action="store_true", help="send the notices (default: dry run)")
+    r.add_argument("--resend", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "counts":
+        rows = counts(args.year)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+            return 0
+        print(f"{'month':8} {'green':>6} {'yellow':>6} {'red':>6}   statuses")
+        for row in rows:
+            statuses = ", ".join(f"{k} {v}" for k, v in row["statuses"].items() if v)
+            print(f"{row['period']:8} {row['green']:>6} {row['yellow']:>6} {row['red']:>6}   {statuses}")
+        return 0
+    from gxq import output
+    from gxq.tasks import pipeline
+
+    report = pipeline.run(args.period, dry_run=not args.send, resend=args.resend)
+    print(output.output_root() / pipeline.DAG_ID / report["period"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
