@@ -13,16 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
+
+from gxq import output
+from gxq.periods import month_period
+from gxq.tasks import pipeline, rules
+from gxq.tasks.source import load
 
 
 def counts(year: int) -> list[dict]:
     """Counts by light and status of each month of ``year`` (read only: nothing written)."""
-    from collections import Counter
-
-    from gxq.periods import month_period
-    from gxq.tasks import rules
-    from gxq.tasks.source import load
-
     book = rules.Book(load())
     out = []
     for m in range(1, 13):
@@ -55,9 +55,6 @@ def main(argv: list[str] | None = None) -> int:
             statuses = ", ".join(f"{k} {v}" for k, v in row["statuses"].items() if v)
             print(f"{row['period']:8} {row['green']:>6} {row['yellow']:>6} {row['red']:>6}   {statuses}")
         return 0
-    from gxq import output
-    from gxq.tasks import pipeline
-
     report = pipeline.run(args.period, dry_run=not args.send, resend=args.resend)
     print(output.output_root() / pipeline.DAG_ID / report["period"])
     return 0

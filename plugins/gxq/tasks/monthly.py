@@ -21,6 +21,7 @@ import datetime as dt
 from gxq.periods import Period, month_period
 from gxq.tasks import rules, supervision
 from gxq.tasks.rules import Book, TaskData
+from gxq.tasks.source import load
 
 
 def _months_back(month: Period, n: int) -> list[Period]:
@@ -90,6 +91,4 @@ def build_report(month: Period, data: TaskData) -> dict:
 
 def evaluate(month: Period, engine=None) -> dict:
     """Read ``dept_supervision`` and build the month's report."""
-    from gxq.tasks.source import load
-
     return build_report(month, load(engine))

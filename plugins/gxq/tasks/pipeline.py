@@ -16,21 +16,22 @@ from __future__ import annotations
 import json
 import logging
 
+from gxq import cadences, output, store
+from gxq.notify import deliver
+from gxq.periods import parse_key
+from gxq.tasks import monthly, notices, render, supervision
+
 log = logging.getLogger(__name__)
 
 DAG_ID = "plan_task_tracking"
 
 
 def _month(key: str):
-    from gxq.periods import parse_key
-
     return parse_key(key, ("month",))
 
 
 def resolve_period(context: dict) -> str:
     """The run's month (``period`` param, else the logical date); migrates ``gxq_ops`` first."""
-    from gxq import cadences, store
-
     store.ops_engine()
     period = cadences.run_period(context, DAG_ID)
     log.info("%s: period %s", DAG_ID, period.key)
@@ -38,8 +39,6 @@ def resolve_period(context: dict) -> str:
 
 
 def evaluate(period_key: str, engine=None) -> dict:
-    from gxq.tasks import monthly
-
     report = monthly.evaluate(_month(period_key), engine)
     log.info("%s: counts %s, %d reminder(s), %d escalated, %d data problem(s)", period_key, report["counts"],
              len(report["reminders"]), len(report["escalated"]), len(report["data_problems"]))
@@ -49,17 +48,11 @@ def evaluate(period_key: str, engine=None) -> dict:
 
 
 def render_outputs(report: dict) -> dict[str, str]:
-    from gxq import output
-    from gxq.tasks import render
-
     return render.write_files(output.period_dir(DAG_ID, report["period"]), report)
 
 
 def publish(report: dict, run_id: str | None = None) -> str:
     """``report.json`` (after every other file of the run), its copy and the supervised items in ``gxq_ops``."""
-    from gxq import output, store
-    from gxq.tasks import supervision
-
     ops = store.ops_engine()
     supervision.save(ops, report["period"], report["supervision"])
     path = output.write_report(DAG_ID, report["period"], report)
@@ -71,10 +64,6 @@ def notify(report: dict, paths: dict[str, str], dry_run: bool = False, resend: b
            run_id: str | None = None) -> dict:
     """Send the month's notices through the outbox; the outcome goes beside the report
     (``notifications.json``), not in it, so that report.json stays reproducible."""
-    from gxq import output
-    from gxq.notify import deliver
-    from gxq.tasks import notices
-
     result = deliver(DAG_ID, report["period"], notices.build(DAG_ID, report, paths), dry_run=dry_run,
                      resend=resend, run_id=run_id)
     outcome = result.to_dict()
@@ -85,8 +74,6 @@ def notify(report: dict, paths: dict[str, str], dry_run: bool = False, resend: b
 
 def run(period_key: str, dry_run: bool = True, resend: bool = False) -> dict:
     """The whole flow without Airflow (operators' command line and tests)."""
-    from gxq import store
-
     store.ops_engine()
     report = evaluate(_month(period_key).key)
     paths = render_outputs(report)

@@ -8,11 +8,18 @@ Every text comes from a template in ``include/templates/tasks`` and goes through
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 from pathlib import Path
 
+import jinja2
+
+from gxq import output
+from gxq.charts import pyplot, to_png
 from gxq.connections import REPO_ROOT
+from gxq.masking import mask_text
+from gxq.petitions.render import xml_safe
 from gxq.tasks import rules
 from gxq.tasks.supervision import STATE_LABELS
 
@@ -24,8 +31,6 @@ LIGHT_SHORT = {"green": "绿", "yellow": "黄", "red": "红", None: "—"}
 
 @functools.cache
 def _env():
-    import jinja2
-
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
@@ -37,8 +42,6 @@ def _env():
 
 
 def render_template(name: str, **ctx) -> str:
-    from gxq.masking import mask_text
-
     ctx.setdefault("num", num)
     return mask_text(_env().get_template(name).render(**ctx)) or ""
 
@@ -120,10 +123,6 @@ def build_context(report: dict) -> dict:
 
 def burn_up_chart(detail: dict) -> bytes:
     """燃尽(累计)图: the 序时进度 curve from the start to the deadline against the reported actuals."""
-    import datetime as dt
-
-    from gxq.charts import pyplot, to_png
-
     plt = pyplot()
     points = detail["burn_up"]
     start = dt.date.fromisoformat(points["start_on"])
@@ -163,12 +162,11 @@ def _east_asia(run, font: str) -> None:
 
 def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
     """The Word report, laid out by ``tracking.docx.j2`` (one block per line, as the bulletin)."""
+    # deferred: python-docx is a heavy leaf library only this step uses
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
-
-    from gxq.masking import mask_text
 
     doc = Document()
     style = doc.styles["Normal"]
@@ -215,10 +213,9 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
 
 def xlsx(ctx: dict) -> bytes:
     """Every target (one row each), the red and yellow ones, units, supervision, data problems."""
+    # deferred: openpyxl is a heavy leaf library only this step uses
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
-
-    from gxq.masking import mask_text
 
     fills = {"红灯": "F4CCCC", "黄灯": "FFF2CC", "绿灯": "D9EAD3"}
     wb = Workbook()
@@ -243,9 +240,6 @@ def xlsx(ctx: dict) -> bytes:
 
 def write_files(folder: Path, report: dict) -> dict[str, str]:
     """Charts, HTML, docx and xlsx (each written atomically); their paths by kind."""
-    from gxq import output
-    from gxq.petitions.render import xml_safe
-
     ctx = xml_safe(build_context(report))  # a control character in a title must not crash docx/xlsx
     images = charts(report)
     files = {name: output.write_bytes(folder / f"{name}.png", data) for name, data in images.items()}

@@ -7,6 +7,8 @@ missing table or column is named (:class:`gxq.sql.DepartmentSchemaError`).
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from gxq import sql
 from gxq.connections import engine_for
 from gxq.tasks.rules import Milestone, Report, Target, TaskData
@@ -28,14 +30,23 @@ def _date(value):
         return None
 
 
+def _num(value) -> float | None:
+    """A numeric column as float (Decimal on PostgreSQL, text or number on SQLite); None when empty
+    or not a number (for target_value: a data problem of the target)."""
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _text(value):
     text = sql.to_text(value)
     return text.strip() if text is not None else None
 
 
 def load(engine=None) -> TaskData:
-    import sqlalchemy as sa
-
     engine = engine or engine_for(CONN_ID)
 
     def rows(conn, name):
@@ -45,13 +56,13 @@ def load(engine=None) -> TaskData:
         with engine.connect() as conn:
             targets = [
                 Target(target_id=str(tid), item=_text(item), title=_text(title), unit=_text(unit),
-                       measure=_text(measure), target_value=None if value is None or value == "" else sql.to_num(value),
+                       measure=_text(measure), target_value=_num(value),
                        start_on=_date(start), due_on=_date(due), curve=_text(curve))
                 for tid, item, title, unit, measure, value, start, due, curve in rows(conn, "plan_targets")
             ]
-            milestones = [Milestone(str(tid), _date(due), sql.to_num(value))
+            milestones = [Milestone(str(tid), _date(due), _num(value) or 0.0)
                           for tid, due, value in rows(conn, "plan_milestones")]
-            reports = [Report(str(tid), _date(day), sql.to_num(value), _text(note))
+            reports = [Report(str(tid), _date(day), _num(value) or 0.0, _text(note))
                        for tid, day, value, note in rows(conn, "plan_progress")]
     except sa.exc.DBAPIError:
         for table, columns in COLUMNS.items():

@@ -16,6 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+
+from gxq.tasks.tables import supervised_items, supervised_states
+
 STATE_LABELS = {"opened": "新增督办", "open": "督办中", "closed": "已销号"}
 LOOKBACK_MONTHS = 24  # how far back the loop is replayed (the plan's tasks run a year)
 
@@ -89,10 +93,6 @@ def _now() -> dt.datetime:
 
 def save(ops, period_key: str, items: list[dict]) -> None:
     """Upsert the month's items and their state of the month (a rerun writes the same values)."""
-    import sqlalchemy as sa
-
-    from gxq.tasks.tables import supervised_items, supervised_states
-
     now = _now()
     with ops.begin() as conn:
         for item in items:
