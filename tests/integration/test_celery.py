@@ -60,6 +60,7 @@ CONTRACT_RUNS: dict[str, Planned] = {
     "innovation_monthly_evaluation": Planned("2021-04-06T09:00:00+08:00", {}, "2021-03", "2021-03"),
     "innovation_quarterly_dispatch": Planned("2021-04-12T09:00:00+08:00", {}, "2021-Q1", "2021-Q1"),
     "publicity_cadence_reminder": Planned("2021-03-03T10:00:00+08:00", {}, "2021-W09-wed", "2021-W09"),
+    "plan_task_tracking": Planned("2021-04-02T09:00:00+08:00", {}, "2021-03", "2021-03"),
 }
 
 # The backfill: Mondays 2021-03-15, 03-22 and 03-29, 09:00 Asia/Shanghai -> weeks W10, W11, W12.

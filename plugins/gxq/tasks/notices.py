@@ -26,9 +26,9 @@ def build(dag_id: str, report: dict, paths: dict[str, str]) -> list[Notice]:
     for unit in report["reminders"]:
         targets = [d for d in ctx["attention"] if d["unit"] == unit]
         notices.append(Notice(
-            unit, "task_reminder", f"催办：{unit} 任务清单进度（{title}）",
+            unit, "task_reminder", f"催办：{ctx['unit_label'](unit)} 任务清单进度（{title}）",
             render.render_template(
-                "reminder_unit.md.j2", unit=unit, targets=targets, title_period=title, as_of=report["as_of"],
+                "reminder_unit.md.j2", unit=ctx["unit_label"](unit), targets=targets, title_period=title, as_of=report["as_of"],
                 unreported=[d["target_id"] for d in targets if d["status"] == "unreported"],
                 escalated=[d["target_id"] for d in targets if d["target_id"] in report["escalated"]]),
         ))
@@ -37,6 +37,7 @@ def build(dag_id: str, report: dict, paths: dict[str, str]) -> list[Notice]:
         notices.append(Notice(
             OFFICE, "task_escalation", f"督办：连续两个月红灯的任务 {len(report['escalated'])} 项（{title}）",
             render.render_template("escalation_office.md.j2", targets=ctx["escalated"], opened=opened,
+                                   unit_label=ctx["unit_label"],
                                    title_period=title, as_of=report["as_of"]),
         ))
     if report["data_problems"]:

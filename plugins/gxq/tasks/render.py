@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jinja2
 
-from gxq import output
+from gxq import output, units
 from gxq.charts import pyplot, to_png
 from gxq.connections import REPO_ROOT
 from gxq.masking import mask_text
@@ -63,8 +63,18 @@ def _history_line(item: dict) -> str:
     return " ".join(f"{h['period'][5:]}月{LIGHT_SHORT.get(h['light'], '—')}" for h in item["history"])
 
 
-def build_context(report: dict) -> dict:
-    """Everything the templates and the workbook show, as plain strings and numbers."""
+def unit_label(code: str | None, names: dict[str, str]) -> str:
+    """人力资源和社会保障局（U04）: the unit's name from the directory, the code when it has none."""
+    if not code:
+        return "—"
+    return f"{units.short_name(names[code])}（{code}）" if names.get(code) else code
+
+
+def build_context(report: dict, names: dict[str, str] | None = None) -> dict:
+    """Everything the templates and the workbook show, as plain strings and numbers. ``names``:
+    the unit directory (read from ``dept_petitions.units`` when not given; codes when unreadable)."""
+    names = units.unit_names() if names is None else names
+    label = functools.partial(unit_label, names=names)
     details = {d["target_id"]: d for d in report["target_details"]}
     attention = sorted((d for d in report["target_details"] if d["light"] != "green"),
                        key=lambda d: (d["unit"] or "", LIGHT_ORDER[d["light"]], d["target_id"]))
@@ -78,20 +88,20 @@ def build_context(report: dict) -> dict:
                   "实际完成", "状态", "灯", "按当前进度预计完成", "到期难完成")
 
     def row(d: dict) -> list:
-        return [d["unit"], d["target_id"], d["item"] or "", d["title"] or "", d["measure"] or "", num(d["target_value"]),
+        return [label(d["unit"]), d["target_id"], d["item"] or "", d["title"] or "", d["measure"] or "", num(d["target_value"]),
                 d["due_on"], num(d["expected"]), num(d["actual"]), d["status_label"], d["light_label"],
                 num(d["forecast"]), "是" if d["at_risk"] else ""]
 
     tables = {
         "units": {"title": "各单位红黄绿灯", "headers": ["责任单位", "绿灯", "黄灯", "红灯"],
-                  "rows": [[u["unit"], u["green"], u["yellow"], u["red"]] for u in report["units"]]},
+                  "rows": [[label(u["unit"]), u["green"], u["yellow"], u["red"]] for u in report["units"]]},
         "attention": {"title": "红黄灯任务", "headers": list(target_row), "rows": [row(d) for d in attention]},
         "escalated": {"title": "连续两月红灯(督办)", "headers": ["任务编号", "责任单位", "任务", "状态", "应完成", "实际完成"],
-                      "rows": [[d["target_id"], d["unit"], d["title"] or "", d["status_label"], num(d["expected"]),
+                      "rows": [[d["target_id"], label(d["unit"]), d["title"] or "", d["status_label"], num(d["expected"]),
                                 num(d["actual"])] for d in escalated]},
         "supervision": {"title": "督办事项跟踪", "headers": ["任务编号", "责任单位", "任务", "挂牌月份", "状态", "已督办(月)",
                                                           "历程"],
-                        "rows": [[s["target_id"], s["unit"], s["title"], s["opened_period"], s["state_label"],
+                        "rows": [[s["target_id"], label(s["unit"]), s["title"], s["opened_period"], s["state_label"],
                                   s["months_open"], s["history_line"]] for s in supervision]},
         "problems": {"title": "数据问题", "headers": ["对象", "问题", "详情"],
                      "rows": [[p["subject"], p["label"], p["detail"]] for p in report["data_problems"]]},
@@ -104,6 +114,8 @@ def build_context(report: dict) -> dict:
         "issuer": ISSUER,
         "total": len(report["targets"]),
         "by_unit": by_unit,
+        "unit_label": label,
+        "reminded": [label(u) for u in report["reminders"]],
         "attention": attention,
         "escalated": escalated,
         "supervision": supervision,
