@@ -141,7 +141,9 @@ def burn_up_chart(detail: dict) -> bytes:
     fig, ax = plt.subplots(figsize=(6.5, 3))
     xs = [start, *(dt.date.fromisoformat(d) for d, _ in points["expected"])]
     ys = [0, *(v for _, v in points["expected"])]
-    ax.plot(xs, ys, color="#4472c4", linestyle="--", marker=".", label="序时进度(应完成)")
+    # linear: a ramp; milestones and once: steps (the amount is due from its date on)
+    ax.plot(xs, ys, color="#4472c4", linestyle="--", marker=".", label="序时进度(应完成)",
+            drawstyle="default" if detail["curve"] == "linear" else "steps-post")
     if points["reported"]:
         ax.plot([dt.date.fromisoformat(d) for d, _ in points["reported"]], [v for _, v in points["reported"]],
                 color="#c00000", marker="o", label="报送累计完成")
