@@ -75,12 +75,13 @@ def render(name: str, dialect: str, **context: Any) -> str:
         return f"COALESCE({col}, 0)"
 
     def day(col: str) -> str:
-        """The calendar day of a timestamp column. On SQLite the text's first ten characters,
-        except a bare date ('2021-03-08' sorts before '2021-03-08 00:00:00', so window
-        comparisons put it in the day before)."""
+        """The calendar day of a timestamp column (never NULL for a value that is not NULL). On
+        SQLite the text's first ten characters, except a bare date ('2021-03-08' sorts before
+        '2021-03-08 00:00:00', so window comparisons put it in the day before)."""
         _check_identifier(col)
         if dialect == "sqlite":
-            return f"CASE WHEN length({col}) = 10 THEN date({col}, '-1 day') ELSE substr({col}, 1, 10) END"
+            return (f"CASE WHEN length({col}) = 10 THEN COALESCE(date({col}, '-1 day'), {col})"
+                    f" ELSE substr({col}, 1, 10) END")
         return f"CAST({col} AS date)"
 
     return _template(name).render(dialect=dialect, ts=ts, txt=txt, num=num, day=day, **context)

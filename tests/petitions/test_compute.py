@@ -197,7 +197,7 @@ def test_invalid_reasons_checked_in_order(dept):
     assert r["excluded"] == {"missing_received_at": 1, "dispatched_before_received": 1,
                              "feedback_before_received": 1, "bad_satisfaction": 2}
     assert list(r["excluded"]) == list(compute.rules.INVALID_REASONS)
-    quarantine = compute.invalid_rows(dept.engine, W09)
+    quarantine = compute.invalid_rows(compute.read_week(dept.engine, W09))
     assert [(q["petition_id"], q["reason"]) for q in quarantine] == [
         ("A", "missing_received_at"), ("B", "dispatched_before_received"), ("C", "feedback_before_received"),
         ("D", "bad_satisfaction"), ("E", "bad_satisfaction")]

@@ -94,13 +94,14 @@ def assert_same(engine, ops, week_key: str) -> dict:
 
 
 class Reads:
-    """Records the windows read from the department with unit_days.sql (and checks that
-    topic_days.sql read the same windows: the per-topic counts are stored with the per-unit ones)."""
+    """Records the windows read from the department: the week (week.sql, for both counts) and days
+    with unit_days.sql (and checks that topic_days.sql read the same windows: the per-topic counts
+    are stored with the per-unit ones)."""
 
     def __init__(self, monkeypatch):
         self.windows: list[tuple[dt.date, dt.date]] = []
         self.topic_windows: list[tuple[dt.date, dt.date]] = []
-        real, real_topics = compute.unit_days, compute.topic_days
+        real, real_topics, real_week = compute.unit_days, compute.topic_days, compute.read_week
 
         def spy(engine, first, end):
             self.windows.append((first, end))
@@ -110,8 +111,14 @@ class Reads:
             self.topic_windows.append((first, end))
             return real_topics(engine, first, end)
 
+        def spy_week(engine, period):
+            self.windows.append((period.first_day, period.end.date()))
+            self.topic_windows.append((period.first_day, period.end.date()))
+            return real_week(engine, period)
+
         monkeypatch.setattr(compute, "unit_days", spy)
         monkeypatch.setattr(compute, "topic_days", spy_topics)
+        monkeypatch.setattr(compute, "read_week", spy_week)
 
     def take(self) -> list[tuple[dt.date, dt.date]]:
         out, self.windows = self.windows, []
@@ -386,11 +393,15 @@ def test_overdue_backlog_with_and_without_the_backlog_index(dept):
     dept.add("DUE_AFTER", feedback_due="2021-03-09 00:00:00", feedback="2021-03-10 00:00:00")
     dept.add("NO_DUE", received="2021-01-04 10:00:00")
     dept.add("WITHDRAWN", received="2021-01-04 10:00:00", feedback_due="2021-01-10 10:00:00", status="已撤销")
-    end = dt.datetime(2021, 3, 8)
+    week = periods.parse_key("2021-W09")  # ends 2021-03-08 00:00
+
+    def backlog():
+        return [r["petition_id"] for r in compute.overdue_rows(compute.read_week(dept.engine, week), week.end)]
+
     want = ["LATE_AT_END", "OPEN"]
     if dept.dialect == "postgresql":  # the demo schema has it on PostgreSQL: first without it
         _drop_backlog_index(dept.engine)
-    assert [r["petition_id"] for r in compute.overdue_rows(dept.engine, end)] == want
+    assert backlog() == want
     if dept.dialect != "postgresql":
         return
     from gxq.demo.schema import BACKLOG_GIST_INDEX
@@ -398,10 +409,11 @@ def test_overdue_backlog_with_and_without_the_backlog_index(dept):
     with dept.engine.begin() as conn:
         conn.execute(sa.text(BACKLOG_GIST_INDEX))
         conn.execute(sa.text("ANALYZE petitions"))
-    assert [r["petition_id"] for r in compute.overdue_rows(dept.engine, end)] == want
-    text = sql.render("petitions/overdue_open", "postgresql")
+    assert backlog() == want
+    text = sql.render("petitions/week", "postgresql")
+    params = {"start": sql.ts_text(week.start), "end": sql.ts_text(week.end),
+              "prev_start": sql.ts_text(week.previous().start), "floor": compute.DUE_FLOOR}
     with dept.engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
-        plan = "\n".join(r[0] for r in conn.execute(sa.text("EXPLAIN " + text),
-                                                    {"floor": compute.DUE_FLOOR, "end": sql.ts_text(end)}))
+        plan = "\n".join(r[0] for r in conn.execute(sa.text("EXPLAIN " + text), params))
     assert "ix_petitions_feedback_backlog" in plan, plan

@@ -51,32 +51,29 @@ END
 {%- endif %})
 {%- endmacro %}
 
-{#- 分单位办件指标 per lead unit and day, over a CTE rl of counted rows (columns unit, received_at,
-    dispatch_due_at, dispatched_at, feedback_due_at, feedback_at, revisited_at, satisfaction, the
-    timestamps through ts()): each figure counted on the day of its own timestamp in [:start, :end)
-    (受理 on received_at's day, 分拨 on dispatch_due_at's, 反馈 on feedback_due_at's, 回访 on
-    revisited_at's), one aggregate per figure family (the caller adds up the rows of a (unit, day)
-    that several families share). Each figure counts a petition at most once, by one timestamp,
-    so the figures of any window of whole days are the sums of its days. day(): the calendar day
-    of a timestamp (gxq.sql: on SQLite a bare date counts in the day before). -#}
-{% macro day_figures() -%}
-SELECT unit, {{ day('received_at') }} AS day, COUNT(*) AS received, 0 AS dispatch_due, 0 AS dispatch_on_time,
-       0 AS feedback_due, 0 AS feedback_on_time, 0 AS surveyed, 0 AS satisfied
-FROM rl WHERE received_at >= :start AND received_at < :end
-GROUP BY unit, {{ day('received_at') }}
-UNION ALL
-SELECT unit, {{ day('dispatch_due_at') }}, 0, COUNT(*), SUM(CASE WHEN dispatched_at <= dispatch_due_at THEN 1 ELSE 0 END),
-       0, 0, 0, 0
-FROM rl WHERE dispatch_due_at >= :start AND dispatch_due_at < :end
-GROUP BY unit, {{ day('dispatch_due_at') }}
-UNION ALL
-SELECT unit, {{ day('feedback_due_at') }}, 0, 0, 0, COUNT(*), SUM(CASE WHEN feedback_at <= feedback_due_at THEN 1 ELSE 0 END),
-       0, 0
-FROM rl WHERE feedback_due_at >= :start AND feedback_due_at < :end
-GROUP BY unit, {{ day('feedback_due_at') }}
-UNION ALL
-SELECT unit, {{ day('revisited_at') }}, 0, 0, 0, 0, 0, SUM(CASE WHEN satisfaction IS NOT NULL THEN 1 ELSE 0 END),
-       SUM(CASE WHEN satisfaction IN ('满意', '基本满意') THEN 1 ELSE 0 END)
-FROM rl WHERE revisited_at >= :start AND revisited_at < :end
-GROUP BY unit, {{ day('revisited_at') }}
+{#- 分单位办件指标: what one counted row counts for in the window [:start, :end), over a row source with
+    the columns received_at, dispatch_due_at, dispatched_at, feedback_due_at, feedback_at,
+    revisited_at, satisfaction (the timestamps through ts()). Each figure family counts a petition
+    at most once, on the day of its own timestamp when that lies in the window (受理 on
+    received_at's day, 分拨 on dispatch_due_at's, 反馈 on feedback_due_at's, 回访 on revisited_at's),
+    so the figures of any window of whole days are the sums of its days. A day column is NULL when
+    the row does not count in that family; its flags are 0 then. Statements group the rows by unit
+    and the four days (n rows, the flags summed); gxq.petitions.compute adds each group to the
+    (unit, day) of each of its families. day(): the calendar day of a timestamp (gxq.sql: on
+    SQLite a bare date counts in the day before). -#}
+{% macro figures() -%}
+CASE WHEN received_at >= :start AND received_at < :end THEN {{ day('received_at') }} END AS received_day,
+           CASE WHEN dispatch_due_at >= :start AND dispatch_due_at < :end
+                THEN {{ day('dispatch_due_at') }} END AS dispatch_day,
+           CASE WHEN dispatch_due_at >= :start AND dispatch_due_at < :end
+                     AND dispatched_at <= dispatch_due_at THEN 1 ELSE 0 END AS dispatch_on_time,
+           CASE WHEN feedback_due_at >= :start AND feedback_due_at < :end
+                THEN {{ day('feedback_due_at') }} END AS feedback_day,
+           CASE WHEN feedback_due_at >= :start AND feedback_due_at < :end
+                     AND feedback_at <= feedback_due_at THEN 1 ELSE 0 END AS feedback_on_time,
+           CASE WHEN revisited_at >= :start AND revisited_at < :end THEN {{ day('revisited_at') }} END AS revisit_day,
+           CASE WHEN revisited_at >= :start AND revisited_at < :end
+                     AND satisfaction IS NOT NULL THEN 1 ELSE 0 END AS surveyed,
+           CASE WHEN revisited_at >= :start AND revisited_at < :end
+                     AND satisfaction IN ('满意', '基本满意') THEN 1 ELSE 0 END AS satisfied
 {%- endmacro %}

@@ -1,8 +1,10 @@
 {% import 'petitions/_rules.sql' as r with context -%}
 -- 分单位办件指标 per lead unit and per day over [start, end) (whole days): the counted petitions
--- relevant to the window (_rules.sql), each figure on the day of its own timestamp
--- (r.day_figures()). The year to date, the trend weeks and the ranking month are summed in
--- gxq_ops from these rows (gxq.petitions.daily). The NULL unit rows hold petitions without a lead.
+-- relevant to the window (_rules.sql), grouped by lead unit and the days they count on
+-- (r.figures(): each figure on the day of its own timestamp; n petitions, the flags summed);
+-- gxq.petitions.compute.unit_days adds them up per unit and day.
+-- The year to date, the trend weeks and the ranking month are summed in gxq_ops from these days
+-- (gxq.petitions.daily). NULL unit rows hold petitions without a lead.
 -- The lead is joined (not looked up with IN (SELECT ... FROM a CTE)), so that the planner sees
 -- the window's size: index lookups for a week, a hash join when a long window is backfilled.
 WITH rl AS (
@@ -22,4 +24,12 @@ WITH rl AS (
     GROUP BY p.petition_id, p.received_at, p.dispatch_due_at, p.dispatched_at, p.feedback_due_at, p.feedback_at,
              p.revisited_at, p.satisfaction
 )
-{{ r.day_figures() }}
+SELECT unit, received_day, dispatch_day, SUM(dispatch_on_time) AS dispatch_on_time, feedback_day,
+       SUM(feedback_on_time) AS feedback_on_time, revisit_day, SUM(surveyed) AS surveyed, SUM(satisfied) AS satisfied,
+       COUNT(*) AS n
+FROM (
+    SELECT unit,
+           {{ r.figures() }}
+    FROM rl
+) f
+GROUP BY unit, received_day, dispatch_day, feedback_day, revisit_day

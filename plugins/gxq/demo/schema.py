@@ -85,7 +85,7 @@ INDEXES: dict[str, list[str]] = {
 }
 
 # PostgreSQL only (SQLite has neither GiST nor tsrange): the 超期未反馈 backlog as "end lies in
-# (feedback_due_at, feedback_at]", which overdue_open.sql states on PostgreSQL.
+# (feedback_due_at, feedback_at]", which include/sql/petitions/_rules.sql states on PostgreSQL.
 BACKLOG_GIST_INDEX = (
     "CREATE INDEX ix_petitions_feedback_backlog ON petitions USING gist (tsrange(feedback_due_at,"
     " CASE WHEN feedback_at < feedback_due_at THEN feedback_due_at ELSE feedback_at END, '(]'))"

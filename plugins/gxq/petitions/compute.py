@@ -1,12 +1,15 @@
 """The week's figures, computed in the department database (``include/sql/petitions``).
 
-Only the rows of the windows asked for are read (indexes on the four time columns serve the
-range predicates), and counting happens in SQL; Python only orders and assembles (``rules``).
+The week is read once: one statement (``week.sql``) finds the rows the week needs (indexes on the
+four time columns and the backlog's serve its range predicates) and counts every part of the
+report in SQL; Python only orders and assembles (``rules``). ``unit_days.sql`` counts the days of
+longer windows (``gxq.petitions.daily``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from gxq import periods, sql
 from gxq.petitions import rules
@@ -36,20 +39,41 @@ def unit_days(engine, first: dt.date, end: dt.date) -> list[dict]:
     """The figures of ``rules.unit_metrics`` per lead unit and day over the whole days [first, end):
     ``[{"unit": code | None, "day": date, <UNIT_METRIC_FIELDS>...}]``, each figure on the day of
     its own timestamp, so that ``rules.unit_metrics`` of the rows of any days is those days' figures.
+    """
+    start, stop = _midnight(first), _midnight(end)
+    return _day_rows(sql.query(engine, "petitions/unit_days", _window(start, stop)), first, end)
+
+
+# The figure families of r.figures() (include/sql/petitions/_rules.sql): the day column of each and
+# what a grouped row adds to its figures there: its n petitions, or the sum of a flag over them.
+FAMILIES = (
+    ("received_day", (("received", None),)),
+    ("dispatch_day", (("dispatch_due", None), ("dispatch_on_time", "dispatch_on_time"))),
+    ("feedback_day", (("feedback_due", None), ("feedback_on_time", "feedback_on_time"))),
+    ("revisit_day", (("surveyed", "surveyed"), ("satisfied", "satisfied"))),
+)
+
+
+def _day_rows(rows, first: dt.date, end: dt.date) -> list[dict]:
+    """One row per (unit, day) of the window [first, end) from the statement's grouped rows
+    (unit, the days of r.figures(), the flags summed, n), ordered by day, petitions without a lead first.
 
     A day the database gives that is not a date in [first, end) (text that only starts like a
     timestamp, on SQLite) is counted on the nearest day of the window: the window's sums stay exact.
     """
-    start, stop = _midnight(first), _midnight(end)
     merged: dict[tuple, dict] = {}
-    for r in sql.query(engine, "petitions/unit_days", _window(start, stop)):
+    for r in rows:
+        n = int(r["n"])
         unit = None if r["unit"] is None else str(r["unit"])
-        day = _day_in(r["day"], first, end)
-        acc = merged.get((unit, day))
-        if acc is None:
-            acc = merged[(unit, day)] = {"unit": unit, "day": day, **dict.fromkeys(rules.UNIT_METRIC_FIELDS, 0)}
-        for f in rules.UNIT_METRIC_FIELDS:
-            acc[f] += int(r[f] or 0)
+        for day_column, adds in FAMILIES:
+            if r[day_column] is None:
+                continue
+            day = _day_in(r[day_column], first, end)
+            acc = merged.get((unit, day))
+            if acc is None:
+                acc = merged[(unit, day)] = {"unit": unit, "day": day, **dict.fromkeys(rules.UNIT_METRIC_FIELDS, 0)}
+            for field, flag in adds:
+                acc[field] += n if flag is None else int(r[flag] or 0)
     return sorted(merged.values(), key=lambda r: (r["day"], r["unit"] is not None, r["unit"] or ""))
 
 
@@ -68,15 +92,24 @@ def _day_in(value, first: dt.date, end: dt.date) -> dt.date:
     return min(day, last)
 
 
-def received_by_kind(engine, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
-    return rules.by_kind(sql.query(engine, "petitions/received_by_kind", _window(start, end)))
+WEEK_PARTS = ("days", "kinds", "quarantined", "invalid", "overdue", "topic_unit")
 
 
+def read_week(engine, period: periods.Period) -> dict[str, list[dict]]:
+    """The rows of ``week.sql`` for ``period`` (one statement: the week's rows are read once), by
+    part: ``{"day": [...], "kind": [...], ...}`` (every part of ``WEEK_PARTS`` present)."""
+    params = {**_window(period.start, period.end), "prev_start": sql.ts_text(period.previous().start),
+              "floor": DUE_FLOOR}
+    parts: dict[str, list[dict]] = {part: [] for part in WEEK_PARTS}
+    for row in sql.query(engine, "petitions/week", params):
+        parts[row["part"]].append(row)
+    return parts
 
-def invalid_rows(engine, period: periods.Period) -> list[dict]:
-    rows = sql.query(engine, "petitions/invalid_rows", _window(period.start, period.end))
+
+def invalid_rows(parts: dict[str, list[dict]]) -> list[dict]:
+    """数据质量隔离: the quarantined petitions relevant to the week, by reason (the contract's order), id."""
     out = [{"petition_id": str(r["petition_id"]), "reason": r["reason"],
-            "received_at": _fmt(sql.to_dt(r["received_at"]))} for r in rows]
+            "received_at": _fmt(sql.to_dt(r["received_at"]))} for r in parts["invalid"]]
     order = {reason: i for i, reason in enumerate(rules.INVALID_REASONS)}
     out.sort(key=lambda r: (order[r["reason"]], r["petition_id"]))
     return out
@@ -95,17 +128,27 @@ def topic_days(engine, first: dt.date, end: dt.date) -> list[dict]:
     return rows
 
 
-def topics(engine, period: periods.Period) -> tuple[list[dict], dict[str, int], list[dict]]:
-    """(top_topics, complaints per topic, the ``topic_days`` rows) of complaints received in the week."""
-    day_rows = topic_days(engine, period.first_day, period.end.date())
-    unit_rows = sql.query(engine, "petitions/topic_units", _window(period.start, period.end))
+def topics(parts: dict[str, list[dict]], period: periods.Period) -> tuple[list[dict], dict[str, int], list[dict]]:
+    """(top_topics, complaints per topic, the week's ``topic_days`` rows) of complaints received in
+    the week, from ``read_week``'s parts."""
+    first, end = period.first_day, period.end.date()
+    day_rows = [{"topic": r["topic"], "street": r["street"],
+                 "lead_unit": None if r["unit"] is None else str(r["unit"]),
+                 "day": _day_in(r["received_day"], first, end), "complaints": int(r["n"])}
+                for r in parts["kinds"] if r["received_day"] is not None]  # complaints received in the week
+    unit_rows = [{"topic": r["topic"], "unit_code": r["unit"]} for r in parts["topic_unit"]]
     return rules.top_topics(day_rows, unit_rows), rules.topic_counts(day_rows), day_rows
 
 
-def overdue_rows(engine, end: dt.datetime) -> list[dict]:
-    rows = sql.query(engine, "petitions/overdue_open", {"floor": DUE_FLOOR, "end": sql.ts_text(end)})
+def week_topics(engine, period: periods.Period) -> tuple[list[dict], dict[str, int], list[dict]]:
+    """``topics`` of a week read from the department (supervision, for weeks not in gxq_ops)."""
+    return topics(read_week(engine, period), period)
+
+
+def overdue_rows(parts: dict[str, list[dict]], end: dt.datetime) -> list[dict]:
+    """超期未反馈: the backlog at the week's ``end``, by petition id."""
     out = []
-    for r in rows:
+    for r in parts["overdue"]:
         due = sql.to_dt(r["feedback_due_at"])
         out.append({
             "petition_id": str(r["petition_id"]),
@@ -114,7 +157,7 @@ def overdue_rows(engine, end: dt.datetime) -> list[dict]:
             "received_at": _fmt(sql.to_dt(r["received_at"])),
             "feedback_due_at": _fmt(due),
             "days_overdue": (end - due).days if due else None,
-            "lead_unit": None if r["lead_unit"] is None else str(r["lead_unit"]),
+            "lead_unit": None if r["unit"] is None else str(r["unit"]),
         })
     out.sort(key=lambda r: r["petition_id"])
     return out
@@ -139,21 +182,27 @@ def compute_week(engine, period: periods.Period) -> dict:
     files need (per-unit metrics, overdue and quarantined rows, topic counts) and the week's
     per-unit, per-day counts (``unit_days``).
     """
-    days = unit_days(engine, period.first_day, period.end.date())
+    parts = read_week(engine, period)
+    days = _day_rows(parts["days"], period.first_day, period.end.date())
     totals, per_unit = rules.unit_metrics(days)
-    kinds = received_by_kind(engine, period.start, period.end)
-    prev = period.previous()
-    prev_received = sum(received_by_kind_rows(engine, prev.start, prev.end))
-    top, counts, topic_rows = topics(engine, period)
-    overdue = overdue_rows(engine, period.end)
-    invalid = invalid_rows(engine, period)
+    kinds: Counter = Counter()
+    prev_received = 0
+    for r in parts["kinds"]:
+        if r["week"] == "this":
+            kinds[r["kind"]] += int(r["n"])
+        elif r["week"] == "prev":
+            prev_received += int(r["n"])
+    kinds_block = rules.by_kind({"kind": kind, "received": n} for kind, n in kinds.items())
+    top, counts, topic_rows = topics(parts, period)
+    overdue = overdue_rows(parts, period.end)
+    invalid = invalid_rows(parts)
     report = {
         "period": period.key,
         "start": period.first_day.isoformat(),
         "end": period.last_day.isoformat(),
         "received": totals["received"],
         "received_prev": prev_received,
-        "by_kind": kinds,
+        "by_kind": kinds_block,
         **rules.rates_block(totals),
         "top_topics": top,
         "overdue_open": [r["petition_id"] for r in overdue],
@@ -171,7 +220,3 @@ def compute_week(engine, period: periods.Period) -> dict:
     }
     return {"report": report, "detail": detail}
 
-
-def received_by_kind_rows(engine, start: dt.datetime, end: dt.datetime) -> list[int]:
-    """Counts of valid received petitions per kind (NULL kinds included) in a window."""
-    return [int(r["received"] or 0) for r in sql.query(engine, "petitions/received_by_kind", _window(start, end))]

@@ -15,7 +15,7 @@ window counts it — and the rates are computed from the summed numerators and d
 
 What a run reads from the department:
 
-- its own week, which ``compute.compute_week`` reads anyway (``unit_days.sql``, ``topic_days.sql``):
+- its own week, which ``compute.compute_week`` reads anyway (``week.sql``, one statement):
   the week's days are stored as read, replacing what was stored (a rerun of a week is idempotent);
 - the days of the window it needs (year to date, trend, ranking month, the 8 weeks of the surge
   baseline) that were never stored for this department database: the first run, a backfill that

@@ -246,7 +246,7 @@ def week_topics_from_dept(engine, ops=None):
 
     def get(week_key: str) -> supervision.WeekTopics:
         period = periods.parse_key(week_key, ("week",))
-        top, counts, rows = compute.topics(engine, period)
+        top, counts, rows = compute.week_topics(engine, period)
         surges = None
         if ops is not None:
             source = daily.source_key(engine)
