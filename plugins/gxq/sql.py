@@ -11,7 +11,7 @@ PostgreSQL; they expand to identifiers and SQL keywords only, never to values:
 
 A rule several statements share is written once, as macros in a fragment file (name starting
 with ``_``) that the statements import with the helpers above in scope:
-``{% import 'petitions/_validity.sql' as v with context %}`` ... ``{{ v.counted() }}``.
+``{% import 'petitions/_rules.sql' as r with context %}`` ... ``{{ r.counted() }}``.
 
 Department timestamps are local wall-clock text (SQLite) or ``TIMESTAMP WITHOUT TIME ZONE``
 (PostgreSQL); bound parameters are passed as ``'YYYY-MM-DD HH:MM:SS'`` strings, which both
@@ -39,7 +39,7 @@ class DepartmentSchemaError(RuntimeError):
 
 @functools.cache
 def _environment():
-    # the loader serves the fragments a statement imports (``{% import 'petitions/_validity.sql' ... %}``)
+    # the loader serves the fragments a statement imports (``{% import 'petitions/_rules.sql' ... %}``)
     return jinja2.Environment(loader=jinja2.FileSystemLoader(SQL_ROOT), undefined=jinja2.StrictUndefined,
                               autoescape=False, keep_trailing_newline=True, auto_reload=False)
 
