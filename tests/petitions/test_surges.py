@@ -225,15 +225,20 @@ def test_days_stored_before_the_topic_counts_are_read_again_once(dept, ops, monk
         conn.execute(petition_topic_days.delete())
         conn.execute(petition_days.update().values(has_topics=False))
     reads = []
-    real = compute.topic_days
+    real, real_week = compute.topic_days, compute.read_week
 
     def spy(engine, first, end):
         reads.append((first, end))
         return real(engine, first, end)
 
+    def spy_week(engine, period):
+        reads.append((period.first_day, period.end.date()))
+        return real_week(engine, period)
+
     monkeypatch.setattr(compute, "topic_days", spy)
+    monkeypatch.setattr(compute, "read_week", spy_week)
     again = pipeline.compute_all("2021-W09", engine=dept.engine, ops=ops)
-    # the week itself (its own read), then every day of the window before it, once
+    # the week itself (its own read, week.sql), then every day of the window before it, once
     assert reads == [(dt.date(2021, 3, 1), dt.date(2021, 3, 8)), (dt.date(2021, 1, 1), dt.date(2021, 3, 1))]
     assert [s["topic"] for s in again["report"]["surges"]] == ["燃气", "供水"]
     reads.clear()
