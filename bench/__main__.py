@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 
 from bench import common
 
+sys.path.insert(0, str(common.PLUGINS))
+from gxq.progress import Progress
+
 GROUPS = ("petitions", "policy", "innovation", "parse", "year")
 
 
@@ -97,10 +100,12 @@ def bench_petitions(sizes: list[int], repeat: int, rows: list[dict]) -> None:
         log(f"petitions {millions}M ({n:,} rows): {repeat} runs each")
         measure("warm-up", "petitions_baseline", db, env, {})
         measure("first", "petitions_compute_all", db, env, series)
-        for _ in range(repeat):
-            measure("baseline", "petitions_baseline", db, env, series)
-            measure("compute_week", "petitions_compute_week", db, env, series)
-            measure("compute_all", "petitions_compute_all", db, env, series)
+        with Progress(f"petitions {millions}M", total=repeat, unit="runs") as bar:
+            for _ in range(repeat):
+                measure("baseline", "petitions_baseline", db, env, series)
+                measure("compute_week", "petitions_compute_week", db, env, series)
+                measure("compute_all", "petitions_compute_all", db, env, series)
+                bar.update()
         base = series["baseline"]
         label = f"{n / 1e6:.1f}M rows"
         rows.append(row(f"petitions baseline COPY week {common.WEEK} ({base.rows:,} rows)", label, base, None, None))
@@ -120,9 +125,11 @@ def bench_policy(repeat: int, rows: list[dict]) -> None:
     series: dict[str, Series] = {}
     log(f"policy ({n:,} enterprises): {repeat} runs each")
     measure("warm-up", "policy_baseline", db, env, {})
-    for _ in range(repeat):
-        measure("baseline", "policy_baseline", db, env, series)
-        measure("evaluate", "policy_evaluate", db, env, series)
+    with Progress("policy", total=repeat, unit="runs") as bar:
+        for _ in range(repeat):
+            measure("baseline", "policy_baseline", db, env, series)
+            measure("evaluate", "policy_evaluate", db, env, series)
+            bar.update()
     base = series["baseline"]
     label = f"{n:,} enterprises"
     rows.append(row(f"policy baseline COPY 4 tables ({base.rows:,} rows)", label, base, None, None))
@@ -138,9 +145,11 @@ def bench_innovation(repeat: int, rows: list[dict]) -> None:
     series: dict[str, Series] = {}
     log(f"innovation: {repeat} runs each")
     measure("warm-up", "innovation_baseline", db, env, {})
-    for _ in range(repeat):
-        measure("baseline", "innovation_baseline", db, env, series)
-        measure("monthly", "innovation_monthly", db, env, series)
+    with Progress("innovation", total=repeat, unit="runs") as bar:
+        for _ in range(repeat):
+            measure("baseline", "innovation_baseline", db, env, series)
+            measure("monthly", "innovation_monthly", db, env, series)
+            bar.update()
     base = series["baseline"]
     label = f"{common.INNOVATION_PROJECTS:,} projects, {common.INNOVATION_INDICATORS} indicators"
     rows.append(row(f"innovation baseline COPY month {common.MONTH} ({base.rows:,} rows)", label, base, None, None))

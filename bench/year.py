@@ -266,17 +266,21 @@ def _backfill(stack: Stack, dag_ids: list[str], max_active_runs: int = MAX_ACTIV
             raise RuntimeError(f"airflow backfill create --dag-id {dag_id} failed:\n{out[-3000:]}")
     log(f"backfills created in {time.monotonic() - started:.0f} s")
     ids = set(dag_ids)
-    while True:
-        stack.check_alive()
-        runs = [r for r in stack.get_all("dags/~/dagRuns", "dag_runs") if r["dag_id"] in ids]
-        done = sum(r["state"] in ("success", "failed") for r in runs)
-        backfills = [b for d in dag_ids for b in stack.get("backfills", dag_id=d)["backfills"]]
-        if backfills and all(b["completed_at"] for b in backfills) and done == len(runs):
-            break
-        if time.monotonic() - started > TIMEOUT:
-            raise RuntimeError(f"year not done after {TIMEOUT:.0f} s: {done}/{len(runs)} runs finished")
-        log(f"{done}/{len(runs)} runs finished, {time.monotonic() - started:.0f} s")
-        time.sleep(10)
+    from gxq.progress import Progress  # bench/__main__ put the domain package on the path
+
+    with Progress("year: runs finished", unit="runs", every=30) as bar:
+        while True:
+            stack.check_alive()
+            runs = [r for r in stack.get_all("dags/~/dagRuns", "dag_runs") if r["dag_id"] in ids]
+            done = sum(r["state"] in ("success", "failed") for r in runs)
+            bar.total = len(runs)
+            bar.update(done - bar.done)
+            backfills = [b for d in dag_ids for b in stack.get("backfills", dag_id=d)["backfills"]]
+            if backfills and all(b["completed_at"] for b in backfills) and done == len(runs):
+                break
+            if time.monotonic() - started > TIMEOUT:
+                raise RuntimeError(f"year not done after {TIMEOUT:.0f} s: {done}/{len(runs)} runs finished")
+            time.sleep(10)
     wall = time.monotonic() - started
     tis = [ti for ti in stack.get_all("dags/~/dagRuns/~/taskInstances", "task_instances") if ti["dag_id"] in ids]
     per_dag: dict[str, dict] = {}

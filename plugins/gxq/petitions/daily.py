@@ -53,6 +53,7 @@ from gxq import store
 from gxq.connections import OPS_CONN_ID, engine_for
 from gxq.petitions import compute, rules
 from gxq.petitions.tables import petition_days, petition_topic_days, petition_unit_days
+from gxq.progress import Progress
 
 FIELDS = rules.UNIT_METRIC_FIELDS
 REVISION = "petitions_0003"  # the petitions branch revision that made these tables
@@ -289,7 +290,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("need FIRST_DAY < END_DAY, at most 800 days apart")
     engine = engine_for(compute.CONN_ID)
     ops = ops_store()
-    recount(ops, engine, source_key(engine), args.first, args.end, "recount")
+    source = source_key(engine)
+    # A month per statement: progress to watch, and no single year-long read.
+    months = []
+    first = args.first
+    while first < args.end:
+        nxt = min(args.end, (first.replace(day=1) + dt.timedelta(days=32)).replace(day=1))
+        months.append((first, nxt))
+        first = nxt
+    with Progress("recount", total=len(months), unit="months") as bar:
+        for a, b in months:
+            recount(ops, engine, source, a, b, "recount")
+            bar.update()
     print(f"recounted {args.first} .. {args.end} (exclusive) from {source_key(engine)}")
     return 0
 
