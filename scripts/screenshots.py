@@ -1,0 +1,131 @@
+"""The README's pictures: the 营商环境看板 and a weekly bulletin, from a running Airflow.
+
+    bash scripts/run.sh &                                   # the demo, in another terminal
+    .venv/bin/python scripts/screenshots.py --wait-full     # docs/img/dashboard.png, docs/img/bulletin.png
+
+Logs in with the admin password that ``airflow standalone`` wrote
+(``$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated``, or ``--user``/``--password``),
+waits with ``--wait-full`` until every section of the 看板 has figures and the bulletin is the
+current week's (printing how long that took), then drives Debian's headless Chromium
+(``/usr/bin/chromium``, through Playwright, nothing downloaded) in Asia/Shanghai and zh-CN:
+the 看板 page at ``/gxq/`` and the latest bulletin under ``$GXQ_OUTPUT_DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
+
+from gxq import cadences  # noqa: E402 - after the path
+from gxq.periods import TZ  # noqa: E402
+
+CHROMIUM = os.environ.get("GXQ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+BULLETIN_DAG = "petition_weekly_bulletin"
+
+
+def login(base: str, user: str | None, password: str | None) -> str:
+    """A JWT for the API and the UI's ``_token`` cookie."""
+    if not user:
+        home = Path(os.environ.get("AIRFLOW_HOME", REPO / "airflow_home"))
+        users = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
+        user, password = next(iter(users.items()))
+    r = requests.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=10)
+    r.raise_for_status()
+    return r.json()["access_token"]
+
+
+def missing(sections: dict, now: dt.datetime) -> list[str]:
+    """What the 看板 still lacks: sections without figures, a bulletin not of the current week."""
+    gaps = [name for name, s in sections.items() if name != "notices" and not (s.get("data") or s.get("rows"))]
+    bulletin = (sections.get("bulletin") or {}).get("data") or {}
+    week = cadences.covers(BULLETIN_DAG, now).key
+    if bulletin and bulletin.get("period") != week:
+        gaps.append(f"bulletin {bulletin.get('period')} (want {week})")
+    return gaps
+
+
+def wait_full(base: str, token: str, timeout: float) -> float:
+    """Seconds until every section of the 看板 has figures (the current week's bulletin among them)."""
+    started = time.monotonic()
+    gaps: list[str] = ["(not asked yet)"]
+    while time.monotonic() - started < timeout:
+        try:
+            r = requests.get(f"{base}/gxq/api/dashboard", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            if r.ok:
+                gaps = missing(r.json()["sections"], dt.datetime.now(TZ))
+                if not gaps:
+                    return time.monotonic() - started
+        except requests.RequestException as exc:
+            gaps = [str(exc)]
+        print(f"[screenshots] {time.monotonic() - started:4.0f} s: waiting for {', '.join(gaps)}", flush=True)
+        time.sleep(5)
+    raise SystemExit(f"the 看板 is not full after {timeout:.0f} s: {gaps}")
+
+
+def latest_bulletin(output: Path) -> Path:
+    pages = sorted((output / BULLETIN_DAG).glob("*/bulletin.html"))
+    if not pages:
+        raise SystemExit(f"no bulletin under {output / BULLETIN_DAG}: has the demo run finished?")
+    return pages[-1]
+
+
+def shoot(base: str, token: str, out: Path, bulletin: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    host = urlparse(base).hostname
+    shots = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1360, "height": 900}, device_scale_factor=1,
+                                          timezone_id="Asia/Shanghai", locale="zh-CN")
+            context.add_cookies([{"name": "_token", "value": token, "domain": host, "path": "/"}])
+            page = context.new_page()
+            page.goto(f"{base}/gxq/", wait_until="networkidle")
+            shots.append(out / "dashboard.png")
+            page.screenshot(path=str(shots[-1]), full_page=True)
+            page.set_viewport_size({"width": 1000, "height": 1400})
+            page.goto(bulletin.resolve().as_uri(), wait_until="networkidle")
+            shots.append(out / "bulletin.png")
+            page.screenshot(path=str(shots[-1]), full_page=False)  # the first page: title, figures, trend
+        finally:
+            browser.close()
+    return shots
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="scripts/screenshots.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--base-url", default=f"http://localhost:{os.environ.get('AIRFLOW__API__PORT', '8080')}")
+    ap.add_argument("--user")
+    ap.add_argument("--password")
+    ap.add_argument("--out", type=Path, default=REPO / "docs" / "img")
+    ap.add_argument("--output-dir", type=Path, default=Path(os.environ.get("GXQ_OUTPUT_DIR", REPO / "output")),
+                    help="where the reports are (GXQ_OUTPUT_DIR)")
+    ap.add_argument("--wait-full", action="store_true", help="wait until every section of the 看板 has figures")
+    ap.add_argument("--timeout", type=float, default=900)
+    args = ap.parse_args(argv)
+    base = args.base_url.rstrip("/")
+    token = login(base, args.user, args.password)
+    if args.wait_full:
+        print(f"[screenshots] 看板 full after {wait_full(base, token, args.timeout):.0f} s", flush=True)
+    for path in shoot(base, token, args.out, latest_bulletin(args.output_dir)):
+        print(f"[screenshots] {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
