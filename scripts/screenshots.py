@@ -27,8 +27,8 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
-from gxq import cadences  # noqa: E402 - after the path
-from gxq.periods import TZ  # noqa: E402
+from gxq import cadences
+from gxq.periods import TZ
 
 CHROMIUM = os.environ.get("GXQ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
