@@ -1,7 +1,9 @@
-"""Waits for the freshly started Airflow, prints where to log in, and triggers one run of each
-DAG for its current period (the demo data are a rolling window ending today: last week's
-bulletin, last month's 月兑现 and 月评价, last quarter's 季兑现 and 季调度, this week's 宣传提醒),
-then unpauses the DAGs.
+"""Waits for the freshly started Airflow, prints where to log in, triggers the demo runs and
+unpauses the DAGs, so that each DAG runs its current period over the demo data (a rolling window
+ending today): last week's bulletin, last month's 月兑现 and 月评价, last quarter's 季兑现 and 季调度,
+this week's 宣传提醒. On unpausing the scheduler creates each DAG's latest scheduled run
+(``catchup=False``); a demo run is triggered only where that run covers an earlier period, and
+for the policy DAGs.
 
     python scripts/demo_trigger.py --base-url http://localhost:8080          # what scripts/run.sh does
     python scripts/demo_trigger.py --demo-year                               # periods of 2021 instead
@@ -45,22 +47,35 @@ DEMO_YEAR_RUNS = {
 }
 
 
+def scheduler_covers(dag_id: str, now: dt.datetime) -> bool:
+    """Does the run the scheduler creates on unpausing (``catchup=False``: the latest scheduled
+    one) cover the same period as a run now? Then a demo run would only do the same work twice."""
+    timetable = cadences.timetable_for(dag_id)
+    if timetable is None or cadences.plain_schedules():
+        return False
+    local = now.astimezone(TZ).replace(tzinfo=None)
+    slot = timetable.rule.last_at_or_before(local)
+    return slot is not None and (cadences.covers(dag_id, slot.logical.replace(tzinfo=TZ)).key
+                                 == cadences.covers(dag_id, now).key)
+
+
 def current_runs(now: dt.datetime) -> dict[str, tuple[str, dict]]:
-    """One run per DAG at ``now`` (its logical date): each covers its current period."""
+    """The demo runs at ``now`` (their logical date), each covering its DAG's current period: for
+    every DAG whose latest scheduled run, created on unpausing, does not cover that period already,
+    and for the policy DAGs (their demo runs carry the demo approval)."""
     logical = now.astimezone(TZ).replace(second=0, microsecond=0).isoformat()
     runs = {}
     for cadence in cadences.CADENCES:
-        if cadence.dag_id in SCHEDULED_ONLY:
+        if cadence.dag_id in SCHEDULED_ONLY or cadence.cadence == "adhoc":
+            continue  # 随时兑现 is an operator's decision: it would pay the monthly batch's awards
+        if cadence.area != "policy" and scheduler_covers(cadence.dag_id, now):
             continue
-        conf: dict = {}
-        if cadence.cadence == "adhoc":
-            conf["period"] = cadences.covers(cadence.dag_id, now).key
-        runs[cadence.dag_id] = (logical, conf)
+        runs[cadence.dag_id] = (logical, {})
     return runs
 
 
 # The deadline watch checks that the bulletin is out by noon of its day: a demo run beside the
-# bulletin's own would only report it late. It runs on its schedule.
+# bulletin's own would only report it late. It runs on its schedule. (随时兑现 is manual.)
 SCHEDULED_ONLY = {"petition_bulletin_deadline_watch"}
 
 
@@ -140,7 +155,8 @@ def main() -> int:
     runs = DEMO_YEAR_RUNS if args.demo_year else current_runs(dt.datetime.now(TZ))
     for dag_id in sorted(present & set(wanted)):
         if dag_id not in runs:
-            print(f"[run] {dag_id}: no demo run (runs on its schedule)")
+            print(f"[run] {dag_id}: no demo run (manual, or its latest scheduled run, created on unpausing, "
+                  "covers the period)")
             continue
         logical_date, conf = runs[dag_id]
         key = cadences.report_key(dag_id, dt.datetime.fromisoformat(logical_date)) if dag_id in cadences.BY_ID \

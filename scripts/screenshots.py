@@ -36,15 +36,22 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 BULLETIN_DAG = "petition_weekly_bulletin"
 
 
-def login(base: str, user: str | None, password: str | None) -> str:
-    """A JWT for the API and the UI's ``_token`` cookie."""
-    if not user:
-        home = Path(os.environ.get("AIRFLOW_HOME", REPO / "airflow_home"))
-        users = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
-        user, password = next(iter(users.items()))
-    r = requests.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=10)
-    r.raise_for_status()
-    return r.json()["access_token"]
+def login(base: str, user: str | None, password: str | None, timeout: float) -> str:
+    """A JWT for the API and the UI's ``_token`` cookie (waiting for Airflow to come up)."""
+    passwords = Path(os.environ.get("AIRFLOW_HOME", REPO / "airflow_home")) / "simple_auth_manager_passwords.json.generated"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if not user:
+                user, password = next(iter(json.loads(passwords.read_text()).items()))
+            r = requests.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=10)
+            if r.ok:
+                return r.json()["access_token"]
+        except (OSError, ValueError, StopIteration, requests.RequestException):
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"cannot log in to {base} (is Airflow up? {passwords})")
+        time.sleep(2)
 
 
 def missing(sections: dict, now: dt.datetime) -> list[str]:
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=900)
     args = ap.parse_args(argv)
     base = args.base_url.rstrip("/")
-    token = login(base, args.user, args.password)
+    token = login(base, args.user, args.password, args.timeout)
     if args.wait_full:
         print(f"[screenshots] 看板 full after {wait_full(base, token, args.timeout):.0f} s", flush=True)
     for path in shoot(base, token, args.out, latest_bulletin(args.output_dir)):
