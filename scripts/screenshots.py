@@ -55,12 +55,14 @@ def login(base: str, user: str | None, password: str | None, timeout: float) -> 
 
 
 def missing(sections: dict, now: dt.datetime) -> list[str]:
-    """What the 看板 still lacks: sections without figures, a bulletin not of the current week."""
+    """What the 看板 still lacks: sections without figures, a bulletin or 月评价 not of the current
+    week or month."""
     gaps = [name for name, s in sections.items() if name != "notices" and not (s.get("data") or s.get("rows"))]
-    bulletin = (sections.get("bulletin") or {}).get("data") or {}
-    week = cadences.covers(BULLETIN_DAG, now).key
-    if bulletin and bulletin.get("period") != week:
-        gaps.append(f"bulletin {bulletin.get('period')} (want {week})")
+    for section, dag_id in (("bulletin", BULLETIN_DAG), ("innovation", "innovation_monthly_evaluation")):
+        data = (sections.get(section) or {}).get("data") or {}
+        want = cadences.covers(dag_id, now).key
+        if data and data.get("period") != want:
+            gaps.append(f"{section} {data.get('period')} (want {want})")
     return gaps
 
 
