@@ -31,6 +31,7 @@ import pytest
 
 from tests import conftest
 from tests.integration.stack import REPO, AirflowStack
+from tests.notify.platform_servers import PlatformServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.timeout(720)]
 
@@ -73,6 +74,10 @@ BACKFILL_WEEKS = {  # week key -> (Monday, Sunday)
     "2021-W12": (dt.date(2021, 3, 22), dt.date(2021, 3, 28)),
 }
 TERMINAL = {"success", "failed"}
+
+# The local 企业微信 bot every notice also goes to, and its window (the platform's 60 s, shortened).
+CHAT_KEY = "tierbot"
+CHAT_WINDOW = 5.0
 # The rerun: this DAG's demo run is cleared through the REST API once it has succeeded.
 RERUN_DAG = "publicity_cadence_reminder"
 
@@ -130,12 +135,23 @@ def stack(tier_clock, pg, demo_pg, tmp_path_factory):
     ops_db = pg.create("celery_ops")  # the stack's own gxq_ops: batches and outbox of its runs only
     conns = {f"AIRFLOW_CONN_{cid.upper()}": value for cid, value in demo_pg.items()}
     conns["AIRFLOW_CONN_GXQ_OPS"] = conftest.pg_conn_json(ops_db)
+    # Every notice goes to the demo files and, too, to one local 企业微信 bot (a shortened window):
+    # the workers' notify tasks share that bot, and its limit must hold in total.
+    chat = PlatformServer(window=CHAT_WINDOW).start()
+    chat.wecom_keys.add(CHAT_KEY)
+    apprise_config = tmp_path_factory.mktemp("celery-apprise") / "apprise.yml"
+    demo = (REPO / "include" / "apprise" / "demo.yml").read_text(encoding="utf-8")
+    bot = demo.split("urls:\n", 1)[1].replace("gxqfile://:", f"wecombot://{CHAT_KEY}:")
+    apprise_config.write_text(demo.rstrip("\n") + "\n" + bot, encoding="utf-8")
     st = AirflowStack(
         workdir=tmp_path_factory.mktemp("celery-stack"),
         metadata_url=conftest.pg_url(meta_db),
         redis_url=REDIS_URL,
-        extra_env={**conns, "GXQ_APPRISE_CONFIG": str(REPO / "include" / "apprise" / "demo.yml")},
+        extra_env={**conns, **chat.env(), "GXQ_APPRISE_CONFIG": str(apprise_config),
+                   "GXQ_NOTIFY_RATE_WINDOW": str(CHAT_WINDOW)},
     )
+    st.chat = chat
+    st.ops_url = conftest.pg_url(ops_db)
     st.tier_started = tier_clock
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     try:
@@ -148,6 +164,7 @@ def stack(tier_clock, pg, demo_pg, tmp_path_factory):
         yield st
     finally:
         st.stop()
+        chat.stop()
         _keep_artifacts(st)
 
 
@@ -368,6 +385,37 @@ def test_rerun_through_rest_api_reproduces_the_report_and_sends_nothing_twice(st
     assert rerun["report_after"] == rerun["report_before"], "same logical date, same data: same report"
     assert rerun["notices_before"], "the demo week is behind target: the first run sent a reminder"
     assert rerun["notices_after"] == rerun["notices_before"], "a rerun sends nothing twice"
+
+
+def test_one_chat_bot_shared_by_both_workers_keeps_its_limit(stack, campaign):
+    """Every notice of the campaign also went to one local 企业微信 bot: the notify tasks of both
+    workers (the backfilled weeks' bulletins at once, 23 notices each) shared it. Its 20 messages
+    per window held in total, nothing was refused, lost or sent twice."""
+    import sqlalchemy as sa
+
+    chat = stack.chat
+    accepted = chat.accepted(CHAT_KEY)
+    assert len(accepted) > 20, "the campaign's notices needed more than one window"
+    assert chat.refused() == [], [(r.code, r.title) for r in chat.refused()][:5]
+    assert chat.max_in_window(CHAT_KEY) <= 20
+    assert chat.duplicates() == 0
+    engine = sa.create_engine(stack.ops_url)
+    try:
+        with engine.connect() as conn:
+            recorded = conn.execute(sa.text(
+                "SELECT count(*) FROM gxq_notify_delivery WHERE platform = 'wecombot' AND status = 'accepted'"
+            )).scalar()
+            waiting = conn.execute(sa.text(
+                "SELECT count(*) FROM gxq_notify_delivery WHERE platform = 'wecombot' AND status <> 'accepted'"
+            )).scalar()
+    finally:
+        engine.dispose()
+    assert (recorded, waiting) == (len(accepted), 0)  # every part the outbox planned arrived, once
+    senders = Counter(ti["hostname"] for ti in campaign.task_instances
+                      if ti["dag_id"] == BACKFILL_DAG and "notif" in ti["task_id"])
+    print(f"[celery tier] one 企业微信 bot: {len(accepted)} messages accepted, 0 refused, max "
+          f"{chat.max_in_window(CHAT_KEY)} in any {CHAT_WINDOW:g} s window, bulletin notify tasks per worker "
+          f"{dict(senders)}")
 
 
 def test_stopping_the_stack_leaves_no_process(stack):
