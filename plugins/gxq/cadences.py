@@ -116,11 +116,12 @@ def _period(description: str, example: str) -> ParamSpec:
 
 WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
 
-# Sent for any DAG, not listed per DAG: a task failed (gxq.dagkit.on_task_failure), or a notice
-# had no channel for its recipient tag (gxq.notify.outbox).
+# Sent for any DAG, not listed per DAG: a task failed (gxq.dagkit.on_task_failure), a notice
+# had no channel for its recipient tag, or a chat platform refused it for good (gxq.notify.outbox).
 COMMON_NOTICES = (
     NoticeKind("task_failed", "ops", "任务失败告警"),
     NoticeKind("unrouted", "ops", "无接收地址告警"),
+    NoticeKind("refused", "ops", "平台拒收告警"),
 )
 
 _POLICY_NOTICES = (
