@@ -11,7 +11,8 @@
   (feedback on the due time), as a department closes old petitions: the 超期未反馈 backlog at the
   benchmarked week stays the generator's, and only the history grows.
 - policy: the demo generator at scale 100 (200,000 enterprises), COPY.
-- innovation: :mod:`bench.innovation_data` (5,000 projects, 200 indicators), COPY.
+- innovation: the demo generator (:mod:`gxq.demo.innovation`) with 5,000 projects and 200
+  indicators instead of 60 and 12, COPY.
 - the year backfill: the four demo databases at scale 1 (``gxqbench_demo_dept_*``).
 """
 
@@ -210,13 +211,12 @@ def build_policy() -> str:
 def build_innovation() -> str:
     db = common.INNOVATION_DB
     if not _ready(db, "projects"):
-        from gxq.demo.generate import ensure_pg_database
-
-        from bench import innovation_data
+        from gxq.demo.generate import ensure_pg_database, seed_one
 
         ensure_pg_database(common.url(db))
         log(f"{db}: {common.INNOVATION_PROJECTS} projects, {common.INNOVATION_INDICATORS} indicators")
-        innovation_data.seed(common.url(db), common.INNOVATION_PROJECTS, common.INNOVATION_INDICATORS)
+        seed_one("dept_innovation", common.url(db), projects=common.INNOVATION_PROJECTS,
+                 indicators=common.INNOVATION_INDICATORS)
         _mark_ready(db)
     return db
 

@@ -204,10 +204,11 @@ def rng_for(seed: int, conn_id: str) -> random.Random:
 
 
 def seed_one(conn_id: str, url: str, scale: float = 1.0, seed: int = 2021, window: Window = DEMO_YEAR,
-             progress=None) -> dict[str, int]:
+             progress=None, **options) -> dict[str, int]:
     """Drop, create and fill one department database; returns row counts per table.
 
-    ``progress`` (a :class:`gxq.progress.Progress`) is advanced by every row written."""
+    ``progress`` (a :class:`gxq.progress.Progress`) is advanced by every row written; ``options``
+    go to the department's generator (the benchmark's 5,000 innovation projects)."""
     engine = _engine(url)
     try:
         schema.create_all(engine, conn_id, drop=True, with_indexes=False)
@@ -221,7 +222,7 @@ def seed_one(conn_id: str, url: str, scale: float = 1.0, seed: int = 2021, windo
             else:
                 writer = PostgresWriter(dbapi, conn_id)
             add = writer.add
-            rows = GENERATORS[conn_id](rng_for(seed, conn_id), scale, window)
+            rows = GENERATORS[conn_id](rng_for(seed, conn_id), scale, window, **options)
             if progress is None:
                 for table, row in rows:
                     add(table, row)

@@ -90,23 +90,31 @@ def _start_on(rng, i: int) -> date:
     return date(2022, rng.randint(3, 9), 1)  # not started within the data
 
 
-def generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR) -> Iterator[tuple[str, tuple]]:
-    del scale  # 60 major projects whatever the volume of the rest
+def generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR, projects: int = 60,
+             indicators: int = 12) -> Iterator[tuple[str, tuple]]:
+    """The department's rows. ``scale`` does not apply: 60 major projects whatever the volume of
+    the rest. The benchmark asks for more (``projects``, ``indicators``): project k then follows
+    project k mod 60's name and start category, indicator j indicator j mod 12's weight, target
+    and pace, and the ids are numbered wider (XM00001, IND0001); 60 and 12 give the demo."""
+    del scale
     snapshot = window.snapshot
     last_month = (window.last_day.year, window.last_day.month)
-    names = list(PROJECT_NAMES)
+    repeat = projects > len(PROJECT_NAMES)
+    names = [PROJECT_NAMES[i % len(PROJECT_NAMES)] + "项目" + (f"{i // len(PROJECT_NAMES) + 1:03d}" if repeat else "")
+             for i in range(projects)]
     rng.shuffle(names)
-    kinds = list(range(60))  # start category, shuffled so ids do not follow start dates
+    kinds = [i % 60 for i in range(projects)]  # start category, shuffled so ids do not follow start dates
     rng.shuffle(kinds)
-    projects = []
-    for i in range(60):
+    width = max(3, len(str(projects)))
+    rows = []
+    for i in range(projects):
         unit = rng.choices(*RESPONSIBLE_UNITS)[0]
-        projects.append((f"XM{i + 1:03d}", names[i] + "项目", unit, window.shift(_start_on(rng, kinds[i]))))
-    for pid, name, unit, start in projects:
+        rows.append((f"XM{i + 1:0{width}d}", names[i], unit, window.shift(_start_on(rng, kinds[i]))))
+    for pid, name, unit, start in rows:
         yield "projects", (pid, name, unit, start.isoformat())
 
     all_months = months((window.year - 1, 12), last_month)
-    for pid, _name, _unit, start in projects:
+    for pid, _name, _unit, start in rows:
         duration = rng.randint(18, 48)
         profile = rng.choices(("steady", "lagging", "troubled"), (60, 25, 15))[0]
         target = {"steady": rng.gauss(3, 3), "lagging": rng.gauss(17, 4), "troubled": rng.gauss(36, 6)}[profile]
@@ -137,10 +145,16 @@ def generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR) -> Iterator[tu
                     continue
             yield "project_monthly", (pid, key, plan, actual, reported.isoformat(" "))
 
-    for code, name, weight, target in INDICATORS:
-        yield "indicators", (code, name, weight, target)
-    for code, _name, _weight, target in INDICATORS:
+    listed = []  # code, name, weight, annual target, pace
+    for j in range(indicators):
+        code, name, weight, target = INDICATORS[j % len(INDICATORS)]
         pace = INDICATOR_PACE[code]
+        if indicators > len(INDICATORS):
+            code, name = f"IND{j + 1:04d}", f"{name}#{j // len(INDICATORS) + 1}"
+        listed.append((code, name, weight, target, pace))
+    for code, name, weight, target, _pace in listed:
+        yield "indicators", (code, name, weight, target)
+    for code, _name, _weight, target, pace in listed:
         base = target if target else 2  # 新增上市企业: target 0, a couple anyway
         ytd = 0.0
         for ym in all_months:
