@@ -97,7 +97,7 @@ def build_report(month: Period, data: InnovationData) -> dict:
     # Earlier months are evaluated only to compare and chart: their data problems belong to
     # their own reports.
     quiet = rules.Problems(enabled=False)
-    previous = rules.evaluate_books(month.previous(), projects, indicators, quiet, details=False)
+    previous = rules.evaluate_books(month.previous(), projects, indicators, quiet)
     trend = []
     for m in months_of_year_to(month):
         if m.key == month.key:
@@ -105,7 +105,7 @@ def build_report(month: Period, data: InnovationData) -> dict:
         elif m.key == previous.period.key:
             score = previous.composite_score
         else:
-            _, score = indicators.evaluate(m, quiet, listing=False)
+            _, score = indicators.evaluate(m, quiet)
         trend.append({"period": m.key, "composite_score": score})
 
     report = current.contract()
@@ -129,5 +129,4 @@ def build_report(month: Period, data: InnovationData) -> dict:
 
 def evaluate(month: Period, engine=None) -> dict:
     """Read ``dept_innovation`` and build the month's report."""
-    with rules.bulk_objects():
-        return build_report(month, load_for(month, engine))
+    return build_report(month, load_for(month, engine))

@@ -32,7 +32,7 @@ def build_report(quarter: Period, data: InnovationData) -> dict:
     problems = rules.Problems()
     months = quarter.months()
     book = rules.ProjectBook(data.projects, data.progress)  # rows grouped once for the three months
-    per_month = {m.key: {s.project_id: s for s in book.evaluate(m, problems, details=False)} for m in months}
+    per_month = {m.key: {s.project_id: s for s in book.evaluate(m, problems)} for m in months}
     last = months[-1].key
     dispatch, details = [], []
     for project in data.projects:  # sorted by project_id
@@ -75,5 +75,4 @@ def build_report(quarter: Period, data: InnovationData) -> dict:
 
 
 def evaluate(quarter: Period, engine=None) -> dict:
-    with rules.bulk_objects():
-        return build_report(quarter, load_for(quarter, engine))
+    return build_report(quarter, load_for(quarter, engine))

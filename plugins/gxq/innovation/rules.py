@@ -38,15 +38,12 @@ No Airflow import here: these functions run and test on their own.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import decimal
-import gc
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, partial
-from operator import attrgetter
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from gxq.periods import Period
@@ -184,16 +181,11 @@ def composite_score(listed: Iterable[tuple[float, float]]) -> float | None:
 
 
 def stamp_text(value: dt.datetime) -> str:
-    """A timestamp as ``YYYY-MM-DD HH:MM:SS`` (seconds truncated), exactly what
-    ``strftime("%Y-%m-%d %H:%M:%S")`` gives; ``isoformat`` does it several times faster, except
-    for years before 1000, which ``strftime`` does not pad."""
-    if type(value) is dt.datetime and value.year >= 1000 and value.tzinfo is None:
-        return value.isoformat(" ", "seconds")
+    """A timestamp as ``YYYY-MM-DD HH:MM:SS`` (seconds truncated)."""
     return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 # --- inputs --------------------------------------------------------------------------------------
-# Plain tuples with names (cheap to build: a month's evaluation makes one per row and project).
 
 
 class Project(NamedTuple):
@@ -201,9 +193,6 @@ class Project(NamedTuple):
     name: str | None
     responsible_unit: str | None
     start_on: dt.date | None
-
-    def active_in(self, month: Period) -> bool:
-        return self.start_on is not None and self.start_on <= month.last_day
 
 
 class ProgressRow(NamedTuple):
@@ -227,49 +216,19 @@ class IndicatorValue(NamedTuple):
     value_ytd: Any
 
 
-def projects_from_rows(rows: Iterable[dict]) -> list[Project]:
-    return projects_from_tuples((r.get("project_id"), r.get("name"), r.get("responsible_unit"), r.get("start_on"))
-                                for r in rows)
-
-
 def projects_from_tuples(rows: Iterable[tuple]) -> list[Project]:
     """``(project_id, name, responsible_unit, start_on)`` rows, sorted by project_id; rows without
     a project_id are dropped."""
-    out = []
-    append, new = out.append, tuple.__new__
-    for pid, name, unit, start in rows:
-        # clean_code / parse_date, inlined for the common case of text and date values
-        pid = (pid.strip() or None) if type(pid) is str else clean_code(pid)
-        if pid is None:
-            continue
-        name = (name.strip() or None) if type(name) is str else clean_code(name)
-        unit = (unit.strip() or None) if type(unit) is str else clean_code(unit)
-        append(new(Project, (pid, name, unit, start if type(start) is dt.date else parse_date(start))))
-    out.sort(key=_PROJECT_ID)
-    return out
-
-
-def progress_from_rows(rows: Iterable[dict]) -> list[ProgressRow]:
-    return progress_from_tuples((r.get("project_id"), r.get("month"), r.get("plan_progress_pct"),
-                                 r.get("actual_progress_pct"), r.get("reported_at")) for r in rows)
+    out = [Project(pid, clean_code(name), clean_code(unit), parse_date(start))
+           for raw, name, unit, start in rows if (pid := clean_code(raw))]
+    return sorted(out, key=lambda p: p.project_id)
 
 
 def progress_from_tuples(rows: Iterable[tuple]) -> list[ProgressRow]:
     """``(project_id, month, plan_progress_pct, actual_progress_pct, reported_at)`` rows: codes
     cleaned, month stripped, values as read (judged when a month is evaluated)."""
-    out = []
-    append, new = out.append, tuple.__new__
-    for pid, month, plan, actual, reported_at in rows:
-        # clean_code / str(month or "").strip(), inlined for the common case of text values
-        pid = (pid.strip() or None) if type(pid) is str else clean_code(pid)
-        month = month.strip() if type(month) is str else str(month or "").strip()
-        append(new(ProgressRow, (pid, month, plan, actual, reported_at)))
-    return out
-
-
-def indicators_from_rows(rows: Iterable[dict]) -> list[Indicator]:
-    return indicators_from_tuples((r.get("indicator_code"), r.get("name"), r.get("weight"), r.get("annual_target"))
-                                  for r in rows)
+    return [ProgressRow(clean_code(pid), str(month or "").strip(), plan, actual, reported_at)
+            for pid, month, plan, actual, reported_at in rows]
 
 
 def indicators_from_tuples(rows: Iterable[tuple]) -> list[Indicator]:
@@ -278,15 +237,8 @@ def indicators_from_tuples(rows: Iterable[tuple]) -> list[Indicator]:
     return sorted(out, key=lambda i: i.indicator_code)
 
 
-def indicator_values_from_rows(rows: Iterable[dict]) -> list[IndicatorValue]:
-    return indicator_values_from_tuples((r.get("indicator_code"), r.get("month"), r.get("value_ytd")) for r in rows)
-
-
 def indicator_values_from_tuples(rows: Iterable[tuple]) -> list[IndicatorValue]:
     return [IndicatorValue(clean_code(code), str(month or "").strip(), value) for code, month, value in rows]
-
-
-_PROJECT_ID = attrgetter("project_id")
 
 
 # --- data problems -------------------------------------------------------------------------------
@@ -294,19 +246,14 @@ _PROJECT_ID = attrgetter("project_id")
 
 @dataclass
 class Problems:
-    """Collects data problems; ``enabled=False`` for months evaluated only for comparison.
-
-    ``detail`` may be a callable returning the text: it is called only when the problem is
-    recorded, so that evaluating rows costs no text unless there is something to report."""
+    """Collects data problems; ``enabled=False`` for months evaluated only for comparison."""
 
     enabled: bool = True
     items: dict[tuple, dict] = field(default_factory=dict)
 
-    def add(self, kind: str, month: str | None, subject: str | None, detail: str | Callable[[], str] = "") -> None:
+    def add(self, kind: str, month: str | None, subject: str | None, detail: str = "") -> None:
         if not self.enabled:
             return
-        if callable(detail):
-            detail = detail()
         key = (kind, subject or "", month or "", detail)
         self.items[key] = {
             "kind": kind, "month": month, "subject": subject, "detail": detail,
@@ -344,10 +291,6 @@ class ProjectStatus(NamedTuple):
                 "status": self.status, "gap": self.gap}
 
 
-def _where(field_name: str, raw: Any, reported_at: Any) -> str:
-    return f"{field_name}={_fmt(raw)} reported_at={_fmt(parse_timestamp(reported_at))}"
-
-
 def _usable_row(row: ProgressRow, problems: Problems) -> tuple[float, float] | None:
     values = []
     for field_name in ("plan_progress_pct", "actual_progress_pct"):
@@ -356,7 +299,7 @@ def _usable_row(row: ProgressRow, problems: Problems) -> tuple[float, float] | N
         if state == "ok" and 0 <= number <= 100:
             values.append(number)
             continue
-        where = partial(_where, field_name, raw, row.reported_at)  # text built only if recorded
+        where = f"{field_name}={_fmt(raw)} reported_at={_fmt(parse_timestamp(row.reported_at))}"
         if state == "non_numeric":
             problems.add("non_numeric_progress", row.month, row.project_id, where)
             return None
@@ -375,11 +318,11 @@ def choose_month_row(rows: list[ProgressRow], problems: Problems
                      ) -> tuple[float, float, float, dt.datetime | None, ProgressRow] | None:
     """The counting row of one project and month: ``(plan, actual, gap, reported_at parsed,
     row)``, or ``None`` (no usable row)."""
-    stamps = [parse_timestamp(r.reported_at) for r in rows]  # each parsed once
+    stamps = [parse_timestamp(r.reported_at) for r in rows]
     if len(rows) > 1:
+        listed = ", ".join(sorted(_fmt(t) for t in stamps if t)) or "none"
         problems.add("duplicate_month", rows[0].month, rows[0].project_id,
-                     lambda: f"{len(rows)} rows; reported_at: "
-                             f"{', '.join(sorted(_fmt(t) for t in stamps if t)) or 'none'}")
+                     f"{len(rows)} rows; reported_at: {listed}")
     best = None
     for row, stamp in zip(rows, stamps):
         usable = _usable_row(row, problems)
@@ -401,74 +344,34 @@ class ProjectBook:
     its own rows."""
 
     def __init__(self, projects: Iterable[Project], rows: Iterable[ProgressRow]):
-        self.projects = sorted(projects, key=_PROJECT_ID)
+        self.projects = sorted(projects, key=lambda p: p.project_id)
         self.known = {p.project_id for p in self.projects}
-        by_month: dict[str, dict[str | None, list[ProgressRow]]] = {}
+        self.by_month: dict[str, dict[str | None, list[ProgressRow]]] = {}
         for row in rows:
-            month = by_month.get(row.month)
-            if month is None:
-                month = by_month[row.month] = {}
-            group = month.get(row.project_id)
-            if group is None:
-                month[row.project_id] = [row]
-            else:
-                group.append(row)
-        self.by_month = by_month
+            self.by_month.setdefault(row.month, {}).setdefault(row.project_id, []).append(row)
 
-    def evaluate(self, month: Period, problems: Problems, details: bool = True) -> list[ProjectStatus]:
-        """红黄绿灯 of every project active in ``month``, sorted by project_id. ``details=False``
-        leaves out plan, actual and reported_at (a month evaluated only for its lights)."""
+    def evaluate(self, month: Period, problems: Problems) -> list[ProjectStatus]:
+        """红黄绿灯 of every project active in ``month``, sorted by project_id."""
         grouped = self.by_month.get(month.key, {})
         for pid in grouped.keys() - self.known:
             problems.add("unknown_project", month.key, pid or "(NULL)", "monthly row ignored")
-        last_day = month.last_day
         out = []
-        append = out.append
-        new = tuple.__new__
         for project in self.projects:
             pid, name, unit, start = project
             if start is None:
                 problems.add("missing_start_on", None, pid, "start_on is NULL")
                 continue
-            if start > last_day:  # not active in the month
+            if start > month.last_day:  # not active in the month
                 continue
             if unit is None:
                 problems.add("no_responsible_unit", None, pid, "responsible_unit is NULL")
-            rows = grouped.get(pid)
-            if rows is None:
-                append(new(ProjectStatus, (pid, name, unit, "unreported", None, None, None, None)))
+            chosen = choose_month_row(grouped[pid], problems) if pid in grouped else None
+            if chosen is None:
+                out.append(ProjectStatus(pid, name, unit, "unreported", None))
                 continue
-            plan = actual = None
-            if len(rows) == 1:
-                # The common case, inlined: one row, both values numbers in [0, 100], so nothing to
-                # report; the same numbers as parse_number. Anything else goes to choose_month_row.
-                _, _, plan, actual, stamp = rows[0]
-                kind = type(plan)
-                plan = plan if kind is float else float(plan) if kind is decimal.Decimal or kind is int else None
-                if plan is not None and 0.0 <= plan <= 100.0:
-                    kind = type(actual)
-                    actual = (actual if kind is float else float(actual) if kind is decimal.Decimal or kind is int
-                              else None)
-                    if actual is None or not 0.0 <= actual <= 100.0:
-                        plan = None
-                else:
-                    plan = None
-            if plan is not None:
-                gap = round(plan - actual, 2)  # progress_gap
-            else:
-                chosen = choose_month_row(rows, problems)
-                if chosen is None:
-                    append(new(ProjectStatus, (pid, name, unit, "unreported", None, None, None, None)))
-                    continue
-                plan, actual, gap, stamp, _ = chosen
-            status = "green" if gap <= GREEN_MAX_GAP else "yellow" if gap <= YELLOW_MAX_GAP else "red"  # light
-            if not details:
-                append(new(ProjectStatus, (pid, name, unit, status, gap, None, None, None)))
-                continue
-            if stamp is not None and (type(stamp) is not dt.datetime or stamp.tzinfo is not None):
-                stamp = parse_timestamp(stamp)
-            append(new(ProjectStatus, (pid, name, unit, status, gap, plan, actual,
-                                       stamp_text(stamp) if stamp else None)))
+            plan, actual, gap, stamp, _ = chosen
+            out.append(ProjectStatus(pid, name, unit, light(gap), gap, plan, actual,
+                                     stamp_text(stamp) if stamp else None))
         return out
 
 
@@ -519,15 +422,6 @@ def unit_ranking(units: list[dict]) -> list[dict]:
 # --- indicators: one month -----------------------------------------------------------------------
 
 
-def _said(template: str, *values: Any) -> str:
-    """A data problem's detail: ``template`` with the values as :func:`_fmt` shows them."""
-    return template.format(*map(_fmt, values))
-
-
-def _said_values(values: list[IndicatorValue]) -> str:
-    return f"{len(values)} values: {', '.join(_fmt(v.value_ytd) for v in values)}"
-
-
 class IndicatorBook:
     """The indicator registry (weights and targets parsed once) and the values grouped by month
     and code, for evaluating several months (the month, the month before, the year's trend)."""
@@ -542,10 +436,9 @@ class IndicatorBook:
             by_month.setdefault(v.month, {}).setdefault(v.indicator_code, []).append(v)
         self.by_month = by_month
 
-    def evaluate(self, month: Period, problems: Problems, listing: bool = True) -> tuple[list[dict], float | None]:
+    def evaluate(self, month: Period, problems: Problems) -> tuple[list[dict], float | None]:
         """``(indicators, composite_score)`` for ``month``; each listed indicator carries its
-        ``indicator_code`` and ``completion`` (contract) plus name, weight, value and target to date.
-        ``listing=False``: the composite score only (the list is left empty)."""
+        ``indicator_code`` and ``completion`` (contract) plus name, weight, value and target to date."""
         by_code = self.by_month.get(month.key, {})
         for code in by_code.keys() - self.known:
             problems.add("unknown_indicator", month.key, code or "(NULL)", "value ignored")
@@ -553,10 +446,10 @@ class IndicatorBook:
         listed, pairs = [], []
         for code, ind, target, target_state, weight, weight_state in self.registry:
             if weight_state != "ok":
-                problems.add("bad_weight", month.key, code, partial(_said, "weight={} counts as 0", ind.weight))
+                problems.add("bad_weight", month.key, code, f"weight={_fmt(ind.weight)} counts as 0")
                 weight = 0.0
             elif weight < 0:
-                problems.add("bad_weight", month.key, code, partial(_said, "weight={} used as is", ind.weight))
+                problems.add("bad_weight", month.key, code, f"weight={_fmt(ind.weight)} used as is")
             values = by_code.get(code, ())
             numbers = []
             for v in values:
@@ -564,27 +457,23 @@ class IndicatorBook:
                 if state == "null":
                     problems.add("missing_indicator_value", month.key, code, "value_ytd is NULL")
                 elif state == "non_numeric":
-                    problems.add("non_numeric_indicator_value", month.key, code,
-                                 partial(_said, "value_ytd={}", v.value_ytd))
+                    problems.add("non_numeric_indicator_value", month.key, code, f"value_ytd={_fmt(v.value_ytd)}")
                 else:
                     if number < 0:
-                        problems.add("negative_indicator_value", month.key, code,
-                                     partial(_said, "value_ytd={}", v.value_ytd))
+                        problems.add("negative_indicator_value", month.key, code, f"value_ytd={_fmt(v.value_ytd)}")
                     numbers.append(number)
             if len(values) > 1:
                 problems.add("duplicate_indicator_value", month.key, code,
-                             partial(_said_values, values))
+                             f"{len(values)} values: {', '.join(_fmt(v.value_ytd) for v in values)}")
             if not numbers:
                 continue
             if target_state != "ok" or target == 0:
-                problems.add("no_annual_target", month.key, code, partial(_said, "annual_target={}", ind.annual_target))
+                problems.add("no_annual_target", month.key, code, f"annual_target={_fmt(ind.annual_target)}")
                 continue
             value = max(numbers)
             c = completion(value, target, m)
-            if listing:
-                listed.append({"indicator_code": code, "completion": c, "name": ind.name, "weight": weight,
-                               "value_ytd": value, "target_to_date": round(target * m / 12, 4),
-                               "annual_target": target})
+            listed.append({"indicator_code": code, "completion": c, "name": ind.name, "weight": weight,
+                           "value_ytd": value, "target_to_date": round(target * m / 12, 4), "annual_target": target})
             pairs.append((weight, c))
         if pairs and sum(w for w, _ in pairs) == 0:
             problems.add("zero_total_weight", month.key, None, f"{len(pairs)} listed indicator(s)")
@@ -595,23 +484,6 @@ def evaluate_indicators(month: Period, indicators: list[Indicator], values: Iter
                         problems: Problems) -> tuple[list[dict], float | None]:
     """``(indicators, composite_score)`` for ``month`` (see :meth:`IndicatorBook.evaluate`)."""
     return IndicatorBook(indicators, values).evaluate(month, problems)
-
-
-@contextlib.contextmanager
-def bulk_objects():
-    """Pause the cyclic garbage collector while a report's rows become objects.
-
-    A month's evaluation makes ~100,000 short-lived, acyclic objects (rows, statuses, report
-    entries), which reference counting frees; the cyclic collector would otherwise traverse the
-    young ones ~100 times and the whole heap once, a fifth of the run. Its previous state is
-    restored on exit."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- the whole month -----------------------------------------------------------------------------
@@ -646,11 +518,10 @@ class MonthEvaluation:
 
 
 def evaluate_books(month: Period, projects: ProjectBook, indicators: IndicatorBook,
-                   problems: Problems | None = None, details: bool = True) -> MonthEvaluation:
-    """One month from books read once (several months of the same data: build the books once);
-    ``details=False``: the projects' lights only (see :meth:`ProjectBook.evaluate`)."""
+                   problems: Problems | None = None) -> MonthEvaluation:
+    """One month from books read once (several months of the same data: build the books once)."""
     problems = problems if problems is not None else Problems()
-    statuses = projects.evaluate(month, problems, details)
+    statuses = projects.evaluate(month, problems)
     listed, composite = indicators.evaluate(month, problems)
     return MonthEvaluation(month, statuses, listed, composite)
 
