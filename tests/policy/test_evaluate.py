@@ -1,5 +1,5 @@
 """The set-wise evaluation itself (gxq.policy.evaluate), on SQLite and PostgreSQL: what each
-candidate carries (amount, enterprise name, withheld reason, and the trace built when read), the
+candidate carries (amount, enterprise name, withheld reason, and the trace of why), the
 data problems, the order of the candidates, and the duplicates that must raise."""
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from typing import Any
 
 Money = decimal.Decimal
 CENT = decimal.Decimal("0.01")
+NOTHING = Money(0)
 
 LEVELS = ("国家", "省", "市", "区")
 KINDS = ("认定类", "申报类")  # 认定类: paid without application (免申即享); 申报类: on approved application
@@ -24,7 +25,7 @@ CATEGORIES = ("科技创新", "金融支持", "税收优惠", "用工补贴", "�
 def money(value: Any) -> Money:
     """An amount in yuan as a Decimal rounded to the cent; NULL / '' is 0 (docs/reference.md)."""
     if value is None or value == "":
-        return Money(0)
+        return NOTHING
     if isinstance(value, Money):
         d = value
     elif isinstance(value, float):
@@ -65,30 +66,10 @@ class DatedParameter:
 
     @functools.cached_property
     def _entries(self) -> tuple[tuple[dt.date, Any], ...]:
-        # parsed and sorted once: value_at runs for every candidate award (200,000 enterprises)
         return tuple(sorted((_date(k), v) for k, v in self.values.items()))
 
-    def entries(self) -> list[tuple[dt.date, Any]]:
-        return list(self._entries)
-
-    @functools.cached_property
-    def _memo(self) -> dict:
-        # (what, day) -> value: the same few days come back for every candidate award
-        return {}
-
-    def _cached(self, what: str, day: str | dt.date, make: Callable[[str | dt.date], Any]) -> Any:
-        """``make(day)``, once per (what, day): the same few days come back for every candidate."""
-        memo = self._memo
-        try:
-            return memo[what, day]
-        except KeyError:
-            value = memo[what, day] = make(day)
-            return value
-
-    def value_at(self, day: str | dt.date) -> Any:
-        return self._cached("value", day, self._value_at)
-
-    def _value_at(self, day: str | dt.date) -> Any:
+    def _in_force(self, day: str | dt.date) -> tuple[dt.date, Any]:
+        """(start, value) of the value in force on ``day``."""
         parsed = _date(day)
         found = None
         for start, value in self._entries:
@@ -96,23 +77,27 @@ class DatedParameter:
                 found = (start, value)
         if found is None:
             raise LookupError(f"parameter {self.label!r} has no value in force on {parsed}")
-        return found[1]
+        return found
 
-    def in_force_since(self, day: str | dt.date) -> dt.date:
-        return self._cached("since", day, lambda d: max(start for start, _ in self._entries if start <= _date(d)))
-
-    def money_at(self, day: str | dt.date) -> Money:
-        """``money(value_at(day))``: an amount in force on ``day``, rounded to the cent."""
-        return self._cached("money", day, lambda d: money(self.value_at(d)))
-
-    def decimal_at(self, day: str | dt.date) -> Money:
-        """``Decimal(str(value_at(day)))``: a ratio in force on ``day``, exact (not rounded)."""
-        return self._cached("decimal", day, lambda d: Money(str(self.value_at(d))))
+    def value_at(self, day: str | dt.date) -> Any:
+        return self._in_force(day)[1]
 
     def trace(self, day: str | dt.date) -> str:
         """The text of a trace line: the value in force on ``day`` and since when."""
-        return self._cached("trace", day, lambda d: f"{self.label} = {self.value_at(d)} {self.unit} "
-                                                    f"(自 {self.in_force_since(d)} 起施行)")
+        start, value = self._in_force(day)
+        return f"{self.label} = {value} {self.unit} (自 {start} 起施行)"
+
+
+@dataclass
+class Basis:
+    """The basis of a candidate award: one row of a policy's rule statement (include/sql/policy/)."""
+
+    basis_id: str  # cert_id / application_id
+    credit_code: str
+    basis_on: str  # YYYY-MM-DD of the certification / approval
+    basis_at: str | None = None  # YYYY-MM-DD HH:MM:SS of the approval (applications)
+    cert_type: str | None = None  # certifications
+    amount_requested: Money = NOTHING  # rounded to the cent (applications)
 
 
 @dataclass(frozen=True)
@@ -130,7 +115,7 @@ class Policy:
     competent_unit_name: str
     parameters: dict[str, DatedParameter]
     sql: str  # include/sql/<sql>.sql: the set-wise eligibility rule
-    award: Callable[[dict, Policy], tuple[Money, dict]]  # row -> (amount, trace)
+    award: Callable[[Basis, Policy], tuple[Money, dict]]  # basis -> (amount, trace) (rules.py)
     sql_params: dict[str, Any] = field(default_factory=dict)
     pays_from: str = "2021-01-01"  # the programme starts: only bases on or after this day pay
     basis: str = "certification"  # certification | application
@@ -151,74 +136,23 @@ class Policy:
         return self.parameters[name].trace(day)
 
 
+@dataclass
 class Candidate:
-    """An eligible award before the ledger decides whether it is new (候选兑现项).
+    """An eligible award before the ledger decides whether it is new (候选兑现项), with the
+    trace of why it is granted."""
 
-    ``trace`` (why it is granted) is built when first read: an evaluation makes one candidate per
-    basis (~110,000 at 200,000 enterprises) and formatting every trace up front was most of its
-    time. ``explain(candidate, source)`` builds it from what the evaluation kept (``source``).
-    """
-
-    __slots__ = (
-        "_explain",
-        "_source",
-        "_trace",
-        "amount",
-        "basis_id",
-        "basis_on",
-        "credit_code",
-        "enterprise_name",
-        "policy_id",
-        "withhold_reason",
-    )
-
-    def __init__(self, policy_id: str, credit_code: str, basis_id: str, basis_on: str, amount: Money,
-                 enterprise_name: str | None, withhold_reason: str | None, trace: dict | None = None,
-                 explain: Callable[[Candidate, Any], dict] | None = None, source: Any = None):
-        self.policy_id = policy_id
-        self.credit_code = credit_code
-        self.basis_id = basis_id
-        self.basis_on = basis_on  # YYYY-MM-DD of the certification / approval
-        self.amount = amount
-        self.enterprise_name = enterprise_name
-        self.withhold_reason = withhold_reason  # unknown_enterprise | dishonest | abnormal | None
-        self._trace = trace
-        self._explain = explain
-        self._source = source
-        if trace is None and explain is None:
-            self._trace = {}
-
-    @property
-    def trace(self) -> dict:
-        trace = self._trace
-        if trace is None:
-            trace = self._trace = self._explain(self, self._source)
-            self._explain = self._source = None
-        return trace
-
-    @trace.setter
-    def trace(self, value: dict) -> None:
-        self._trace, self._explain, self._source = value, None, None
+    policy_id: str
+    credit_code: str
+    basis_id: str
+    basis_on: str  # YYYY-MM-DD of the certification / approval
+    amount: Money
+    enterprise_name: str | None
+    withhold_reason: str | None  # unknown_enterprise | dishonest | abnormal | None
+    trace: dict = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.policy_id, self.credit_code, self.basis_id)
-
-    def _fields(self) -> tuple:
-        return (self.policy_id, self.credit_code, self.basis_id, self.basis_on, self.amount, self.enterprise_name,
-                self.withhold_reason, self.trace)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    __hash__ = None  # mutable, as the dataclass it replaces
-
-    def __repr__(self) -> str:
-        return "Candidate(" + ", ".join(f"{n}={v!r}" for n, v in zip(
-            ("policy_id", "credit_code", "basis_id", "basis_on", "amount", "enterprise_name", "withhold_reason",
-             "trace"), self._fields())) + ")"
 
     def to_json(self) -> dict:
         return {

@@ -21,7 +21,6 @@ takes out what earlier batches paid.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import sqlalchemy as sa
 import yaml
@@ -99,7 +98,3 @@ def run_case(engine, policy_id: str, case: dict) -> tuple[list[dict], list[dict]
         key=lambda a: (a["credit_code"], a["basis_id"]))
     problems = sorted(d["application_id"] for d in ev.data_problems)
     return actual, expected, problems, sorted(str(x) for x in case.get("data_problems") or [])
-
-
-def case_files() -> list[Path]:
-    return [catalogue.yaml_cases_path(pid) for pid in sorted(catalogue.CATALOGUE)]
