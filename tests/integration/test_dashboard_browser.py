@@ -301,3 +301,83 @@ def test_logout_refuses_again(server, browser):
         assert resp.status == 401
     finally:
         context.close()
+
+
+# --- after scripts/run.sh-style seeding: the current week is filled ----------------------------
+
+
+@pytest.fixture(scope="module")
+def rolling_server(airflow_db, dagbag, tmp_path_factory):
+    """An api-server over what ``scripts/run.sh`` makes: the rolling demo data ending today and the
+    bulletin and publicity runs of the current week (``dag.test``, the DAGs' own tasks)."""
+    import datetime as dt
+
+    from gxq import cadences, periods
+    from gxq.connections import dispose_all
+    from gxq.demo import generate, window
+
+    now = dt.datetime.now(periods.TZ)
+    home = tmp_path_factory.mktemp("rolling_airflow_home")
+    shutil.copy(airflow_db, home / "airflow.db")
+    (home / "passwords.json").write_text(json.dumps({USERNAME: PASSWORD}))
+    data = home / "data"
+    urls = {cid: f"sqlite:///{data / (cid + '.db')}" for cid in generate.CONN_IDS}
+    generate.seed(urls, scale=0.2, window=window.rolling(now.date()))
+    conns = {cid: seeding.sqlite_conn_json(data / f"{cid}.db") for cid in (*generate.CONN_IDS, "gxq_ops")}
+    with pytest.MonkeyPatch.context() as mp:
+        for cid, value in conns.items():
+            mp.setenv(f"AIRFLOW_CONN_{cid.upper()}", value)
+        mp.setenv("GXQ_OUTPUT_DIR", str(home / "output"))
+        for dag_id in ("petition_weekly_bulletin", "publicity_cadence_reminder"):
+            run = dagbag.dags[dag_id].test(logical_date=now)
+            assert run.state == "success", dag_id
+        dispose_all()
+
+    env = _clean_env() | {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__API_AUTH__JWT_SECRET": "gxq-dashboard-rolling-test-" + "0123456789abcdef" * 4,
+        "AIRFLOW__API__SECRET_KEY": "gxq-dashboard-rolling-test-session-key",
+        "AIRFLOW_CONN_GXQ_OPS": conns["gxq_ops"],
+        "GXQ_NO_AIRFLOW_CONNECTIONS": "1",
+        "GXQ_OUTPUT_DIR": str(home / "output"),
+        "GXQ_DATA_DIR": str(data),
+    }
+    api = ApiServer(home, env, _free_port())
+    try:
+        api.start()
+        yield api, cadences.covers("petition_weekly_bulletin", now)
+    finally:
+        api.stop()
+        assert not api.group_alive(), "api-server processes left behind"
+
+
+def test_current_week_is_filled_after_run_sh_style_seeding(rolling_server, browser):
+    api, week = rolling_server
+    token = requests.post(f"{api.base}/auth/token", json={"username": USERNAME, "password": PASSWORD},
+                          timeout=30).json()["access_token"]
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+    context.add_cookies([{"name": "_token", "value": token, "domain": "127.0.0.1", "path": "/"}])
+    page = context.new_page()
+    try:
+        assert page.goto(f"{api.base}/gxq/").status == 200
+        bulletin = page.inner_text("#bulletin")
+        assert week.key in bulletin, bulletin[:300]  # the week before this one: this week's bulletin
+        received = int(re.search(r"本周受理\s*([\d,]+)", bulletin).group(1).replace(",", ""))
+        assert received > 0
+        assert "无数据" not in bulletin
+        for label in ("按时分拨率", "按时反馈率", "群众满意率"):
+            assert re.search(label + r"[^%]*?\d+\.\d%", bulletin), label
+        publicity = page.inner_text("#publicity")
+        assert re.search(r"\d{4}-W\d{2}", publicity), publicity
+        _screenshot(page, "dashboard-rolling.png")
+    finally:
+        context.close()
