@@ -48,7 +48,7 @@ NOT_HERE = {
     r"(\.venv/bin/)?python -m gxq\.calendar\.moved$": "names the tool in prose (run with a year above)",
 }
 # Commands that need a running Airflow or build benchmark data: their --help must work.
-HELP_ONLY = (r"(bash )?bench/run\.sh", r"python -m bench\b(?!\.)",
+HELP_ONLY = (r"(bash )?bench/run\.sh", r"python -m bench\b(?!\.)", r"(\.venv/bin/)?python -m bench\.channels\b",
              r"python scripts/demo_trigger\.py", r"python scripts/screenshots\.py",
              r"(PYTHONPATH=plugins )?(\.venv/bin/)?python -m gxq\.demo\.generate .*--(scale|pg-url-prefix|url)",
              r"(PYTHONPATH=plugins )?(\.venv/bin/)?python -m gxq\.petitions\.backtest")
