@@ -49,3 +49,21 @@ def test_reference_names_every_dag_and_param():
         assert f"`{cadence.dag_id}`" in text, cadence.dag_id
         for spec in cadence.params:
             assert f"`{spec.name}`" in text, (cadence.dag_id, spec.name)
+
+
+def test_reference_schedule_table_matches_the_registry():
+    """Each DAG's row of docs/reference.md §4 names its plain cron and its working-day rule."""
+    text = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
+    rows: dict[str, str] = {}
+    for m in re.finditer(r"^\| `(\w+)` \|.*$", text, re.MULTILINE):
+        if m.group(1) in cadences.BY_ID:
+            rows.setdefault(m.group(1), m.group(0))  # the first table naming DAGs is §4's
+    assert set(rows) == set(cadences.BY_ID), set(cadences.BY_ID) ^ set(rows)
+    for cadence in cadences.CADENCES:
+        row = rows[cadence.dag_id]
+        crons = [cadence.cron] if isinstance(cadence.cron, str) else list(cadence.cron or ())
+        for cron in crons:
+            assert f"`{cron}`" in row, (cadence.dag_id, cron)
+        if cadence.timetable and cadence.timetable[0] == "nth_working_day":
+            n, at, unit = cadence.timetable[1]
+            assert f"{n}{'st' if n == 1 else 'nd' if n == 2 else 'rd' if n == 3 else 'th'} working day of the {unit}, {at}" in row, row
