@@ -121,7 +121,7 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
     for pid in batch.policy_ids:
         sheet = wb.create_sheet(pid[:31])
         sheet.append([f"{_policy_name(pid)} ({pid})"])
-        sheet.append(["统一社会信用代码", "企业名称", "依据编号", "依据日期", "金额(元)", "兑现依据 (trace)"])
+        sheet.append(["统一社会信用代码", "企业名称", "依据编号", "依据日期", "金额(元)", "兑现依据"])
         for cell in sheet[sheet.max_row]:
             cell.font = bold
         its = [i for i in batch.items if i["policy_id"] == pid]
