@@ -47,6 +47,17 @@ def empty_ops(use_conns, output_dir, tmp_path):
     use_conns(conns)
 
 
+@pytest.fixture
+def private_dagbag(airflow_db):
+    """A DagBag of this test's own: ``dag.test`` in-process leaves a run's conf in the DAG's params
+    object, and the session's ``dagbag`` would hand the bad period to every later test."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import REPO
+
+    return DagBag(dag_folder=str(REPO / "dags"))
+
+
 def _first_failed(dr):
     tis = [ti for ti in dr.get_task_instances() if ti.state == "failed"]
     assert len(tis) == 1, [(ti.task_id, ti.state) for ti in dr.get_task_instances()]
@@ -54,20 +65,20 @@ def _first_failed(dr):
 
 
 @pytest.mark.slow
-def test_dag_runs_with_a_bad_period_fail_at_once(dagbag, empty_ops):
+def test_dag_runs_with_a_bad_period_fail_at_once(private_dagbag, empty_ops):
     """``dag.test`` of each DAG with a bad period: failed on its first try (``dag.test`` retries a
     task that may be retried: the run would end on try 3)."""
     when = pendulum.datetime(2021, 7, 12, 9, tz="Asia/Shanghai")
     for dag_id in PERIOD_DAGS:
-        dr = dagbag.dags[dag_id].test(logical_date=when, run_conf={"period": _bad_period(dag_id)})
+        dr = private_dagbag.dags[dag_id].test(logical_date=when, run_conf={"period": _bad_period(dag_id)})
         assert dr.state == "failed", dag_id
         ti = _first_failed(dr)
         assert ti.try_number == 1 and ti.max_tries >= 1, (dag_id, ti.try_number, ti.max_tries)
 
 
 @pytest.mark.slow
-def test_publicity_bad_as_of_fails_at_once(dagbag, empty_ops):
-    dr = dagbag.dags["publicity_cadence_reminder"].test(
+def test_publicity_bad_as_of_fails_at_once(private_dagbag, empty_ops):
+    dr = private_dagbag.dags["publicity_cadence_reminder"].test(
         logical_date=pendulum.datetime(2021, 3, 3, 10, tz="Asia/Shanghai"), run_conf={"as_of": "2021-03-32T10:00"})
     assert dr.state == "failed"
     ti = _first_failed(dr)
