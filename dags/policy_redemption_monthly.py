@@ -5,6 +5,8 @@
 认定类政策“企业不申报,资金及时到”。一次运行出具一个兑现批次:取所有截至本月末符合条件、
 且从未兑现过的奖励(迟到数据自动补兑),经营异常/严重失信/未登记企业暂缓兑现并列入暂缓名单,
 待清除后在后续批次兑现。批次一经出具即冻结,重跑同一月份得到同一批次,兑现台账保证每项奖励只付一次。
+审核后报财政:新批次须经审核人在 Airflow“待办操作”(Required Actions)中批准(可暂缓单项、可整批驳回),
+或以运行参数 approved_by + approval_ref 记录线下签批,方可出具并报送财政;超时不视为同意。
 产出:财政拨付明细表(xlsx)、兑现公示(HTML)、report.json;通知财政(finance)和各主管部门。
 
 **English**: Monthly redemption batch of the monthly policies for the previous calendar month
@@ -12,15 +14,15 @@
 A batch takes every eligible award not yet paid (late data is caught up); withheld awards
 (unknown_enterprise / dishonest / abnormal) come back until cleared. Batches are frozen once issued
 and the payment ledger's unique key pays each award at most once. `dry_run` computes and renders
-under `dry_run/` without issuing. Steps: check_schema → evaluate → issue_batch → render →
-publish_report → notify. Rules: `plugins/gxq/policy/catalogue/`.
+under `dry_run/` without issuing. Steps: check_schema → evaluate → review (审核, Required Actions) → issue_batch →
+render → publish_report → notify. Rules: `plugins/gxq/policy/catalogue/`.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import dag, task
 from gxq import cadences, dagkit
-from gxq.policy.tasks import redemption_steps
+from gxq.policy import tasks as steps
 
 DAG_ID = "policy_redemption_monthly"
 
@@ -46,12 +48,18 @@ def policy_redemption_monthly():
         dry_run, resend = dagkit.flags(context)
         try:  # a malformed period param fails at once, with the reason, and is not retried
             period = cadences.run_period(context, DAG_ID)
-            plan = pipeline.plan(DAG_ID, period.key, None, dry_run, resend, dagkit.run_id(context))
+            plan = pipeline.plan(DAG_ID, period.key, None, dry_run, resend, dagkit.run_id(context),
+                                 review=steps.review_params(context))
         except (PeriodError, pipeline.PolicyRunError) as exc:
             raise AirflowFailException(str(exc)) from None
         return pipeline.check_schema(plan)
 
-    redemption_steps(check_schema())
+    plan = check_schema()
+    evaluation = steps.evaluate(plan)  # 资格核定
+    decision = steps.review(plan, evaluation)  # 审核: waits in Required Actions unless approved by param
+    batch = steps.issue_batch(plan, evaluation, decision)  # 出具批次 (skipped when rejected)
+    rendered = steps.render(plan, batch)  # 明细表 + 公示
+    steps.notify(plan, rendered, steps.publish_report(plan, batch, rendered))  # report.json, then notices
 
 
 policy_redemption_monthly()

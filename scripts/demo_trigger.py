@@ -8,8 +8,9 @@ for the policy DAGs.
     python scripts/demo_trigger.py --base-url http://localhost:8080          # what scripts/run.sh does
     python scripts/demo_trigger.py --demo-year                               # periods of 2021 instead
 
-The policy runs carry a demo approval (``approved_by`` / ``approval_ref``, the params of an
-approval given outside the UI), so that their batches are issued without waiting for a reviewer.
+审核后报财政: the 月兑现 run is left waiting for the user in Required Actions (待办操作), where the
+README says to approve it; the 季兑现 and 随时兑现 runs carry a demo approval (``approved_by`` /
+``approval_ref``, the params of an approval given outside the UI) and are issued without waiting.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def current_runs(now: dt.datetime) -> dict[str, tuple[str, dict]]:
     for cadence in cadences.CADENCES:
         if cadence.dag_id in SCHEDULED_ONLY or cadence.cadence == "adhoc":
             continue  # 随时兑现 is an operator's decision: it would pay the monthly batch's awards
-        if cadence.area != "policy" and scheduler_covers(cadence.dag_id, now):
-            continue
+        if (cadence.area != "policy" or cadence.dag_id == WAITS_FOR_REVIEW) and scheduler_covers(cadence.dag_id, now):
+            continue  # (the 月兑现: its scheduled run is the batch left waiting for approval)
         runs[cadence.dag_id] = (logical, {})
     return runs
 
@@ -79,8 +80,13 @@ def current_runs(now: dt.datetime) -> dict[str, tuple[str, dict]]:
 SCHEDULED_ONLY = {"petition_bulletin_deadline_watch"}
 
 
+# The batch the demo leaves for the user to approve in the UI; the other redemption runs are approved.
+WAITS_FOR_REVIEW = "policy_redemption_monthly"
+APPROVED_BY_PARAM = {"policy_redemption_quarterly", "policy_redemption_adhoc"}
+
+
 def with_approval(dag_id: str, conf: dict) -> dict:
-    return {**conf, **DEMO_APPROVAL} if cadences.get(dag_id).area == "policy" else conf
+    return {**conf, **DEMO_APPROVAL} if dag_id in APPROVED_BY_PARAM else conf
 
 
 def expected_dag_ids() -> list[str]:
@@ -171,6 +177,9 @@ def main() -> int:
     for dag_id in sorted(present & set(wanted)):
         s.patch(f"{base}/api/v2/dags/{dag_id}", json={"is_paused": False}, timeout=10)
     print("[run] DAGs unpaused; first reports appear under output/ within minutes.")
+    if WAITS_FOR_REVIEW in present:
+        print(f"[run] 审核后报财政: the {WAITS_FOR_REVIEW} batch waits for you in Required Actions (待办操作): "
+              f"{base}/required_actions — approve it there (README: the demo batch waiting for approval).")
     return 0
 
 

@@ -74,7 +74,7 @@ class Cadence:
     name: str  # 中文 name of the work
     label: str  # short 中文 label (看板, documents)
     area: str  # the gxq subpackage that does the work
-    cadence: str  # weekly | monthly | quarterly | adhoc
+    cadence: str  # daily | weekly | monthly | quarterly | adhoc
     when: str  # 中文: when it runs
     # Working-calendar timetable (kind, args), None for manual only:
     #   ("weekday_or_next", (weekday, "HH:MM"))        that weekday, else the next working day
@@ -127,6 +127,15 @@ COMMON_NOTICES = (
 _POLICY_NOTICES = (
     NoticeKind("policy_batch", "finance", "兑现批次（财政拨付）"),
     NoticeKind("policy_unit", "units", "主管部门兑现明细"),
+    NoticeKind("policy_rejected", "units", "兑现批次审核驳回"),
+)
+# 审核后报财政 (gxq.policy.review): an approval given outside the UI, and awards held back.
+_REVIEW_PARAMS = (
+    ParamSpec("approved_by", "线下审批人姓名 (approver of a signed paper 签批); with approval_ref the run does "
+              "not wait for Required Actions."),
+    ParamSpec("approval_ref", "签批/文件编号 (reference of that approval); required with approved_by."),
+    ParamSpec("hold", '暂缓奖励 (awards to hold back): [{"policy_id", "credit_code", "basis_id", "note"}].',
+              type=("null", "array", "string")),
 )
 
 CADENCES: tuple[Cadence, ...] = (
@@ -161,7 +170,7 @@ CADENCES: tuple[Cadence, ...] = (
         cadence="monthly", when="每月第3个工作日 09:00",
         timetable=("nth_working_day", (3, "09:00", "month")), cron="0 9 5 * *",
         period_rule="previous_month",
-        params=(_period("兑现月份 Month to redeem", "2021-03"),),
+        params=(_period("兑现月份 Month to redeem", "2021-03"), *_REVIEW_PARAMS),
         notices=_POLICY_NOTICES, sources=("dept_policy",),
         tags=("gxq", "policy", "政策兑现", "月兑现"),
     ),
@@ -170,7 +179,7 @@ CADENCES: tuple[Cadence, ...] = (
         cadence="quarterly", when="每季首月第6个工作日 09:00",
         timetable=("nth_working_day", (6, "09:00", "quarter")), cron="0 9 10 1,4,7,10 *",
         period_rule="previous_quarter",
-        params=(_period("兑现季度 Quarter to redeem", "2021-Q1"),),
+        params=(_period("兑现季度 Quarter to redeem", "2021-Q1"), *_REVIEW_PARAMS),
         notices=(*_POLICY_NOTICES, NoticeKind("commitment_shortfalls", "units", "双承诺未达承诺")),
         sources=("dept_policy",),
         tags=("gxq", "policy", "政策兑现", "季兑现", "双承诺"),
@@ -185,9 +194,19 @@ CADENCES: tuple[Cadence, ...] = (
                       "previous month."),
             ParamSpec("policy_ids", "政策编号列表 (policy ids, list or comma-separated); empty: every 认定类 "
                       "policy.", type=("null", "array", "string")),
+            *_REVIEW_PARAMS,
         ),
         notices=_POLICY_NOTICES, sources=("dept_policy",),
         tags=("gxq", "policy", "政策兑现", "随时兑现"),
+    ),
+    Cadence(
+        dag_id="policy_review_watch", name="兑现批次待审核提醒", label="待审核提醒", area="policy",
+        cadence="daily", when="每个工作日 09:30 (周一至周五, 节假日不运行)",
+        timetable=("working_weekdays", tuple((d, "09:30") for d in range(5))), cron="30 9 * * 1-5",
+        period_rule="week_so_far",
+        notices=(NoticeKind("policy_review_reminder", "finance", "兑现批次待审核提醒"),
+                 NoticeKind("policy_review_escalation", "office", "兑现批次待审核督办")),
+        tags=("gxq", "policy", "政策兑现", "审核"),
     ),
     Cadence(
         dag_id="innovation_monthly_evaluation", name="自创区重大项目月评价", label="月评价", area="innovation",

@@ -180,3 +180,24 @@ def test_engine_falls_back_to_the_embedded_default(tmp_path, monkeypatch):
         assert engine.url.database == str(tmp_path / "gxq_ops.db")
     finally:
         dispose_all()
+
+
+def test_review_drafts_are_served_and_nothing_else(api, tmp_path, monkeypatch):
+    """/gxq/files/...: a policy batch's review drafts (linked from its Required Actions request),
+    behind the same login; no other file of the output folder, no way out of it."""
+    out = tmp_path / "output"
+    monkeypatch.setenv("GXQ_OUTPUT_DIR", str(out))
+    draft = out / "policy_redemption_monthly" / "2021-03" / "review" / "publicity_draft.html"
+    draft.parent.mkdir(parents=True)
+    draft.write_text("<p>兑现公示草稿</p>", encoding="utf-8")
+    (out / "policy_redemption_monthly" / "2021-03" / "report.json").write_text("{}")
+    (tmp_path / "secret.html").write_text("secret")
+    auth = {"Authorization": f"Bearer {token(api)}"}
+    url = "/gxq/files/policy_redemption_monthly/2021-03/review/publicity_draft.html"
+    assert api.get(url).status_code == 401
+    resp = api.get(url, headers=auth)
+    assert resp.status_code == 200 and "兑现公示草稿" in resp.text
+    for bad in ("policy_redemption_monthly/2021-03/report.json", "policy_redemption_monthly/2021-03/review/../report.json",
+                "policy_redemption_monthly/../../secret.html", "petition_weekly_bulletin/2021-W09/review/x.html",
+                "policy_redemption_monthly/2021-03/review/missing.html"):
+        assert api.get(f"/gxq/files/{bad}", headers=auth).status_code == 404, bad

@@ -52,12 +52,19 @@ class Planned:
     period: str | None = None
 
 
+# 审核后报财政: a paper approval given with the run, so the batch does not wait for Required Actions.
+APPROVED = {"approved_by": "王某某", "approval_ref": "高新财审〔2021〕12号"}
+
 # The contract's DAGs, each for one demo period (docs/reference.md "DAGs, periods and reports").
 CONTRACT_RUNS: dict[str, Planned] = {
     "petition_weekly_bulletin": Planned("2021-03-08T09:00:00+08:00", {}, "2021-W09", "2021-W09"),
+    # no approval in the conf: waits in Required Actions, answered below through the REST API
     "policy_redemption_monthly": Planned("2021-04-05T09:00:00+08:00", {}, "2021-03", "2021-03"),
-    "policy_redemption_quarterly": Planned("2021-04-10T09:00:00+08:00", {}, "2021-Q1", "2021-Q1"),
-    "policy_redemption_adhoc": Planned(None, {"period": "2021-Q1"}, "2021-Q1", "2021-Q1"),
+    "policy_redemption_quarterly": Planned("2021-04-10T09:00:00+08:00", APPROVED, "2021-Q1", "2021-Q1"),
+    # a quarterly policy only: the monthly batch under review is not paid meanwhile by the adhoc one
+    "policy_redemption_adhoc": Planned(
+        None, {"period": "2021-Q1", "policy_ids": ["specialized_sme_certification"], **APPROVED}, "2021-Q1", "2021-Q1"
+    ),
     "innovation_monthly_evaluation": Planned("2021-04-06T09:00:00+08:00", {}, "2021-03", "2021-03"),
     "innovation_quarterly_dispatch": Planned("2021-04-12T09:00:00+08:00", {}, "2021-Q1", "2021-Q1"),
     "publicity_cadence_reminder": Planned("2021-03-03T10:00:00+08:00", {}, "2021-W09-wed", "2021-W09"),
@@ -78,6 +85,14 @@ TERMINAL = {"success", "failed"}
 # The local 企业微信 bot every notice also goes to, and its window (the platform's 60 s, shortened).
 CHAT_KEY = "tierbot"
 CHAT_WINDOW = 5.0
+
+# 审核后报财政: the monthly run waits for review and is approved with one award held; a second
+# monthly run (May 2021) waits too and is rejected. Both answered through the REST API
+# (scripts/approvals.py), after a browser looked at the request in the UI's Required Actions.
+REVIEW_DAG = "policy_redemption_monthly"
+REJECT_RUN = ("2021-06-07T09:00:00+08:00", "tier__review_reject", "2021-05")
+REJECT_NOTE = "认定名单与科技局公告不一致,请核对后重新报送"
+
 # The rerun: this DAG's demo run is cleared through the REST API once it has succeeded.
 RERUN_DAG = "publicity_cadence_reminder"
 
@@ -120,6 +135,7 @@ class Campaign:
     task_instances: list[dict]
     elapsed: float
     rerun: dict = field(default_factory=dict)  # the cleared run: report and notices before/after
+    review: dict = field(default_factory=dict)  # the review requests seen and answered
 
 
 @pytest.fixture(scope="session")
@@ -194,11 +210,33 @@ def campaign(stack) -> Campaign:
     run_ids = {}
     for dag_id, plan in plans.items():
         run_ids[dag_id] = st.trigger(dag_id, plan.logical_date, plan.conf, run_id=f"tier__{dag_id}")
+    reject_run = st.trigger(REVIEW_DAG, REJECT_RUN[0], {}, run_id=REJECT_RUN[1])
     backfill = st.create_backfill(
         BACKFILL_DAG, BACKFILL_FROM, BACKFILL_TO, max_active_runs=3, reprocess_behavior="none"
     )
     st.wait_ready()  # every component, both workers included
-    wanted = {(dag_id, run_id) for dag_id, run_id in run_ids.items()}
+    wanted = {(dag_id, run_id) for dag_id, run_id in run_ids.items()} | {(REVIEW_DAG, reject_run)}
+    review: dict = {}
+    approvals = _approvals_api(st)
+
+    def review_step() -> bool:
+        """Answer the two review requests once they wait; True when both are answered."""
+        if REVIEW_DAG not in run_ids:
+            return True
+        pending = {d["task_instance"]["dag_run_id"]: d for d in approvals.pending(REVIEW_DAG)}
+        approve_run = run_ids[REVIEW_DAG]
+        if "approved" not in review and approve_run in pending:
+            detail = pending[approve_run]
+            review["approve_request"] = detail
+            review["browser"] = _required_actions_in_browser(st, REVIEW_DAG, approve_run)
+            review["hold"] = _first_top_award(detail["body"])
+            review["approved"] = approvals.answer(
+                REVIEW_DAG, approve_run, "批准(暂缓所填奖励)", hold=" | ".join(review["hold"]),
+                note="其余无异议", ref="高新财审〔2021〕15号")
+        if "rejected" not in review and reject_run in pending:
+            review["reject_request"] = pending[reject_run]
+            review["rejected"] = approvals.answer(REVIEW_DAG, reject_run, "驳回", note=REJECT_NOTE)
+        return "approved" in review and "rejected" in review
 
     def campaign_runs(runs: list[dict]) -> list[dict]:
         return [
@@ -248,7 +286,8 @@ def campaign(stack) -> Campaign:
         if not wanted <= seen or len(backfilled) < len(BACKFILL_WEEKS):
             return False
         rerun_over = rerun_step(mine)
-        return rerun_over and all(r["state"] in TERMINAL for r in mine)
+        reviewed = review_step()
+        return rerun_over and reviewed and all(r["state"] in TERMINAL for r in mine)
 
     runs = campaign_runs(st.wait_runs(finished, timeout=RUNS_TIMEOUT))
     elapsed = time.monotonic() - started
@@ -267,7 +306,59 @@ def campaign(stack) -> Campaign:
         task_instances=tis,
         elapsed=elapsed,
         rerun=rerun,
+        review={**review, "reject_run": reject_run},
     )
+
+
+def _approvals_api(st: AirflowStack):
+    """scripts/approvals.py's REST client, logged in as the stack's admin (an allowed approver)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gxq_approvals_script", REPO / "scripts" / "approvals.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Api(st.base_url, st.username, st.password)
+
+
+def _first_top_award(body: str) -> tuple[str, str, str, str]:
+    """The reviewer's pick: the first of the ten largest awards in the request's body, with a note."""
+    table = body.split("### 金额最大的十项")[1].split("###")[0]
+    row = next(line for line in table.splitlines() if line.startswith("| 1 |"))
+    cells = [c.strip().strip("`") for c in row.strip("|").split("|")]
+    return cells[1], cells[3], cells[4], "待核实认定证书"
+
+
+def _required_actions_in_browser(st: AirflowStack, dag_id: str, run_id: str) -> dict:
+    """Log in to the UI with Chromium and open the run's Required Actions: what the reviewer sees."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.integration.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
+
+    out: dict = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = browser.new_context(viewport={"width": 1440, "height": 1100}, locale="zh-CN").new_page()
+                page.goto(f"{st.base_url}/")
+                page.wait_for_url(re.compile(r".*/auth/login.*"), timeout=60_000)
+                page.fill("input[name=username]", st.username)
+                page.fill("input[name=password]", st.password)
+                page.click("button[type=submit]")
+                page.wait_for_url(lambda url: "/auth/login" not in url, timeout=60_000)
+                page.goto(f"{st.base_url}/dags/{dag_id}/runs/{run_id}/tasks/review/required_actions")
+                page.get_by_text("金额最大的十项").first.wait_for(timeout=90_000)
+                out["text"] = page.inner_text("body")
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "required-actions-review.png"), full_page=True)
+                out["buttons"] = [b.inner_text() for b in page.locator("button").all()]
+            finally:
+                browser.close()
+    except Exception as exc:  # noqa: BLE001 - reported by the test, not raised inside the campaign
+        out["error"] = f"{type(exc).__name__}: {exc}"
+    return out
 
 
 def _failure_detail(stack: AirflowStack, campaign: Campaign, run: dict) -> str:
@@ -416,6 +507,65 @@ def test_one_chat_bot_shared_by_both_workers_keeps_its_limit(stack, campaign):
     print(f"[celery tier] one 企业微信 bot: {len(accepted)} messages accepted, 0 refused, max "
           f"{chat.max_in_window(CHAT_KEY)} in any {CHAT_WINDOW:g} s window, bulletin notify tasks per worker "
           f"{dict(senders)}")
+
+def test_review_waits_in_required_actions_and_is_answered_through_the_rest_api(stack, campaign):
+    """审核后报财政 on the Celery tier: the monthly batch waited in Required Actions (seen in the
+    browser with its Chinese body), was approved with one award held; May's batch was rejected."""
+    import sqlalchemy as sa
+
+    review = campaign.review
+    assert "approved" in review and "rejected" in review, f"review requests not answered: {sorted(review)}"
+    request = review["approve_request"]
+    assert request["subject"].startswith("【待审核】政策兑现月兑现批次 2021-03")
+    assert "### 金额最大的十项" in request["body"] and "### 暂缓兑现名单" in request["body"]
+    assert request["options"] == ["批准", "批准(暂缓所填奖励)", "驳回"]
+    assert request["assigned_users"] == [{"id": stack.username, "name": stack.username}]  # role:admin
+    browser = review["browser"]
+    assert "error" not in browser, browser.get("error")
+    assert "政策兑现批次待审核(月兑现 2021-03)" in browser["text"] and "金额最大的十项" in browser["text"]
+    assert "批准(暂缓所填奖励)" in " ".join(browser["buttons"]) or "批准(暂缓所填奖励)" in browser["text"]
+    assert review["approved"]["responded_by"]["name"] == stack.username
+
+    runs = {run_id: r for (dag_id, run_id), r in campaign.runs.items() if dag_id == REVIEW_DAG}
+    approve_run, reject_run = campaign.run_ids[REVIEW_DAG], review["reject_run"]
+    assert runs[approve_run]["state"] == "success" and runs[reject_run]["state"] == "success"
+    states = {(ti["dag_run_id"], ti["task_id"]): ti["state"] for ti in campaign.task_instances if ti["dag_id"] == REVIEW_DAG}
+    assert states[(approve_run, "issue_batch")] == "success" and states[(approve_run, "notify")] == "success"
+    assert states[(reject_run, "review")] == "success"
+    assert states[(reject_run, "issue_batch")] == "skipped" and states[(reject_run, "notify")] == "skipped"
+
+    policy_id, credit_code, basis_id, _note = review["hold"]
+    held = {"policy_id": policy_id, "credit_code": credit_code, "basis_id": basis_id}
+    report = json.loads((stack.output_dir / REVIEW_DAG / "2021-03" / "report.json").read_text(encoding="utf-8"))
+    assert report["approval"] == {"by": stack.username, "ref": "高新财审〔2021〕15号", "via": "ui"}
+    assert {**held, "reason": "held_by_review"} in report["withheld"]
+    assert all((i["policy_id"], i["credit_code"], i["basis_id"]) != review["hold"][:3] for i in report["items"])
+    assert report["review"]["note"] == "其余无异议" and report["review"]["holds"][0]["note"] == "待核实认定证书"
+    assert not (stack.output_dir / REVIEW_DAG / REJECT_RUN[2] / "report.json").exists(), "a rejected batch reports nothing"
+
+    ops = sa.create_engine(stack.ops_url, poolclass=sa.pool.NullPool)
+    try:
+        with ops.connect() as conn:
+            ledger = conn.execute(sa.text(
+                "SELECT policy_id, credit_code, basis_id FROM policy_payment_ledger WHERE batch_id = 'monthly-2021-03'")).all()
+            batches_may = conn.execute(sa.text("SELECT count(*) FROM policy_batches WHERE batch_id = 'monthly-2021-05'")).scalar()
+            reviews = {r.period_key: r for r in conn.execute(sa.text(
+                "SELECT period_key, status, decided_by, via, note, open_key FROM policy_reviews WHERE dag_id = :d"),
+                {"d": REVIEW_DAG})}
+            outbox = conn.execute(sa.text(
+                "SELECT period_key, recipient, kind, body FROM gxq_notify_outbox WHERE dag_id = :d"), {"d": REVIEW_DAG}).all()
+    finally:
+        ops.dispose()
+    assert len(ledger) == len(report["items"]) and tuple(review["hold"][:3]) not in {tuple(r) for r in ledger}
+    assert batches_may == 0, "nothing of a rejected batch is issued"
+    assert (reviews["2021-03"].status, reviews["2021-03"].decided_by, reviews["2021-03"].via) == ("approved", stack.username, "ui")
+    assert (reviews["2021-05"].status, reviews["2021-05"].note) == ("rejected", REJECT_NOTE)
+    assert reviews["2021-03"].open_key is None and reviews["2021-05"].open_key is None
+    finance = [b for period, rcpt, kind, b in outbox if period == "2021-03" and rcpt == "finance" and kind.startswith("policy_batch:")]
+    assert len(finance) == 1 and "审核人" in finance[0] and stack.username in finance[0]
+    told = sorted(rcpt for period, rcpt, kind, _b in outbox if period == "2021-05" and kind.startswith("policy_rejected:"))
+    assert told == ["U04", "U14"]
+    assert not [k for period, _r, k, _b in outbox if period == "2021-05" and k.startswith("policy_batch:")]
 
 
 def test_stopping_the_stack_leaves_no_process(stack):

@@ -24,7 +24,9 @@ RUNS = {
     "publicity_cadence_reminder": pendulum.datetime(2021, 3, 5, 15, tz="Asia/Shanghai"),
     "policy_redemption_adhoc": pendulum.datetime(2021, 3, 20, 10, tz="Asia/Shanghai"),
 }
-CONF = {"policy_redemption_adhoc": {"period": "2021-Q1"}}
+APPROVED = {"approved_by": "王某某", "approval_ref": "高新财审〔2021〕12号"}  # 审核后报财政: no wait in dag.test()
+CONF = {"policy_redemption_adhoc": {"period": "2021-Q1", **APPROVED},
+        "policy_redemption_monthly": {"period": None, **APPROVED}, "policy_redemption_quarterly": {"period": None, **APPROVED}}
 
 
 @pytest.mark.slow

@@ -100,7 +100,7 @@ def test_two_processes_on_postgresql_issue_one_batch(pg, output_dir):
     env = dict(os.environ, AIRFLOW_CONN_DEPT_POLICY=pg_conn_json(dept_name), AIRFLOW_CONN_GXQ_OPS=pg_conn_json(ops_name),
                PYTHONPATH=f"{REPO / 'plugins'}{os.pathsep}{REPO}", GXQ_OUTPUT_DIR=str(output_dir))
     cmd = [sys.executable, "-m", "gxq.policy.pipeline", "--dag", "policy_redemption_monthly", "--period", "2021-03",
-           "--no-send"]
+           "--no-send", "--approved-by", "测试审核人", "--approval-ref", "测试〔2021〕1号"]
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=180) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs

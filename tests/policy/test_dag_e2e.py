@@ -22,7 +22,12 @@ from tests.notify.conftest import JsonSink
 M, Q, A = "policy_redemption_monthly", "policy_redemption_quarterly", "policy_redemption_adhoc"
 D_MONTH = pendulum.datetime(2021, 4, 5, 9, 0, tz="Asia/Shanghai")
 D_QUARTER = pendulum.datetime(2021, 4, 10, 9, 0, tz="Asia/Shanghai")
-CONTRACT_KEYS = ["period", "cadence", "batch_id", "items", "withheld", "total_amount", "commitment_shortfalls"]
+CONTRACT_KEYS = ["period", "cadence", "batch_id", "approval", "items", "withheld", "total_amount", "commitment_shortfalls"]
+# 审核后报财政: an approval given with the run (dag.test() would wait for Required Actions without it)
+APPROVED = {"approved_by": "王某某", "approval_ref": "高新财审〔2021〕12号"}
+# the period from the logical date, whatever an earlier dag.test() of the session's shared DagBag
+# left as the DAG's param default (tests/dags/test_invalid_params.py runs a bad period first)
+DERIVED = {"period": None, **APPROVED}
 TAGS = ["finance", "office", "ops", "publicity"] + [f"U{i:02d}" for i in range(1, 21)]
 
 
@@ -80,14 +85,14 @@ def sqlite_runs(dagbag, demo_sqlite, tmp_path_factory):
     with Env(conns, tmp) as env:
         ops = _ops(conns)
         res = {"env": env, "ops": ops}
-        res["monthly_run"] = run_dag(dagbag, M, D_MONTH)
+        res["monthly_run"] = run_dag(dagbag, M, D_MONTH, conf=DERIVED)
         res["monthly"] = env.report(M, "2021-03")
-        res["quarterly_run"] = run_dag(dagbag, Q, D_QUARTER)
+        res["quarterly_run"] = run_dag(dagbag, Q, D_QUARTER, conf=DERIVED)
         res["quarterly"] = env.report(Q, "2021-Q1")
         res["ledger_before_rerun"] = _scalar(ops, "SELECT count(*) FROM policy_payment_ledger")
         res["outbox_before_rerun"] = _outbox(ops, M, "2021-03")
         res["messages_before_rerun"] = len(env.sink.messages)
-        res["rerun"] = run_dag(dagbag, M, D_MONTH)
+        res["rerun"] = run_dag(dagbag, M, D_MONTH, conf={"period": None})  # no params: an issued batch asks nobody again
         res["monthly_rerun"] = env.report(M, "2021-03")
         res["ledger_after_rerun"] = _scalar(ops, "SELECT count(*) FROM policy_payment_ledger")
         res["outbox_after_rerun"] = _outbox(ops, M, "2021-03")
@@ -107,10 +112,10 @@ def pg_runs(dagbag, demo_pg, pg, tmp_path_factory):
     with Env(conns, tmp_path_factory.mktemp("policy_e2e_pg")) as env:
         ops = _ops(conns)
         res = {"env": env, "ops": ops}
-        res["quarterly_run"] = run_dag(dagbag, Q, D_QUARTER)
+        res["quarterly_run"] = run_dag(dagbag, Q, D_QUARTER, conf=DERIVED)
         res["quarterly"] = env.report(Q, "2021-Q1")
         res["adhoc_run"] = run_dag(dagbag, A, pendulum.datetime(2021, 7, 20, 15, 0, tz="Asia/Shanghai"),
-                                   conf={"period": "2021-06", "policy_ids": ["hte_first_certification"]})
+                                   conf={"period": "2021-06", "policy_ids": ["hte_first_certification"], **APPROVED})
         res["adhoc"] = env.report(A, "2021-06")
         res["duplicates"] = _scalar(ops, "SELECT count(*) FROM (SELECT 1 FROM policy_payment_ledger GROUP BY "
                                          "policy_id, credit_code, basis_id HAVING count(*) > 1) d")
@@ -126,7 +131,7 @@ def _check_report(report, cadence):
     assert report["withheld"] == sorted(report["withheld"], key=key)
     assert abs(report["total_amount"] - sum(i["amount"] for i in report["items"])) < 0.005
     assert all(isinstance(i["amount"], (int, float)) for i in report["items"])
-    assert {w["reason"] for w in report["withheld"]} <= {"unknown_enterprise", "dishonest", "abnormal"}
+    assert {w["reason"] for w in report["withheld"]} <= {"unknown_enterprise", "dishonest", "abnormal", "held_by_review"}
     assert not ({key(i) for i in report["items"]} & {key(w) for w in report["withheld"]})
 
 
@@ -137,6 +142,7 @@ def test_sqlite_runs_succeed_with_contract_reports(sqlite_runs):
     _check_report(monthly, "monthly")
     _check_report(quarterly, "quarterly")
     assert monthly["period"] == "2021-03" and monthly["batch_id"] == "monthly-2021-03"
+    assert monthly["approval"] == quarterly["approval"] == {"by": "王某某", "ref": "高新财审〔2021〕12号", "via": "param"}
     assert quarterly["period"] == "2021-Q1" and quarterly["batch_id"] == "quarterly-2021-Q1"
     # the demo year has first certifications by March and Q1 awards; the monthly run catches up Jan and Feb
     assert {i["policy_id"] for i in monthly["items"]} >= {"hte_first_certification"}

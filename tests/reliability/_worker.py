@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "policy":
         from gxq.policy import pipeline
 
-        report = pipeline.run(argv[1], argv[2], send=True)
+        report = pipeline.run(argv[1], argv[2], send=True, approved_by="测试审核人", approval_ref="测试〔2021〕1号")
     elif argv[0] == "petitions":
         from gxq.petitions import pipeline
 

@@ -219,7 +219,7 @@ def test_worker_killed_while_issuing_a_batch(env, pg, point):
         # the undisturbed reference: same department data, its own gxq_ops
         env["mp"].setenv("GXQ_APPRISE_CONFIG", config)
         env["use"]({"gxq_ops": _fresh_ops(pg, f"batch_ref_{point}")})
-        reference = pipeline.run("policy_redemption_monthly", MONTH, send=False)
+        reference = pipeline.run("policy_redemption_monthly", MONTH, send=False, approved_by="测试审核人", approval_ref="测试〔2021〕1号")
         assert reference["items"], "the demo month must pay something for this test to mean anything"
 
         ops_name = pg.create(f"ops_batch_{point}")

@@ -54,7 +54,7 @@ def test_policy_workbook_with_control_characters(dept, output_dir):
         ("INSERT INTO enterprises VALUES ('C1', :n, :s, 0, 0)", {"n": f"大连{CTRL}科技有限公司", "s": f"街道{CTRL}"}),
         ("INSERT INTO certifications VALUES ('X1', 'C1', '高新技术企业', '2021-03-05', '2024-03-05')", {}),
     ])
-    report = pipeline.run("policy_redemption_monthly", "2021-03")
+    report = pipeline.run("policy_redemption_monthly", "2021-03", approved_by="测试审核人", approval_ref="测试〔2021〕1号")
     assert report["total_amount"] == 300000
     texts = _office_text(output_dir)
     assert texts and not any(c in t for t in texts for c in CTRL)

@@ -3,7 +3,9 @@
 Routes (all read-only, all behind Airflow's authentication):
 - ``GET /gxq/``              the dashboard page (server-side HTML, inline CSS and SVG);
 - ``GET /gxq/api/dashboard`` the same figures as JSON;
-- ``GET /gxq/reference``     the project's reference (docs/reference.md), linked from the footer.
+- ``GET /gxq/reference``     the project's reference (docs/reference.md), linked from the footer;
+- ``GET /gxq/files/<dag_id>/<period>/[<batch_id>/]review/<file>`` a batch's review drafts (财政拨付明细表
+  草稿, 兑现公示草稿, the request text), linked from the review request in Required Actions.
 
 Authentication is Airflow's own: the JWT the UI keeps in its ``_token`` cookie (what the
 dashboard's iframe in the Airflow UI sends) or an ``Authorization: Bearer`` token from
@@ -155,6 +157,23 @@ def create_app() -> FastAPI:
         if html is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "docs/reference.md is not deployed")
         return HTMLResponse(html)
+
+    @app.get("/files/{path:path}")
+    def review_file(path: str, user: Annotated[object, Depends(require_user)]):
+        """A review draft under $GXQ_OUTPUT_DIR: only files in a ``review/`` folder of a policy DAG."""
+        from fastapi.responses import FileResponse
+
+        from gxq import output
+
+        parts = path.split("/")
+        ok = (len(parts) in (4, 5) and parts[0].startswith("policy_redemption_") and parts[-2] == "review"
+              and parts[-1].rsplit(".", 1)[-1] in ("html", "xlsx", "md")
+              and all(p and p not in (".", "..") for p in parts))
+        root = output.output_root().resolve()
+        target = (root / path).resolve()
+        if not ok or root not in target.parents or not target.is_file():
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such review file")
+        return FileResponse(target, headers={"Cache-Control": "no-store"})
 
     @app.get("/api/dashboard")
     def dashboard_json(user: Annotated[object, Depends(require_user)]) -> JSONResponse:

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 TZ = ZoneInfo("Asia/Shanghai")
 
 BULLETIN_DAG = "petition_weekly_bulletin"
-POLICY_DAGS = tuple(c.dag_id for c in cadences.in_area("policy"))
+POLICY_DAGS = tuple(c.dag_id for c in cadences.in_area("policy") if c.cadence != "daily")  # not the review watch
 INNOVATION_MONTHLY_DAG = "innovation_monthly_evaluation"
 INNOVATION_QUARTERLY_DAG = "innovation_quarterly_dispatch"
 PUBLICITY_DAG = "publicity_cadence_reminder"
@@ -712,8 +712,36 @@ def tasks_section(engine) -> Section:
 
 # --- the whole page -------------------------------------------------------------------------
 
+def reviews_section(engine, today: dt.date | None = None) -> Section:
+    """政策兑现批次待审核: batches waiting for approval in Required Actions, oldest first, with their
+    age in working days (gxq.calendar) and whether the reminder / escalation went out."""
+    from gxq.calendar.workdays import working_days
+
+    if not has_table(engine, "policy_reviews"):
+        return Section(note="尚无审核记录", available=False)
+    from gxq.policy import review
+
+    today = today or dt.datetime.now(TZ).date()
+    rows = []
+    for r in review.waiting(engine):
+        asked = to_local(r["requested_at"])
+        summary = r["summary"] or {}
+        rows.append({
+            "batch_id": r["batch_id"], "period": r["period_key"], "cadence_label": _dag_label(r["dag_id"], r["cadence"]),
+            "dag_id": r["dag_id"], "run_id": r["run_id"], "requested_at": asked,
+            "age_working_days": len(working_days(asked.date(), today)) if asked else None,
+            "age_days": (today - asked.date()).days if asked else None,
+            "items": summary.get("items"), "total_amount": summary.get("total_amount"),
+            "approvers": r["approvers"] or "", "reminded": r["reminded_at"] is not None,
+            "escalated": r["escalated_at"] is not None,
+        })
+    note = None if rows else "没有待审核的兑现批次"
+    return Section(rows=rows, note=note)
+
+
 SECTIONS = {
     "bulletin": lambda e, today: bulletin_section(e),
+    "reviews": reviews_section,
     "supervised": supervised_section,
     "batches": lambda e, today: batches_section(e),
     "innovation": lambda e, today: innovation_section(e),

@@ -77,6 +77,20 @@ ledger = sa.Table(
     sa.Column("recorded_at", sa.DateTime, nullable=False),
 )
 
+# The approval an issued batch went out with (审核后报财政), written in the issuing transaction.
+approvals = sa.Table(
+    "policy_batch_approvals", metadata,
+    sa.Column("batch_id", sa.String(120), primary_key=True),
+    sa.Column("review_id", sa.Integer),
+    sa.Column("approved_by", sa.String(250), nullable=False),
+    sa.Column("approval_ref", sa.String(250), nullable=False),
+    sa.Column("via", sa.String(10), nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("decided_at", sa.DateTime, nullable=False),
+    sa.Column("triggered_by", sa.String(250)),
+    sa.Column("holds_json", sa.Text, nullable=False),
+)
+
 _PG_LOCK_KEY = 0x6A715062  # "gxq policy batches": one issuer at a time, whatever the period
 
 
@@ -120,6 +134,9 @@ class Batch:
     shortfalls: list[dict] = field(default_factory=list)
     data_problems: list[dict] = field(default_factory=list)
     newly_issued: bool = False
+    # {by, ref, via, note, decided_at, triggered_by, holds}: who approved it (None: dry run, or
+    # a batch issued before reviews existed)
+    approval: dict | None = None
 
     @property
     def total_amount(self):
@@ -134,7 +151,7 @@ class Batch:
             "cadence": self.cadence, "period_key": self.period_key, "policy_ids": self.policy_ids,
             "status": self.status, "issued_at": self.issued_at, "newly_issued": self.newly_issued,
             "items": [award(a) for a in self.items], "withheld": [award(a) for a in self.withheld],
-            "shortfalls": self.shortfalls, "data_problems": self.data_problems,
+            "shortfalls": self.shortfalls, "data_problems": self.data_problems, "approval": self.approval,
         }
 
     @classmethod
@@ -145,7 +162,8 @@ class Batch:
         return cls(d["batch_id"], d["batch_key"], d["dag_id"], d["cadence"], d["period_key"],
                    list(d["policy_ids"]), d["status"], d["issued_at"],
                    [award(a) for a in d["items"]], [award(a) for a in d["withheld"]],
-                   list(d["shortfalls"]), list(d["data_problems"]), bool(d.get("newly_issued")))
+                   list(d["shortfalls"]), list(d["data_problems"]), bool(d.get("newly_issued")),
+                   d.get("approval"))
 
 
 def _key(a: dict) -> tuple[str, str, str]:
@@ -164,8 +182,17 @@ def paid_keys(conn, policy_ids) -> set[tuple[str, str, str]]:
     return {tuple(r) for r in rows}
 
 
-def compose(spec: BatchSpec, ev: Evaluation, paid: set, issued_at: str, status: str) -> Batch:
-    """Split the candidates not yet paid into items and withheld awards."""
+def open_awards(ev: Evaluation, policy_ids, paid: set) -> set[tuple[str, str, str]]:
+    """The awards a batch of these policies would take now: candidates not yet paid."""
+    wanted = set(policy_ids)
+    return {c.key for c in ev.candidates if c.policy_id in wanted and c.key not in paid}
+
+
+def compose(spec: BatchSpec, ev: Evaluation, paid: set, issued_at: str, status: str,
+            holds: list[dict] | None = None) -> Batch:
+    """Split the candidates not yet paid into items and withheld awards; an award the reviewer
+    holds is withheld as ``held_by_review`` unless an earlier reason applies."""
+    held = {(h["policy_id"], h["credit_code"], h["basis_id"]) for h in holds or []}
     batch = Batch(spec.batch_id, spec.batch_key, spec.dag_id, spec.cadence, spec.period_key,
                   sorted(spec.policy_ids), status, issued_at,
                   shortfalls=list(ev.shortfalls), data_problems=list(ev.data_problems))
@@ -178,6 +205,8 @@ def compose(spec: BatchSpec, ev: Evaluation, paid: set, issued_at: str, status: 
                  "trace": c.trace}
         if c.withhold_reason:
             batch.withheld.append({**award, "reason": c.withhold_reason})
+        elif c.key in held:
+            batch.withheld.append({**award, "reason": "held_by_review"})
         else:
             batch.items.append(award)
     return batch
@@ -203,6 +232,11 @@ def _find(conn, batch_key: str) -> Batch | None:
         withheld=sorted(({**award(r), "reason": r["reason"]} for r in whs.mappings()), key=_key),
         shortfalls=json.loads(row["shortfalls_json"]), data_problems=json.loads(row["data_problems_json"]),
     )
+    ap = conn.execute(sa.select(approvals).where(approvals.c.batch_id == row["batch_id"])).mappings().first()
+    if ap is not None:
+        batch.approval = {"by": ap["approved_by"], "ref": ap["approval_ref"], "via": ap["via"], "note": ap["note"],
+                          "decided_at": _local_iso(ap["decided_at"]), "triggered_by": ap["triggered_by"],
+                          "holds": json.loads(ap["holds_json"]), "review_id": ap["review_id"]}
     return batch
 
 
@@ -232,8 +266,12 @@ def _rows(batch_id: str, awards: list[dict], with_reason: bool) -> list[dict]:
 
 
 def issue(engine, spec: BatchSpec, ev: Evaluation, run_id: str | None = None,
-          now: dt.datetime | None = None) -> Batch:
-    """Issue the batch of ``spec`` in one transaction, or return it as issued before (frozen)."""
+          now: dt.datetime | None = None, approval: dict | None = None) -> Batch:
+    """Issue the batch of ``spec`` in one transaction, or return it as issued before (frozen).
+
+    ``approval`` ({by, ref, via, note, decided_at, triggered_by, holds, review_id}) is stored with
+    the batch; its held awards are withheld as ``held_by_review``. A request for this batch still
+    waiting in another run is closed (superseded) in the same transaction."""
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
     try:
         with engine.connect() as conn:
@@ -242,7 +280,8 @@ def issue(engine, spec: BatchSpec, ev: Evaluation, run_id: str | None = None,
             if existing is not None:
                 conn.rollback()
                 return existing
-            batch = compose(spec, ev, paid_keys(conn, spec.policy_ids), _local_iso(now), "issued")
+            holds = (approval or {}).get("holds") or []
+            batch = compose(spec, ev, paid_keys(conn, spec.policy_ids), _local_iso(now), "issued", holds)
             total = batch.total_amount
             withheld_total = sum((money(w["amount"]) for w in batch.withheld), money(0))
             conn.execute(batches.insert().values(
@@ -262,6 +301,14 @@ def issue(engine, spec: BatchSpec, ev: Evaluation, run_id: str | None = None,
                 ])
             if batch.withheld:
                 conn.execute(withheld.insert(), _rows(batch.batch_id, batch.withheld, True))
+            if approval is not None:
+                decided = dt.datetime.fromisoformat(approval["decided_at"]).astimezone(dt.UTC).replace(tzinfo=None)
+                conn.execute(approvals.insert().values(
+                    batch_id=batch.batch_id, review_id=approval.get("review_id"), approved_by=approval["by"],
+                    approval_ref=approval["ref"], via=approval["via"], note=approval.get("note"),
+                    decided_at=decided, triggered_by=approval.get("triggered_by"),
+                    holds_json=json.dumps(holds, ensure_ascii=False, sort_keys=True)))
+                _supersede_open_review(conn, batch.batch_key, batch.batch_id)
             conn.commit()
     except sa.exc.IntegrityError:
         # Another issuer won (only possible without the lock, e.g. a foreign writer): the unique
@@ -275,14 +322,29 @@ def issue(engine, spec: BatchSpec, ev: Evaluation, run_id: str | None = None,
     return stored
 
 
-def preview(engine, spec: BatchSpec, ev: Evaluation) -> Batch:
-    """What ``issue`` would issue now, writing nothing (dry run); the frozen batch if issued."""
+def _supersede_open_review(conn, batch_key: str, batch_id: str) -> None:
+    """The batch was issued: a review request still waiting for it (another run's) is closed.
+    (``policy_reviews`` of gxq.policy.review, named here so this module does not import it.)"""
+    t = sa.table("policy_reviews", sa.column("open_key"), sa.column("status"), sa.column("note"))
+    conn.execute(t.update().where(t.c.open_key == batch_key).values(
+        status="superseded", open_key=None, note=f"批次 {batch_id} 已由其他运行批准出具"))
+
+
+def preview(engine, spec: BatchSpec, ev: Evaluation, holds: list[dict] | None = None,
+            status: str = "dry_run") -> Batch:
+    """What ``issue`` would issue now, writing nothing (dry run, review); the frozen batch if issued."""
     with engine.connect() as conn:
         existing = _find(conn, spec.batch_key)
         if existing is not None:
             return existing
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        return compose(spec, ev, paid_keys(conn, spec.policy_ids), _local_iso(now), "dry_run")
+        return compose(spec, ev, paid_keys(conn, spec.policy_ids), _local_iso(now), status, holds)
+
+
+def unpaid(engine, spec: BatchSpec, ev: Evaluation) -> set[tuple[str, str, str]]:
+    """The awards this batch would take now (for checking a reviewer's holds)."""
+    with engine.connect() as conn:
+        return open_awards(ev, spec.policy_ids, paid_keys(conn, spec.policy_ids))
 
 
 def ledger_duplicates(engine) -> int:

@@ -25,7 +25,27 @@ from gxq.policy.model import money
 
 TEMPLATE_DIR = REPO_ROOT / "include" / "templates" / "policy"
 REASON_CN = {"unknown_enterprise": "企业未登记 (unknown_enterprise)", "dishonest": "严重失信 (dishonest)",
-             "abnormal": "经营异常 (abnormal)"}
+             "abnormal": "经营异常 (abnormal)", "held_by_review": "审核暂缓 (held_by_review)"}
+VIA_CN = {"ui": "Airflow 待办审核", "param": "线下签批(运行参数)"}
+
+
+def approval_lines(batch: Batch) -> list[tuple[str, str]]:
+    """审核 (who approved the batch, how, when, note, who triggered the run) as label/value pairs."""
+    ap = batch.approval
+    if not ap:
+        return []
+    lines = [("审核人", ap["by"]), ("审批文号", ap["ref"]), ("审核方式", VIA_CN.get(ap["via"], ap["via"])),
+             ("审核时间", ap.get("decided_at") or "")]
+    if ap.get("note"):
+        lines.append(("审核意见", ap["note"]))
+    if ap.get("triggered_by"):
+        lines.append(("运行触发人", ap["triggered_by"]))
+    return [(k, mask_text(str(v))) for k, v in lines]
+
+
+def hold_notes(batch: Batch) -> dict:
+    """(policy_id, credit_code, basis_id) -> the reviewer's note, for the awards held in review."""
+    return {(h["policy_id"], h["credit_code"], h["basis_id"]): h["note"] for h in (batch.approval or {}).get("holds") or []}
 
 
 @lru_cache(maxsize=2)
@@ -102,6 +122,15 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
     ws.append([f"政策兑现批次 {batch.batch_id}" + ("(试运行,未出具)" if dry_run else "")])
     ws.append(["兑现期间", batch.period_key, "类型", cadences.get(batch.dag_id).label,
                "出具时间", batch.issued_at])
+    ap_lines = approval_lines(batch)
+    if ap_lines:
+        ws.append([x for pair in ap_lines[:4] for x in pair])
+        if ap_lines[4:]:
+            ws.append([x for pair in ap_lines[4:] for x in pair])
+    elif not dry_run:
+        ws.append(["审核", "无审核记录(本功能上线前出具的批次)"])
+    else:
+        ws.append(["审核", "待审核:审核通过前不得拨付"])
     ws.append([])
     header = ["政策编号", "政策名称", "类别", "主管部门", "兑现笔数", "兑现金额(元)", "暂缓笔数", "暂缓金额(元)"]
     ws.append(header)
@@ -135,10 +164,12 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
             sheet.column_dimensions[col].width = width
 
     sheet = wb.create_sheet("暂缓兑现")
-    sheet.append(["政策编号", "统一社会信用代码", "企业名称", "依据编号", "依据日期", "金额(元)", "暂缓原因"])
+    sheet.append(["政策编号", "统一社会信用代码", "企业名称", "依据编号", "依据日期", "金额(元)", "暂缓原因", "审核备注"])
+    notes = hold_notes(batch)
     for w in batch.withheld:
         sheet.append([w["policy_id"], w["credit_code"], mask_text(w["enterprise_name"] or ""), w["basis_id"],
-                      w["basis_on"], _f(w["amount"]), REASON_CN.get(w["reason"], w["reason"])])
+                      w["basis_on"], _f(w["amount"]), REASON_CN.get(w["reason"], w["reason"]),
+                      mask_text(notes.get((w["policy_id"], w["credit_code"], w["basis_id"]), ""))])
     sheet = wb.create_sheet("双承诺")
     sheet.append(["承诺编号", "统一社会信用代码", "企业名称", "承诺类型", "到期日", "承诺金额", "完成金额", "责任单位"])
     for s in batch.shortfalls:
@@ -163,7 +194,7 @@ def publicity_html(batch: Batch, path: Path, dry_run: bool) -> Path:
             for i in sorted(batch.items, key=lambda i: (i["policy_id"], i["credit_code"], i["basis_id"]))]
     html = _env(True).get_template("publicity.html.j2").render(
         batch=batch, rows=rows, total=_f(batch.total_amount), dry_run=dry_run,
-        cadence_cn=cadences.get(batch.dag_id).label)
+        cadence_cn=cadences.get(batch.dag_id).label, approval=approval_lines(batch))
     return write_text(path, html)
 
 
@@ -176,7 +207,8 @@ def notices(batch: Batch, workbook_path: Path, dry_run: bool) -> list[dict]:
     subject, body = _subject_body(
         "finance_notice.md.j2", batch=batch, summary=rows, item_count=len(batch.items), total=_f(batch.total_amount),
         withheld_count=len(batch.withheld), withheld_total=withheld_total, data_problems=batch.data_problems,
-        workbook_name=workbook_path.name, dry_run=dry_run, cadence_cn=cadences.get(batch.dag_id).label)
+        workbook_name=workbook_path.name, dry_run=dry_run, cadence_cn=cadences.get(batch.dag_id).label,
+        approval=approval_lines(batch), held_count=sum(1 for w in batch.withheld if w["reason"] == "held_by_review"))
     out.append({"recipient": "finance", "kind": f"policy_batch:{kind_suffix}", "subject": subject, "body": body,
                 "attachments": [str(workbook_path)]})
 

@@ -1,0 +1,53 @@
+"""
+### 兑现批次待审核提醒 · Review watch (`policy_review_watch`)
+
+**中文**:政策兑现批次须经审核后报财政(审核后报财政)。本 DAG 每个工作日 09:30 检查 `gxq_ops` 中仍在
+Airflow“待办操作”(Required Actions)里等待审核的兑现批次:等待满 2 个工作日,通过通知发件箱提醒审核人
+(`GXQ_APPROVERS_TAG`,默认 `finance`);满 5 个工作日,升级督办至 `office`。每个审核请求各提醒、督办一次。
+工作日按 `gxq.calendar` 的节假日日历计算。等待中的批次及其等待时长也列在营商环境看板上。
+
+**English**: every working day at 09:30 this DAG looks at the redemption batches still waiting for
+approval in Required Actions (`policy_reviews` in `gxq_ops`). A batch waiting 2 working days or more
+gets a reminder to the approvers (tag `GXQ_APPROVERS_TAG`, default `finance`), at 5 an escalation
+to `office`; each once per request, through the outbox. Steps: check_waiting. Params: `dry_run`, `resend`.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, get_current_context, task
+from gxq import cadences, dagkit
+
+DAG_ID = "policy_review_watch"
+
+
+@dag(
+    dag_id=DAG_ID,
+    schedule=cadences.schedule_for(DAG_ID),
+    start_date=dagkit.START_DATE,
+    catchup=False,
+    default_args=dagkit.default_args(DAG_ID),
+    params=dagkit.params_for(DAG_ID),
+    tags=cadences.tags_for(DAG_ID),
+    doc_md=__doc__,
+)
+def policy_review_watch():
+    @task
+    def check_waiting() -> dict:
+        """Remind the approvers after 2 working days, escalate to office after 5 (提醒 / 督办)."""
+        from airflow.configuration import conf
+        from gxq import store
+        from gxq.periods import TZ
+        from gxq.policy import review
+
+        context = get_current_context()
+        dry_run, resend = dagkit.flags(context)
+        dag_run = context.get("dag_run")
+        when = context.get("logical_date") or getattr(dag_run, "run_after", None)
+        today = when.astimezone(TZ).date()
+        return review.check_waiting(store.ops_engine(), today, base_url=conf.get("api", "base_url", fallback=None),
+                                    dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context), dag_id=DAG_ID)
+
+    check_waiting()
+
+
+policy_review_watch()
