@@ -307,7 +307,7 @@ def test_logout_refuses_again(server, browser):
 
 
 @pytest.fixture(scope="module")
-def rolling_server(airflow_db, dagbag, tmp_path_factory):
+def rolling_server(airflow_db, tmp_path_factory):
     """An api-server over what ``scripts/run.sh`` makes: the rolling demo data ending today and the
     bulletin and publicity runs of the current week (``dag.test``, the DAGs' own tasks)."""
     import datetime as dt
@@ -324,6 +324,11 @@ def rolling_server(airflow_db, dagbag, tmp_path_factory):
     urls = {cid: f"sqlite:///{data / (cid + '.db')}" for cid in generate.CONN_IDS}
     generate.seed(urls, scale=0.2, window=window.rolling(now.date()))
     conns = {cid: seeding.sqlite_conn_json(data / f"{cid}.db") for cid in (*generate.CONN_IDS, "gxq_ops")}
+    # A DagBag of its own: an in-process dag.test leaves a run's conf in the DAG's params, so the
+    # session's DAGs may carry another test's period.
+    from airflow.dag_processing.dagbag import DagBag
+
+    dagbag = DagBag(dag_folder=str(REPO / "dags"))
     with pytest.MonkeyPatch.context() as mp:
         for cid, value in conns.items():
             mp.setenv(f"AIRFLOW_CONN_{cid.upper()}", value)
