@@ -66,7 +66,7 @@ def collect() -> list[dict]:
     os.environ.pop("GXQ_APPRISE_CONFIG", None)
     if not (WORK / "data" / "dept_petitions.db").exists():
         log("generating the scale-1 demo department data")
-        subprocess.run([common.PYTHON, "-m", "gxq.demo.generate", "--data-dir", str(WORK / "data")],
+        subprocess.run([common.PYTHON, "-m", "gxq.demo.generate", "--demo-year", "--data-dir", str(WORK / "data")],
                        check=True, env=common.base_env(GXQ_DATA_DIR=str(WORK / "data")))
 
     from gxq import periods

@@ -1,6 +1,6 @@
 """The benchmark data on PostgreSQL (databases ``gxqbench_*``; reused when already built).
 
-- petitions 1M: ``python -m gxq.demo.generate --scale 40 --only dept_petitions`` (COPY), 2020-12 … 2022-01,
+- petitions 1M: ``python -m gxq.demo.generate --demo-year --scale 40 --only dept_petitions`` (COPY), 2020-12 … 2022-01,
   then VACUUM ANALYZE (as the larger sizes).
 - petitions 5M / 26M: a copy of the 1M database (``CREATE DATABASE … TEMPLATE``) plus earlier
   years made server side, ``INSERT … SELECT`` of 2021 rows with every timestamp shifted back by
