@@ -25,9 +25,9 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-import jinja2
 import sqlalchemy as sa
 
+from gxq import templating
 from gxq.connections import REPO_ROOT
 
 SQL_ROOT = REPO_ROOT / "include" / "sql"
@@ -38,13 +38,6 @@ class DepartmentSchemaError(RuntimeError):
 
 
 @functools.cache
-def _environment():
-    # the loader serves the fragments a statement imports (``{% import 'petitions/_rules.sql' ... %}``)
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(SQL_ROOT), undefined=jinja2.StrictUndefined,
-                              autoescape=False, keep_trailing_newline=True, auto_reload=False)
-
-
-@functools.cache
 def _template(name: str):
     path = SQL_ROOT / name
     if not path.suffix:
@@ -52,8 +45,9 @@ def _template(name: str):
     if not path.is_file():
         raise FileNotFoundError(f"no SQL file {path}")
     if path.is_relative_to(SQL_ROOT):
-        return _environment().get_template(path.relative_to(SQL_ROOT).as_posix())
-    return _environment().from_string(path.read_text(encoding="utf-8"))  # a file elsewhere (tests' references)
+        # the loader also serves the fragments a statement imports ({% import 'petitions/_rules.sql' ... %})
+        return templating.environment().get_template(path.relative_to(SQL_ROOT).as_posix())
+    return templating.environment().from_string(path.read_text(encoding="utf-8"))  # a file elsewhere (tests)
 
 
 def render(name: str, dialect: str, **context: Any) -> str:

@@ -52,7 +52,7 @@ def test_bulletin_latest_figures_against_targets(sections, seeded):
     assert (metrics["feedback"]["numerator"], metrics["feedback"]["denominator"]) == (104, 110)
     assert metrics["satisfaction"]["value"] == expected["satisfaction_rate"] == 0.9625
     assert metrics["satisfaction"]["meets"] is True  # ≥ 95%
-    assert [m["label"] for m in b["metrics"]] == ["按时分拨率", "按时反馈率", "群众满意率"]
+    assert [m["label"] for m in b["metrics"]] == ["按时分拨率", "按时反馈率", "满意率"]
     assert b["overdue_open"] == 3
 
 
@@ -191,7 +191,7 @@ def test_rendered_page_shows_figures_in_chinese_and_masks(sections):
         "市民服务平台情况通报",
         "按时分拨率",
         "按时反馈率",
-        "群众满意率",
+        "满意率",
         "94.5%",
         "96.2%",
         "未达标",

@@ -59,9 +59,9 @@ def test_scorecard_files(small_zone):
 
 
 def test_charts_use_a_cjk_font():
-    from gxq import charts
+    from gxq import office
 
-    assert charts.cjk_font() in charts.CJK_FAMILIES
+    assert office.cjk_font() in office.CHART_FONTS
 
 
 def test_monthly_notices(small_zone):

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from gxq import cadences, periods
 from gxq.masking import mask_text
+from gxq.petitions.rules import METRIC_LABELS, TARGETS, target_text
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,6 @@ DELIVERY_TABLE = "gxq_notify_delivery"
 
 TREND_WEEKS = 8
 
-# The plan's targets (实施方案): 按时分拨率 100%, 按时反馈率 100%, 满意率 ≥ 95%.
-TARGETS = {"dispatch": 1.0, "feedback": 1.0, "satisfaction": 0.95}
-METRIC_LABELS = {"dispatch": "按时分拨率", "feedback": "按时反馈率", "satisfaction": "群众满意率"}
 
 LIGHT_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "unreported": "未报送"}
 NOTICE_STATUS_LABELS = {
@@ -222,6 +220,7 @@ def bulletin_section(engine, weeks: int = TREND_WEEKS) -> Section:
                 "label": METRIC_LABELS[name],
                 "value": value,
                 "target": target,
+                "target_text": target_text(name),
                 "meets": None if value is None else value >= target - 1e-9,
                 "numerator": num,
                 "denominator": den,
@@ -239,9 +238,9 @@ def bulletin_section(engine, weeks: int = TREND_WEEKS) -> Section:
         sat_rate = round(satisfied / surveyed, 4) if surveyed else None
         reasons = []
         if fb_rate is not None and fb_rate < TARGETS["feedback"]:
-            reasons.append("按时反馈率未达标")
+            reasons.append(f"{METRIC_LABELS['feedback']}未达标")
         if sat_rate is not None and sat_rate < TARGETS["satisfaction"]:
-            reasons.append("满意率未达标")
+            reasons.append(f"{METRIC_LABELS['satisfaction']}未达标")
         if _num(u.get("overdue_open")):
             reasons.append("有超期未反馈")
         if reasons:

@@ -10,43 +10,26 @@ rendered both to Word and to HTML, so the two never drift apart. Import lazily (
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import io
 import re
 from pathlib import Path
 
-import jinja2
-
-from gxq import charts, output
-from gxq.connections import REPO_ROOT
+from gxq import office, output, templating
 from gxq.innovation import rules
 from gxq.masking import mask_text
 from gxq.units import short_name, unit_names
 
-TEMPLATES = REPO_ROOT / "include" / "templates" / "innovation"
 CN_NUMBERS = "一二三四"
 REASON_LABELS = {"last_month": "季度末月红灯或未报送", "two_months": "两个及以上月份红灯或未报送"}
 LIGHT_COLOURS = {"green": "2E9B4A", "yellow": "E0A800", "red": "D62F2F", "unreported": "888888"}
 LABEL_STATUS = {label: status for status, label in rules.STATUS_LABELS.items()}
 
 
-@functools.lru_cache(maxsize=1)
-def _env():
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render_template(name: str, **context) -> str:
     """A template of include/templates/innovation, masked (no personal data ever leaves unmasked)."""
     context.setdefault("labels", rules.STATUS_LABELS)
-    return mask_text(_env().get_template(name).render(**context)) or ""
+    return mask_text(templating.render(f"innovation/{name}", **context)) or ""
 
 
 def month_title(key: str) -> str:
@@ -64,7 +47,7 @@ def quarter_title(key: str) -> str:
 
 def trend_chart(report: dict) -> bytes:
     """综合得分走势: the composite score of each month of the year so far."""
-    plt = charts.pyplot()
+    plt = office.pyplot()
     points = report["composite_trend"]
     labels = [f"{int(p['period'][5:])}月" for p in points]
     values = [p["composite_score"] for p in points]
@@ -81,7 +64,7 @@ def trend_chart(report: dict) -> bytes:
     ax.set_title(f"{report['period'][:4]}年自创区发展评价综合得分走势")
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", alpha=0.3)
-    return charts.to_png(fig)
+    return office.to_png(fig)
 
 
 def _label(code: str, names: dict[str, str]) -> str:
@@ -92,7 +75,7 @@ def _label(code: str, names: dict[str, str]) -> str:
 
 def units_chart(report: dict, names: dict[str, str] | None = None) -> bytes:
     """各责任单位红黄绿灯数量: stacked bars per unit, labelled with the units' names."""
-    plt = charts.pyplot()
+    plt = office.pyplot()
     units = report["units"]
     names = names or {}
     fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(units) + 2), 3.8))
@@ -109,7 +92,7 @@ def units_chart(report: dict, names: dict[str, str] | None = None) -> bytes:
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
-    return charts.to_png(fig)
+    return office.to_png(fig)
 
 
 # --- monthly scorecard ------------------------------------------------------------------------------
@@ -156,17 +139,14 @@ def scorecard_html(report: dict, chart_png: dict[str, bytes], names: dict[str, s
 
 
 def scorecard_xlsx(report: dict, chart_png: dict[str, bytes], names: dict[str, str] | None = None) -> bytes:
-    from openpyxl import Workbook
+    # openpyxl is deferred to this task (gxq.office says why)
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Alignment, Font, PatternFill
 
     projects, units, indicators = _scorecard_rows(report, names)
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     # masked, and without the control characters openpyxl refuses (department text may hold them)
-    m = lambda v: ILLEGAL_CHARACTERS_RE.sub("", mask_text(v)) if isinstance(v, str) else v
-    bold = Font(bold=True)
-    wb = Workbook()
+    m = lambda v: office.xml_safe(mask_text(v)) if isinstance(v, str) else v
+    wb = office.workbook()
 
     def sheet(title: str, header: list[str], rows: list[list], status_col: int | None = None, ws=None):
         ws = ws or wb.create_sheet(title)
@@ -174,9 +154,7 @@ def scorecard_xlsx(report: dict, chart_png: dict[str, bytes], names: dict[str, s
         ws.append([f"{month_title(report['period'])} 自创区重大项目月评价 — {title}"])
         ws["A1"].font = Font(bold=True, size=13)
         ws.append(header)
-        for cell in ws[2]:
-            cell.font = bold
-            cell.fill = PatternFill("solid", fgColor="EEEEEE")
+        office.bold_row(ws, 2, fill="EEEEEE")
         for row in rows:
             ws.append([m(v) for v in row])
             if status_col is not None:
@@ -214,9 +192,7 @@ def scorecard_xlsx(report: dict, chart_png: dict[str, bytes], names: dict[str, s
     sheet("数据问题", ["问题", "类型", "月份", "对象", "说明", "处理规则"],
           [[d["label"], d["kind"], d["month"], d["subject"], d["detail"], d["rule_zh"]]
            for d in report["data_problems"]])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return office.xlsx_bytes(wb)
 
 
 def write_scorecard(dag_id: str, report: dict) -> dict[str, str]:
@@ -270,29 +246,12 @@ def _cell_status(text: str) -> str | None:
 
 
 def markup_to_docx(text: str) -> bytes:
-    import docx
+    # python-docx is deferred to this task (gxq.office says why)
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
     from docx.shared import Pt, RGBColor
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)  # XML (docx) cannot hold control characters
-    document = docx.Document()
-    font_name = "Microsoft YaHei"
-    for style_name in ("Normal", "Title", "Heading 1", "Heading 2", "List Bullet"):
-        style = document.styles[style_name]
-        style.font.name = font_name
-        style.element.rPr.rFonts.set(qn("w:eastAsia"), font_name) if style.element.rPr is not None else None
-    document.styles["Normal"].font.size = Pt(11)
-
-    def shade(cell, colour: str) -> None:
-        props = cell._tc.get_or_add_tcPr()
-        fill = OxmlElement("w:shd")
-        fill.set(qn("w:val"), "clear")
-        fill.set(qn("w:color"), "auto")
-        fill.set(qn("w:fill"), colour)
-        props.append(fill)
+    text = office.xml_safe(text)  # XML (docx) cannot hold control characters
+    document = office.document(size_pt=11)
 
     for kind, payload in parse_markup(text):
         if kind == "title":
@@ -321,14 +280,12 @@ def markup_to_docx(text: str) -> bytes:
                     run.font.size = Pt(9.5)
                     if i == 0:
                         run.font.bold = True
-                        shade(cell, "EEEEEE")
+                        office.shade(cell, "EEEEEE")
                     elif (status := _cell_status(value)) is not None:
-                        shade(cell, LIGHT_COLOURS[status])
+                        office.shade(cell, LIGHT_COLOURS[status])
                         run.font.bold = True
                         run.font.color.rgb = RGBColor.from_string("222222" if status == "yellow" else "FFFFFF")
-    buf = io.BytesIO()
-    document.save(buf)
-    return buf.getvalue()
+    return office.docx_bytes(document)
 
 
 def markup_to_html(text: str, title: str) -> str:

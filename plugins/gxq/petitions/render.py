@@ -7,21 +7,15 @@ Every text comes from a template in ``include/templates/petitions`` and goes thr
 
 from __future__ import annotations
 
-import functools
 import io
-import re
 from pathlib import Path
 
-import jinja2
-
-from gxq import output
-from gxq.charts import pyplot, to_png
-from gxq.connections import REPO_ROOT
+from gxq import office, output, templating
 from gxq.masking import mask_text
+from gxq.office import pyplot, to_png
 from gxq.petitions import rules
 from gxq.petitions.supervision import OPENED_AS_LABELS, STATE_LABELS
 
-TEMPLATES = REPO_ROOT / "include" / "templates" / "petitions"
 ISSUER = "大连高新区营商环境建设局"
 OVERDUE_SHOWN = 100  # rows of the overdue list in the bulletin itself; the workbook has them all
 SURGE_CHARTS = 6  # charts of surging topics in the bulletin (the first by excess); the table lists all
@@ -31,20 +25,11 @@ SURGE_RULE = (f"与本事项前{rules.SURGE_BASELINE_WEEKS}周的投诉量相比
               " 无投诉的周按0计")
 
 
-@functools.cache
-def _env(html: bool):
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=html,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=False,
-        keep_trailing_newline=True,
-    )
-
-
 def render_template(name: str, **ctx) -> str:
     ctx.setdefault("pct", pct)
-    return mask_text(_env(name.endswith(".html.j2")).get_template(name).render(**ctx))
+    ctx.setdefault("targets_line", rules.targets_line())
+    ctx.setdefault("target_text", {k: rules.target_text(k) for k in rules.TARGETS})
+    return mask_text(templating.render(f"petitions/{name}", **ctx))
 
 
 def pct(value) -> str:
@@ -196,11 +181,12 @@ def charts(report: dict) -> dict[str, bytes]:
     received_png = to_png(fig)
 
     fig, ax = plt.subplots(figsize=(7, 3))
-    for key, label, color in (("dispatch_rate", "按时分拨率", "#4472c4"), ("feedback_rate", "按时反馈率", "#ed7d31"),
-                              ("satisfaction_rate", "满意率", "#70ad47")):
-        ax.plot(labels, [None if t[key] is None else t[key] * 100 for t in trend], marker="o", label=label,
-                color=color)
-    ax.axhline(95, color="#c00000", linestyle="--", linewidth=1, label="满意率目标95%")
+    for metric, color in (("dispatch", "#4472c4"), ("feedback", "#ed7d31"), ("satisfaction", "#70ad47")):
+        key = f"{metric}_rate"
+        ax.plot(labels, [None if t[key] is None else t[key] * 100 for t in trend], marker="o",
+                label=rules.METRIC_LABELS[metric], color=color)
+    ax.axhline(rules.TARGETS["satisfaction"] * 100, color="#c00000", linestyle="--", linewidth=1,
+               label=f"{rules.METRIC_LABELS['satisfaction']}目标{rules.target_text('satisfaction')}")
     ax.set_ylim(0, 105)
     ax.set_ylabel("%")
     ax.set_title("近8周按时分拨率、按时反馈率、满意率")
@@ -238,16 +224,11 @@ def html(ctx: dict, images: dict[str, bytes]) -> str:
 
 def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
     """The Word bulletin, laid out by ``bulletin.docx.j2`` (one block per line)."""
-    from docx import Document
+    # python-docx is deferred to this task (gxq.office says why)
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "FangSong"
-    style.font.size = Pt(12)
-    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "仿宋")
+    doc = office.document(size_pt=12)
     layout = render_template("bulletin.docx.j2", **ctx)
     for line in layout.splitlines():
         if not line.strip():
@@ -260,14 +241,14 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
             run.bold = True
             run.font.size = Pt(24)
             run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
-            _east_asia(run, "宋体")
+            office.east_asia(run, office.TITLE_FONT)
         elif kind == "SUB":
             p = doc.add_paragraph(text)
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         elif kind == "H":
             h = doc.add_heading(text, level=2)
             for run in h.runs:
-                _east_asia(run, "黑体")
+                office.east_asia(run, office.HEADING_FONT)
         elif kind == "P":
             p = doc.add_paragraph(text)
             p.paragraph_format.first_line_indent = Pt(24)
@@ -287,25 +268,12 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
                     cell.text = mask_text(str(value))
         else:
             raise ValueError(f"bulletin.docx.j2: unknown block {kind!r}")
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
-
-
-def _east_asia(run, font: str) -> None:
-    """Set the East Asian font of a run (Word picks CJK glyphs from it)."""
-    from docx.oxml.ns import qn
-
-    run.font.name = font
-    run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+    return office.docx_bytes(doc)
 
 
 def xlsx(ctx: dict) -> bytes:
     """The workbook for the units: one sheet per table, every row (the full overdue list)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
+    wb = office.workbook()
     summary = wb.active
     summary.title = "概要"
     summary.append(["市民服务平台情况通报", ctx["issue_label"]])
@@ -319,34 +287,17 @@ def xlsx(ctx: dict) -> bytes:
             continue
         ws = wb.create_sheet(table["title"])
         ws.append(table["headers"])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+        office.bold_row(ws, 1)
         for row in table["rows"]:
             ws.append([mask_text(v) if isinstance(v, str) else v for v in row])
         for i, _ in enumerate(table["headers"]):
             ws.column_dimensions[chr(ord("A") + i)].width = 18
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-
-
-def xml_safe(value):
-    """Department text without the control characters XML (docx, xlsx) cannot hold."""
-    if isinstance(value, str):
-        return _XML_ILLEGAL.sub("", value)
-    if isinstance(value, dict):
-        return {k: xml_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(xml_safe(v) for v in value)
-    return value
+    return office.xlsx_bytes(wb)
 
 
 def write_files(folder: Path, ctx: dict) -> dict[str, Path]:
     """Write charts, HTML, docx and xlsx atomically; returns their paths by kind."""
-    ctx = xml_safe(ctx)  # a control character in a topic or unit name must not crash docx/xlsx
+    ctx = office.xml_safe(ctx)  # a control character in a topic or unit name must not crash docx/xlsx
     images = charts(ctx["r"])
     files = {}
     for name, data in images.items():

@@ -31,9 +31,22 @@ TOP_LIMIT = 10
 TOP_FREE_PLACES = 5  # from the 6th place on, a topic needs at least 2 complaints
 TOP_MIN_FROM_SIXTH = 2
 
-# The plan's targets (全年按时分拨率 100%, 按时反馈率 100%, 满意度 95% 以上).
+# The plan's targets (全年按时分拨率 100%, 按时反馈率 100%, 满意率 95% 以上), each with the one label the
+# bulletin, the notices and the 看板 use.
 TARGETS = {"dispatch": 1.0, "feedback": 1.0, "satisfaction": 0.95}
 METRIC_LABELS = {"dispatch": "按时分拨率", "feedback": "按时反馈率", "satisfaction": "满意率"}
+
+
+def target_text(metric: str) -> str:
+    """The target as the plan words it: ``100%``, or ``95%以上`` for a floor below 100%."""
+    target = TARGETS[metric]
+    return f"{target * 100:g}%" + ("" if target >= 1 else "以上")
+
+
+def targets_line() -> str:
+    """``按时分拨率100%, 按时反馈率100%, 满意率95%以上`` (the bulletin's 目标 sentence)."""
+    return ", ".join(f"{METRIC_LABELS[k]}{target_text(k)}" for k in TARGETS)
+
 
 UNIT_METRIC_FIELDS = (
     "received", "dispatch_due", "dispatch_on_time", "feedback_due", "feedback_on_time", "surveyed", "satisfied",

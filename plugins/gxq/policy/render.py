@@ -6,15 +6,10 @@ responsible unit. Every text comes from include/templates/policy/ and goes throu
 from __future__ import annotations
 
 import dataclasses
-import io
 from collections import defaultdict
-from functools import lru_cache
 from pathlib import Path
 
-import jinja2
-
-from gxq import cadences
-from gxq.connections import REPO_ROOT
+from gxq import cadences, office, templating
 from gxq.masking import mask_text
 from gxq.output import write_bytes, write_text
 from gxq.policy import catalogue
@@ -23,7 +18,6 @@ from gxq.policy.commitments import responsible_unit
 from gxq.policy.evaluate import PROBLEMS
 from gxq.policy.model import money
 
-TEMPLATE_DIR = REPO_ROOT / "include" / "templates" / "policy"
 REASON_CN = {"unknown_enterprise": "企业未登记 (unknown_enterprise)", "dishonest": "严重失信 (dishonest)",
              "abnormal": "经营异常 (abnormal)", "held_by_review": "审核暂缓 (held_by_review)"}
 VIA_CN = {"ui": "Airflow 待办审核", "param": "线下签批(运行参数)"}
@@ -48,19 +42,9 @@ def hold_notes(batch: Batch) -> dict:
     return {(h["policy_id"], h["credit_code"], h["basis_id"]): h["note"] for h in (batch.approval or {}).get("holds") or []}
 
 
-@lru_cache(maxsize=2)
-def _env(html: bool):
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), undefined=jinja2.StrictUndefined,
-        autoescape=html, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-    )
-
-
 def _subject_body(name: str, **values) -> tuple[str, str]:
-    text = _env(False).get_template(name).render(**values)
-    first, _, rest = text.partition("\n")
-    assert first.startswith("Subject:"), name
-    return mask_text(first[len("Subject:"):].strip()), mask_text(rest.strip() + "\n")
+    subject, body = templating.render_notice(f"policy/{name}", **values)
+    return mask_text(subject), mask_text(body)
 
 
 def _f(value) -> float:
@@ -92,33 +76,18 @@ def trace_text(trace: dict) -> str:
     return mask_text("; ".join(f"{k}: {v}" for k, v in trace.items() if k != "policy"))
 
 
-def _xml_safe(value):
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    if isinstance(value, dict):
-        return {k: _xml_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_xml_safe(v) for v in value]
-    return value
-
-
 def _xml_safe_batch(batch: Batch) -> Batch:
-    return dataclasses.replace(batch, items=_xml_safe(batch.items), withheld=_xml_safe(batch.withheld),
-                               shortfalls=_xml_safe(batch.shortfalls), data_problems=_xml_safe(batch.data_problems))
+    return dataclasses.replace(batch, items=office.xml_safe(batch.items), withheld=office.xml_safe(batch.withheld),
+                               shortfalls=office.xml_safe(batch.shortfalls),
+                               data_problems=office.xml_safe(batch.data_problems))
 
 
 def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
     """One sheet per policy plus 汇总 (summary), 暂缓兑现, 双承诺, 数据问题; totals add up."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     batch = _xml_safe_batch(batch)  # department text may hold control characters openpyxl refuses
-    wb = Workbook()
+    wb = office.workbook()
     ws = wb.active
     ws.title = "汇总"
-    bold = Font(bold=True)
     ws.append([f"政策兑现批次 {batch.batch_id}" + ("(试运行,未出具)" if dry_run else "")])
     ws.append(["兑现期间", batch.period_key, "类型", cadences.get(batch.dag_id).label,
                "出具时间", batch.issued_at])
@@ -134,16 +103,14 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
     ws.append([])
     header = ["政策编号", "政策名称", "类别", "主管部门", "兑现笔数", "兑现金额(元)", "暂缓笔数", "暂缓金额(元)"]
     ws.append(header)
-    for cell in ws[ws.max_row]:
-        cell.font = bold
+    office.bold_row(ws)
     rows = summary(batch)
     for r in rows:
         ws.append([r["policy_id"], r["name"], r["kind"], f'{r["unit_name"]} ({r["unit"]})', r["count"],
                    r["amount"], r["withheld"], r["withheld_amount"]])
     ws.append(["合计", "", "", "", sum(r["count"] for r in rows), _f(batch.total_amount),
                sum(r["withheld"] for r in rows), sum(r["withheld_amount"] for r in rows)])
-    for cell in ws[ws.max_row]:
-        cell.font = bold
+    office.bold_row(ws)
     for col, width in zip("ABCDEFGH", (30, 26, 10, 34, 10, 16, 10, 16)):
         ws.column_dimensions[col].width = width
 
@@ -151,15 +118,13 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
         sheet = wb.create_sheet(pid[:31])
         sheet.append([f"{_policy_name(pid)} ({pid})"])
         sheet.append(["统一社会信用代码", "企业名称", "依据编号", "依据日期", "金额(元)", "兑现依据"])
-        for cell in sheet[sheet.max_row]:
-            cell.font = bold
+        office.bold_row(sheet)
         its = [i for i in batch.items if i["policy_id"] == pid]
         for i in its:
             sheet.append([i["credit_code"], mask_text(i["enterprise_name"] or ""), i["basis_id"], i["basis_on"],
                           _f(i["amount"]), trace_text(i["trace"])])
         sheet.append(["合计", f"{len(its)} 笔", "", "", _f(sum((money(i["amount"]) for i in its), money(0))), ""])
-        for cell in sheet[sheet.max_row]:
-            cell.font = bold
+        office.bold_row(sheet)
         for col, width in zip("ABCDEF", (24, 30, 16, 12, 14, 90)):
             sheet.column_dimensions[col].width = width
 
@@ -182,9 +147,7 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
         sheet.append([d["policy_id"], d["application_id"], d.get("credit_code"),
                       f"{PROBLEMS.get(d['problem'], d['problem'])} ({d['problem']})"])
 
-    buf = io.BytesIO()
-    wb.save(buf)
-    return write_bytes(path, buf.getvalue())
+    return write_bytes(path, office.xlsx_bytes(wb))
 
 
 def publicity_html(batch: Batch, path: Path, dry_run: bool) -> Path:
@@ -192,7 +155,7 @@ def publicity_html(batch: Batch, path: Path, dry_run: bool) -> Path:
     rows = [{"enterprise_name": mask_text(i["enterprise_name"] or i["credit_code"]),
              "policy_name": _policy_name(i["policy_id"]), "amount": _f(i["amount"])}
             for i in sorted(batch.items, key=lambda i: (i["policy_id"], i["credit_code"], i["basis_id"]))]
-    html = _env(True).get_template("publicity.html.j2").render(
+    html = templating.render("policy/publicity.html.j2", 
         batch=batch, rows=rows, total=_f(batch.total_amount), dry_run=dry_run,
         cadence_cn=cadences.get(batch.dag_id).label, approval=approval_lines(batch))
     return write_text(path, html)
