@@ -345,7 +345,7 @@ def test_bulletin_without_surges_says_so(tmp_path):
 
 
 def test_surge_chart_is_nine_weeks_against_the_threshold():
-    from gxq.charts import pyplot
+    from gxq.office import pyplot
     from gxq.petitions import render
 
     plt = pyplot()
