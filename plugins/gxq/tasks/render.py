@@ -13,37 +13,20 @@ import functools
 import io
 from pathlib import Path
 
-import jinja2
-
-from gxq import output, units
-from gxq.charts import pyplot, to_png
-from gxq.connections import REPO_ROOT
+from gxq import office, output, templating, units
 from gxq.masking import mask_text
-from gxq.petitions.render import xml_safe
+from gxq.office import pyplot, to_png, xml_safe
 from gxq.tasks import rules
 from gxq.tasks.supervision import STATE_LABELS
 
-TEMPLATES = REPO_ROOT / "include" / "templates" / "tasks"
 ISSUER = "大连高新区营商环境建设局"
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2}
 LIGHT_SHORT = {"green": "绿", "yellow": "黄", "red": "红", None: "—"}
 
 
-@functools.cache
-def _env():
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render_template(name: str, **ctx) -> str:
     ctx.setdefault("num", num)
-    return mask_text(_env().get_template(name).render(**ctx)) or ""
+    return mask_text(templating.render(f"tasks/{name}", **ctx)) or ""
 
 
 def num(value) -> str:
@@ -167,26 +150,13 @@ def html(ctx: dict, images: dict[str, bytes]) -> str:
     return render_template("tracking.html.j2", images={k: f"{k}.png" for k in images}, **ctx)
 
 
-def _east_asia(run, font: str) -> None:
-    from docx.oxml.ns import qn
-
-    run.font.name = font
-    run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
-
-
 def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
     """The Word report, laid out by ``tracking.docx.j2`` (one block per line, as the bulletin)."""
-    # deferred: python-docx is a heavy leaf library only this step uses
-    from docx import Document
+    # deferred: python-docx is a heavy leaf library only this step uses (gxq.office)
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "FangSong"
-    style.font.size = Pt(12)
-    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "仿宋")
+    doc = office.document(size_pt=12)
     for line in render_template("tracking.docx.j2", **ctx).splitlines():
         if not line.strip():
             continue
@@ -198,12 +168,12 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
             run.bold = True
             run.font.size = Pt(24)
             run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
-            _east_asia(run, "宋体")
+            office.east_asia(run, office.TITLE_FONT)
         elif kind == "SUB":
             doc.add_paragraph(text).alignment = WD_ALIGN_PARAGRAPH.CENTER
         elif kind == "H":
             for run in doc.add_heading(text, level=2).runs:
-                _east_asia(run, "黑体")
+                office.east_asia(run, office.HEADING_FONT)
         elif kind == "P":
             doc.add_paragraph(text).paragraph_format.first_line_indent = Pt(24)
         elif kind == "IMAGE":
@@ -220,26 +190,22 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
                     cell.text = mask_text(str(value))
         else:
             raise ValueError(f"tracking.docx.j2: unknown block {kind!r}")
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return office.docx_bytes(doc)
 
 
 def xlsx(ctx: dict) -> bytes:
     """Every target (one row each), the red and yellow ones, units, supervision, data problems."""
-    # deferred: openpyxl is a heavy leaf library only this step uses
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+    # deferred: openpyxl is a heavy leaf library only this step uses (gxq.office)
+    from openpyxl.styles import PatternFill
 
     fills = {"红灯": "F4CCCC", "黄灯": "FFF2CC", "绿灯": "D9EAD3"}
-    wb = Workbook()
+    wb = office.workbook()
     wb.remove(wb.active)
     for name in ("all", "attention", "units", "escalated", "supervision", "problems"):
         table = ctx["tables"][name]
         ws = wb.create_sheet(table["title"])
         ws.append(table["headers"])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+        office.bold_row(ws, 1)
         for values in table["rows"]:
             ws.append([mask_text(v) if isinstance(v, str) else v for v in values])
             for cell in ws[ws.max_row]:
@@ -247,9 +213,7 @@ def xlsx(ctx: dict) -> bytes:
                     cell.fill = PatternFill("solid", fgColor=fills[cell.value])
         for i, _ in enumerate(table["headers"]):
             ws.column_dimensions[chr(ord("A") + i)].width = 16
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return office.xlsx_bytes(wb)
 
 
 def write_files(folder: Path, report: dict) -> dict[str, str]:
