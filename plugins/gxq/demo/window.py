@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 CANONICAL_YEAR = 2021  # the year the generators are written for
 
@@ -86,8 +87,6 @@ DEMO_YEAR = Window(CANONICAL_YEAR, dt.datetime(2022, 2, 1))
 
 
 def today_local() -> dt.date:
-    from zoneinfo import ZoneInfo
-
     return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 

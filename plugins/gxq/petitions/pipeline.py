@@ -15,6 +15,7 @@ from gxq.notify import deliver
 from gxq.petitions import DAG_ID, compute, daily, rules, supervision
 from gxq.petitions import render as rendering
 from gxq.petitions.notices import build_notices
+from gxq.publicity import weekly_line
 from gxq.store import ops_engine
 
 log = logging.getLogger(__name__)
@@ -197,10 +198,6 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
 def publicity_line(period: periods.Period) -> dict | None:
     """The publicity team's optional "short weekly line" (gxq.publicity.weekly_line): last week's
     WeChat posts and information submissions against their targets, ``{"text", ...}``."""
-    try:
-        from gxq.publicity import weekly_line
-    except ImportError:
-        return None
     try:
         line = weekly_line(period)
     except Exception:
