@@ -94,36 +94,26 @@ def assert_same(engine, ops, week_key: str) -> dict:
 
 
 class Reads:
-    """Records the windows read from the department: the week (week.sql, for both counts) and days
-    with unit_days.sql (and checks that topic_days.sql read the same windows: the per-topic counts
-    are stored with the per-unit ones)."""
+    """Records the windows read from the department: the week (week.sql) and the days never stored
+    (unit_days.sql, per unit and per topic in one statement)."""
 
     def __init__(self, monkeypatch):
         self.windows: list[tuple[dt.date, dt.date]] = []
-        self.topic_windows: list[tuple[dt.date, dt.date]] = []
-        real, real_topics, real_week = compute.unit_days, compute.topic_days, compute.read_week
+        real, real_week = compute.window_days, compute.read_week
 
         def spy(engine, first, end):
             self.windows.append((first, end))
             return real(engine, first, end)
 
-        def spy_topics(engine, first, end):
-            self.topic_windows.append((first, end))
-            return real_topics(engine, first, end)
-
         def spy_week(engine, period):
             self.windows.append((period.first_day, period.end.date()))
-            self.topic_windows.append((period.first_day, period.end.date()))
             return real_week(engine, period)
 
-        monkeypatch.setattr(compute, "unit_days", spy)
-        monkeypatch.setattr(compute, "topic_days", spy_topics)
+        monkeypatch.setattr(compute, "window_days", spy)
         monkeypatch.setattr(compute, "read_week", spy_week)
 
     def take(self) -> list[tuple[dt.date, dt.date]]:
         out, self.windows = self.windows, []
-        topics, self.topic_windows = self.topic_windows, []
-        assert topics == out
         return out
 
 
@@ -358,12 +348,12 @@ def test_unit_days_on_sqlite_text_that_is_not_a_full_timestamp(tmp_path):
     db.add("ODDER", received="2021-03-03 10:00:00", lead="U03", feedback_due="2021-03-0:")
     for first, end in (("2021-03-01", "2021-03-08"), ("2021-03-08", "2021-03-15"), ("2021-02-22", "2021-03-15")):
         first, end = _day(first), _day(end)
-        rows = compute.unit_days(db.engine, first, end)
+        rows = compute.window_days(db.engine, first, end)[0]
         assert all(first <= r["day"] < end for r in rows)
         direct_window = unit_metrics(db.engine, dt.datetime.combine(first, dt.time()),
                                              dt.datetime.combine(end, dt.time()))
         assert rules.unit_metrics(rows) == direct_window
-    rows = compute.unit_days(db.engine, _day("2021-02-22"), _day("2021-03-15"))
+    rows = compute.window_days(db.engine, _day("2021-02-22"), _day("2021-03-15"))[0]
     assert [r["day"] for r in rows if r["unit"] == "U01" and r["satisfied"]] == [_day("2021-03-07")]
     assert rules.unit_metrics(rows)[1]["U03"]["feedback_due"] == 1
     db.engine.dispose()

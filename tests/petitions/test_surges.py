@@ -225,7 +225,7 @@ def test_days_stored_before_the_topic_counts_are_read_again_once(dept, ops, monk
         conn.execute(petition_topic_days.delete())
         conn.execute(petition_days.update().values(has_topics=False))
     reads = []
-    real, real_week = compute.topic_days, compute.read_week
+    real, real_week = compute.window_days, compute.read_week
 
     def spy(engine, first, end):
         reads.append((first, end))
@@ -235,7 +235,7 @@ def test_days_stored_before_the_topic_counts_are_read_again_once(dept, ops, monk
         reads.append((period.first_day, period.end.date()))
         return real_week(engine, period)
 
-    monkeypatch.setattr(compute, "topic_days", spy)
+    monkeypatch.setattr(compute, "window_days", spy)
     monkeypatch.setattr(compute, "read_week", spy_week)
     again = pipeline.compute_all("2021-W09", engine=dept.engine, ops=ops)
     # the week itself (its own read, week.sql), then every day of the window before it, once
@@ -243,7 +243,7 @@ def test_days_stored_before_the_topic_counts_are_read_again_once(dept, ops, monk
     assert [s["topic"] for s in again["report"]["surges"]] == ["燃气", "供水"]
     reads.clear()
     pipeline.compute_all("2021-W09", engine=dept.engine, ops=ops)
-    assert reads == [(dt.date(2021, 3, 1), dt.date(2021, 3, 8))]
+    assert reads == [(dt.date(2021, 3, 1), dt.date(2021, 3, 8))]  # the week only
     with ops.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(petition_days).where(
             petition_days.c.source == source, petition_days.c.has_topics.is_(False))).scalar() == 0

@@ -8,7 +8,7 @@
 --   days        the counted rows grouped by lead unit and the days of r.figures() (flags summed)
 --   kinds       the counted rows grouped by kind, week ('this': received in W, 'prev': the week
 --               before) and, for complaints received in W, topic, street, lead unit and day
---               (received_day; the rows of topic_days.sql for W)
+--               (received_day; for W, the per-topic rows unit_days.sql gives for other days)
 --               (both n petitions each; part 'quarantined': the same of the quarantined rows, which
 --               count nowhere, grouped with the others so that w is read whole, see below)
 --   invalid /   one row per quarantined petition relevant to W (reason, received_at) / per petition

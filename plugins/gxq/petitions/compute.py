@@ -3,7 +3,7 @@
 The week is read once: one statement (``week.sql``) finds the rows the week needs (indexes on the
 four time columns and the backlog's serve its range predicates) and counts every part of the
 report in SQL; Python only orders and assembles (``rules``). ``unit_days.sql`` counts the days of
-longer windows (``gxq.petitions.daily``).
+longer windows (``gxq.petitions.daily``), per unit and per topic, in one statement too.
 """
 
 from __future__ import annotations
@@ -35,13 +35,25 @@ def _window(start: dt.datetime, end: dt.datetime) -> dict:
     return {"start": sql.ts_text(start), "end": sql.ts_text(end)}
 
 
-def unit_days(engine, first: dt.date, end: dt.date) -> list[dict]:
-    """The figures of ``rules.unit_metrics`` per lead unit and day over the whole days [first, end):
-    ``[{"unit": code | None, "day": date, <UNIT_METRIC_FIELDS>...}]``, each figure on the day of
-    its own timestamp, so that ``rules.unit_metrics`` of the rows of any days is those days' figures.
+def window_days(engine, first: dt.date, end: dt.date) -> tuple[list[dict], list[dict]]:
+    """The days of the whole days [first, end) in one statement (``unit_days.sql``):
+
+    - the figures of ``rules.unit_metrics`` per lead unit and day, ``[{"unit": code | None, "day":
+      date, <UNIT_METRIC_FIELDS>...}]``, each figure on the day of its own timestamp, so that
+      ``rules.unit_metrics`` of the rows of any days is those days' figures;
+    - the complaints received per topic, street, lead unit and day, ``[{"topic", "street",
+      "lead_unit", "day", "complaints"}]`` (the 突增 baselines), shaped like ``topics``' rows.
     """
     start, stop = _midnight(first), _midnight(end)
-    return _day_rows(sql.query(engine, "petitions/unit_days", _window(start, stop)), first, end)
+    days, topic_rows = [], []
+    for r in sql.query(engine, "petitions/unit_days", _window(start, stop)):
+        if r["part"] == "days":
+            days.append(r)
+        else:
+            topic_rows.append({"topic": r["topic"], "street": r["street"],
+                               "lead_unit": None if r["unit"] is None else str(r["unit"]),
+                               "day": _day_in(r["received_day"], first, end), "complaints": int(r["n"])})
+    return _day_rows(days, first, end), topic_rows
 
 
 # The figure families of r.figures() (include/sql/petitions/_rules.sql): the day column of each and
@@ -115,22 +127,9 @@ def invalid_rows(parts: dict[str, list[dict]]) -> list[dict]:
     return out
 
 
-def topic_days(engine, first: dt.date, end: dt.date) -> list[dict]:
-    """Complaints received over the whole days [first, end) per (topic, street, lead unit, day):
-    ``[{"topic", "street", "lead_unit", "day", "complaints"}]`` (``topic_days.sql``); a day outside
-    the window (SQLite text that only starts like a timestamp) counts on its nearest day, as in
-    ``unit_days``."""
-    rows = []
-    for r in sql.query(engine, "petitions/topic_days", _window(_midnight(first), _midnight(end))):
-        rows.append({"topic": r["topic"], "street": r["street"],
-                     "lead_unit": None if r["lead_unit"] is None else str(r["lead_unit"]),
-                     "day": _day_in(r["day"], first, end), "complaints": int(r["complaints"] or 0)})
-    return rows
-
-
 def topics(parts: dict[str, list[dict]], period: periods.Period) -> tuple[list[dict], dict[str, int], list[dict]]:
-    """(top_topics, complaints per topic, the week's ``topic_days`` rows) of complaints received in
-    the week, from ``read_week``'s parts."""
+    """(top_topics, complaints per topic, complaints per topic, street, lead unit and day) of the
+    complaints received in the week, from ``read_week``'s parts."""
     first, end = period.first_day, period.end.date()
     day_rows = [{"topic": r["topic"], "street": r["street"],
                  "lead_unit": None if r["unit"] is None else str(r["unit"]),

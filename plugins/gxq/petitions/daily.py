@@ -21,7 +21,7 @@ What a run reads from the department:
   baseline) that were never stored for this department database: the first run, a backfill that
   starts mid-year, a new database, and days stored before ``petitions_0003`` (``has_topics``
   false: they lack the topic counts). Each contiguous run of missing days is read once, in one
-  statement per table grouped by day (``unit_days`` and ``topic_days``), and stored. At
+  statement grouped by day (``unit_days.sql``: per unit, and per topic and street), and stored. At
   1M rows the year to date of 2021-W22 (22 weeks) is one 2-6 s statement (a hash join with
   petition_units; at tens of millions of rows it reads petition_units whole, once).
 
@@ -107,8 +107,8 @@ def _insert(ops):
 
 def save(ops, source: str, first: dt.date, end: dt.date, rows: list[dict], week_key: str,
          topic_rows: list[dict]) -> None:
-    """Store the counts of the days [first, end) (``rows`` from ``compute.unit_days`` and
-    ``topic_rows`` from ``compute.topic_days`` over exactly those days), replacing what was stored
+    """Store the counts of the days [first, end) (``rows`` and ``topic_rows`` as
+    ``compute.window_days`` gives them over exactly those days), replacing what was stored
     for them: reruns are idempotent, a day without rows is stored as a day without petitions. One
     transaction; days are locked in order (concurrent runs of overlapping windows serialise on
     them, the last writer's counts stay)."""
@@ -190,10 +190,10 @@ def missing_runs(stored: set[dt.date], first: dt.date, end: dt.date) -> list[tup
 
 
 def recount(ops, engine, source: str, first: dt.date, end: dt.date, week_key: str) -> None:
-    """Read the days [first, end) from the department (one statement per table) and store them."""
+    """Read the days [first, end) from the department (one statement) and store them."""
     if first < end:
-        save(ops, source, first, end, compute.unit_days(engine, first, end), week_key,
-             compute.topic_days(engine, first, end))
+        unit_rows, topic_rows = compute.window_days(engine, first, end)
+        save(ops, source, first, end, unit_rows, week_key, topic_rows)
 
 
 def fill_missing(ops, engine, source: str, first: dt.date, end: dt.date, week_key: str) -> list[tuple]:
@@ -205,7 +205,7 @@ def fill_missing(ops, engine, source: str, first: dt.date, end: dt.date, week_ke
 
 
 def load(ops, source: str, first: dt.date, end: dt.date) -> list[dict]:
-    """The stored rows of [first, end), shaped like ``compute.unit_days``'s, ordered by day."""
+    """The stored rows of [first, end), shaped like ``compute.window_days``' per-unit rows, ordered by day."""
     t = petition_unit_days
     columns = [t.c.day, t.c.has_lead, t.c.unit_code, *(t.c[f] for f in FIELDS)]
     with ops.connect() as conn:
@@ -233,7 +233,7 @@ def load_topics(ops, source: str, first: dt.date, end: dt.date) -> list[dict]:
 
 def weekly_topic_counts(rows: list[dict], weeks: list, by_street: bool = False) -> dict:
     """{topic (or (topic, street)): [complaints in each of ``weeks``]} from ``load_topics`` rows
-    (or ``compute.topic_days`` rows); ``weeks`` are Periods, the lists follow their order and a
+    (or ``compute.topics`` / ``compute.window_days`` topic rows); ``weeks`` are Periods, the lists follow their order and a
     week without complaints counts 0. Complaints without a street are left out by street."""
     index = {}
     for i, w in enumerate(weeks):

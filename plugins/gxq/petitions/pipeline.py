@@ -84,7 +84,7 @@ def week_surges(week_rows: list[dict], counts: dict[str, int], baseline_rows: li
     topic × 街道, for the office) and ``surge_details`` (streets, lead units and the 9 weeks of
     each surging topic, for the bulletin's 突增事项 section and charts).
 
-    ``week_rows``: the week's ``compute.topic_days`` rows; ``counts``: its complaints per topic (as
+    ``week_rows``: the week's complaints per topic, street, lead unit and day (``compute.topics``); ``counts``: its complaints per topic (as
     for ``top_topics``); ``baseline_rows``: the stored per-day topic counts of the 8 weeks before.
     """
     weeks = baseline_weeks(period)
