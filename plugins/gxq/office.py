@@ -3,7 +3,8 @@ the rules every such file follows, in one place.
 
 - Word: :func:`document` (a document whose styles carry the CJK fonts of an official document,
   公文: 仿宋 body, 黑体 headings, 宋体 title), :func:`east_asia` (a run's CJK font), :func:`shade`
-  (a table cell's fill), :func:`docx_bytes`.
+  (a table cell's fill), :func:`docx_bytes`, and :func:`layout_docx`, which lays a document out
+  from a template's block lines (TITLE / SUB / H / P / TABLE <name> / IMAGE <name>).
 - Excel: :func:`workbook`, :func:`bold_row`, :func:`xlsx_bytes`.
 - Charts: :func:`pyplot` (matplotlib on the Agg backend with an installed CJK font, so Chinese
   labels render as characters, not boxes), :func:`to_png`.
@@ -93,6 +94,53 @@ def docx_bytes(doc) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def layout_docx(layout: str, tables: dict, images: dict[str, bytes], *, source: str,
+                image_width_cm=lambda name: 15) -> bytes:
+    """A 公文-style Word file from a template's layout, one block per line: ``TITLE text``,
+    ``SUB text`` (centred), ``H text``, ``P text`` (indented paragraph), ``TABLE <name>`` (one of
+    ``tables``: ``{"headers": [...], "rows": [[...]]}``, cells as given, so mask them first) and
+    ``IMAGE <name>`` (a PNG of ``images``; absent ones are left out). ``source`` names the template
+    in the error an unknown block raises."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt, RGBColor
+
+    doc = document(size_pt=12)
+    for line in layout.splitlines():
+        if not line.strip():
+            continue
+        kind, _, text = line.partition(" ")
+        if kind == "TITLE":
+            p = doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            run = p.add_run(text)
+            run.bold = True
+            run.font.size = Pt(24)
+            run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+            east_asia(run, TITLE_FONT)
+        elif kind == "SUB":
+            doc.add_paragraph(text).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif kind == "H":
+            for run in doc.add_heading(text, level=2).runs:
+                east_asia(run, HEADING_FONT)
+        elif kind == "P":
+            doc.add_paragraph(text).paragraph_format.first_line_indent = Pt(24)
+        elif kind == "IMAGE":
+            if images.get(text):
+                doc.add_picture(io.BytesIO(images[text]), width=Cm(image_width_cm(text)))
+        elif kind == "TABLE":
+            table = tables[text]
+            t = doc.add_table(rows=1, cols=len(table["headers"]))
+            t.style = "Table Grid"
+            for cell, header in zip(t.rows[0].cells, table["headers"]):
+                cell.text = header
+            for values in table["rows"]:
+                for cell, value in zip(t.add_row().cells, values):
+                    cell.text = str(value)
+        else:
+            raise ValueError(f"{source}: unknown block {kind!r}")
+    return docx_bytes(doc)
 
 
 # --- Excel -----------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ Every text comes from a template in ``include/templates/petitions`` and goes thr
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from gxq import office, output, templating
@@ -223,52 +222,14 @@ def html(ctx: dict, images: dict[str, bytes]) -> str:
 
 
 def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
-    """The Word bulletin, laid out by ``bulletin.docx.j2`` (one block per line)."""
-    # python-docx is deferred to this task (gxq.office says why)
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt, RGBColor
-
-    doc = office.document(size_pt=12)
-    layout = render_template("bulletin.docx.j2", **ctx)
-    for line in layout.splitlines():
-        if not line.strip():
-            continue
-        kind, _, text = line.partition(" ")
-        if kind == "TITLE":
-            p = doc.add_paragraph()
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            run = p.add_run(text)
-            run.bold = True
-            run.font.size = Pt(24)
-            run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
-            office.east_asia(run, office.TITLE_FONT)
-        elif kind == "SUB":
-            p = doc.add_paragraph(text)
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        elif kind == "H":
-            h = doc.add_heading(text, level=2)
-            for run in h.runs:
-                office.east_asia(run, office.HEADING_FONT)
-        elif kind == "P":
-            p = doc.add_paragraph(text)
-            p.paragraph_format.first_line_indent = Pt(24)
-        elif kind == "IMAGE":
-            if images.get(text):
-                doc.add_picture(io.BytesIO(images[text]), width=Cm(15 if text.startswith("trend") else 13))
-        elif kind == "TABLE":
-            table = ctx["tables"][text]
-            rows = table["rows"][:OVERDUE_SHOWN] if text == "overdue" else table["rows"]
-            t = doc.add_table(rows=1, cols=len(table["headers"]))
-            t.style = "Table Grid"
-            for cell, header in zip(t.rows[0].cells, table["headers"]):
-                cell.text = header
-            for row in rows:
-                cells = t.add_row().cells
-                for cell, value in zip(cells, row):
-                    cell.text = mask_text(str(value))
-        else:
-            raise ValueError(f"bulletin.docx.j2: unknown block {kind!r}")
-    return office.docx_bytes(doc)
+    """The Word bulletin, laid out by ``bulletin.docx.j2`` (one block per line, :func:`gxq.office.layout_docx`);
+    the overdue table shows its first ``OVERDUE_SHOWN`` rows (the workbook has them all)."""
+    tables = {name: {"headers": table["headers"],
+                     "rows": [[mask_text(str(v)) for v in row]
+                              for row in (table["rows"][:OVERDUE_SHOWN] if name == "overdue" else table["rows"])]}
+              for name, table in ctx["tables"].items()}
+    return office.layout_docx(render_template("bulletin.docx.j2", **ctx), tables, images, source="bulletin.docx.j2",
+                              image_width_cm=lambda name: 15 if name.startswith("trend") else 13)
 
 
 def xlsx(ctx: dict) -> bytes:

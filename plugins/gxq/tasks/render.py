@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 from pathlib import Path
 
 from gxq import office, output, templating, units
@@ -151,46 +150,10 @@ def html(ctx: dict, images: dict[str, bytes]) -> str:
 
 
 def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
-    """The Word report, laid out by ``tracking.docx.j2`` (one block per line, as the bulletin)."""
-    # deferred: python-docx is a heavy leaf library only this step uses (gxq.office)
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt, RGBColor
-
-    doc = office.document(size_pt=12)
-    for line in render_template("tracking.docx.j2", **ctx).splitlines():
-        if not line.strip():
-            continue
-        kind, _, text = line.partition(" ")
-        if kind == "TITLE":
-            p = doc.add_paragraph()
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            run = p.add_run(text)
-            run.bold = True
-            run.font.size = Pt(24)
-            run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
-            office.east_asia(run, office.TITLE_FONT)
-        elif kind == "SUB":
-            doc.add_paragraph(text).alignment = WD_ALIGN_PARAGRAPH.CENTER
-        elif kind == "H":
-            for run in doc.add_heading(text, level=2).runs:
-                office.east_asia(run, office.HEADING_FONT)
-        elif kind == "P":
-            doc.add_paragraph(text).paragraph_format.first_line_indent = Pt(24)
-        elif kind == "IMAGE":
-            if images.get(text):
-                doc.add_picture(io.BytesIO(images[text]), width=Cm(15))
-        elif kind == "TABLE":
-            table = ctx["tables"][text]
-            t = doc.add_table(rows=1, cols=len(table["headers"]))
-            t.style = "Table Grid"
-            for cell, header in zip(t.rows[0].cells, table["headers"]):
-                cell.text = header
-            for values in table["rows"]:
-                for cell, value in zip(t.add_row().cells, values):
-                    cell.text = mask_text(str(value))
-        else:
-            raise ValueError(f"tracking.docx.j2: unknown block {kind!r}")
-    return office.docx_bytes(doc)
+    """The Word report, laid out by ``tracking.docx.j2`` (one block per line, :func:`gxq.office.layout_docx`)."""
+    tables = {name: {"headers": table["headers"], "rows": [[mask_text(str(v)) for v in row] for row in table["rows"]]}
+              for name, table in ctx["tables"].items()}
+    return office.layout_docx(render_template("tracking.docx.j2", **ctx), tables, images, source="tracking.docx.j2")
 
 
 def xlsx(ctx: dict) -> bytes:
