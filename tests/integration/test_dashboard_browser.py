@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
+from gxq.petitions import rules
 
 from tests.dashboard import seeding
 
@@ -379,7 +380,7 @@ def test_current_week_is_filled_after_run_sh_style_seeding(rolling_server, brows
         received = int(re.search(r"本周受理\s*([\d,]+)", bulletin).group(1).replace(",", ""))
         assert received > 0
         assert "无数据" not in bulletin
-        for label in ("按时分拨率", "按时反馈率", "群众满意率"):
+        for label in rules.METRIC_LABELS.values():  # 按时分拨率, 按时反馈率, 满意率: the labels the 看板 uses
             assert re.search(label + r"[^%]*?\d+\.\d%", bulletin), label
         publicity = page.inner_text("#publicity")
         assert re.search(r"\d{4}-W\d{2}", publicity), publicity
