@@ -123,13 +123,15 @@ def _statements(policies: list[Policy], period: Period) -> list[_Statement]:
     return list(out.values())
 
 
-def _select(conn, name: str, params: dict, lists=()) -> list:
-    """The rows of include/sql/<name>.sql with bound params; ``lists`` names the params bound as
-    lists (``IN :name``)."""
+def _select(conn, name: str, params: dict, lists=()) -> list[dict]:
+    """The rows of include/sql/<name>.sql with bound params, as dicts (like ``gxq.sql.query``);
+    ``lists`` names the params bound as lists (``IN :name``)."""
     stmt = sa.text(gsql.render(name, conn.dialect.name))
     if lists:
         stmt = stmt.bindparams(*(sa.bindparam(n, expanding=True) for n in lists))
-    return conn.execute(stmt, params).all()
+    result = conn.execute(stmt, params)
+    keys = list(result.keys())
+    return [dict(zip(keys, row)) for row in result.all()]
 
 
 class _Statuses:
@@ -139,17 +141,17 @@ class _Statuses:
 
     def __init__(self, conn):
         rows = _select(conn, "policy/enterprise_names", {})
-        self.names = {code: gsql.to_text(name) for code, name in rows}
+        self.names = {r["credit_code"]: gsql.to_text(r["name"]) for r in rows}
         self.duplicated = set()
         if len(self.names) != len(rows):  # the contract's primary key is missing
-            counts = collections.Counter(code for code, _ in rows)
+            counts = collections.Counter(r["credit_code"] for r in rows)
             self.duplicated = {code for code, n in counts.items() if n > 1}
         self.reasons = {}
-        for code, abnormal, dishonest in _select(conn, "policy/enterprise_withheld", {}):
-            if gsql.to_bool(dishonest):  # the first reason that applies (docs/reference.md)
-                self.reasons[code] = "dishonest"
-            elif gsql.to_bool(abnormal):
-                self.reasons[code] = "abnormal"
+        for r in _select(conn, "policy/enterprise_withheld", {}):
+            if gsql.to_bool(r["dishonest"]):  # the first reason that applies (docs/reference.md)
+                self.reasons[r["credit_code"]] = "dishonest"
+            elif gsql.to_bool(r["abnormal"]):
+                self.reasons[r["credit_code"]] = "abnormal"
 
     def get(self, code) -> tuple[str | None, str | None]:
         """(name, withheld reason) of the enterprise with ``code``."""
@@ -162,33 +164,34 @@ def _basis(stmt: _Statement, row) -> Basis | str:
     """The basis of a candidate award from one row of ``stmt``, or why an approved application
     cannot be paid (a :data:`PROBLEMS` code)."""
     if stmt.basis == "certification":
-        return Basis(str(row.basis_id), str(row.credit_code), gsql.to_date(row.basis_on).isoformat(),
-                     cert_type=row.cert_type)
-    if row.basis_at is None or row.basis_at == "":
+        return Basis(str(row["basis_id"]), str(row["credit_code"]), gsql.to_date(row["basis_on"]).isoformat(),
+                     cert_type=row["cert_type"])
+    if row["basis_at"] is None or row["basis_at"] == "":
         return "approved_without_approved_at"
-    if row.credit_code is None or row.credit_code == "":
+    if row["credit_code"] is None or row["credit_code"] == "":
         return "approved_without_credit_code"
-    requested = money(row.amount_requested)
+    requested = money(row["amount_requested"])
     if requested < 0:
         return "negative_amount_requested"
-    at = gsql.to_dt(row.basis_at)
-    return Basis(str(row.basis_id), str(row.credit_code), at.date().isoformat(),
+    at = gsql.to_dt(row["basis_at"])
+    return Basis(str(row["basis_id"]), str(row["credit_code"]), at.date().isoformat(),
                  basis_at=at.strftime("%Y-%m-%d %H:%M:%S"), amount_requested=requested)
 
 
 def _candidates(stmt: _Statement, rows: list, statuses: _Statuses, candidates: list, problems: list) -> None:
     """The candidates (and, for applications, the data problems) of one statement's rows."""
+    labels = {p.id: f"{p.id} {p.name}" for ps in stmt.targets.values() for p in ps}
     for row in rows:
-        policies = stmt.targets[getattr(row, stmt.selector) if stmt.selector else None]
+        policies = stmt.targets[row[stmt.selector] if stmt.selector else None]
         basis = _basis(stmt, row)
         if isinstance(basis, str):
-            problems.extend({"policy_id": p.id, "application_id": str(row.basis_id),
-                             "credit_code": gsql.to_text(row.credit_code), "problem": basis} for p in policies)
+            problems.extend({"policy_id": p.id, "application_id": str(row["basis_id"]),
+                             "credit_code": gsql.to_text(row["credit_code"]), "problem": basis} for p in policies)
             continue
-        name, reason = statuses.get(row.credit_code)
+        name, reason = statuses.get(row["credit_code"])
         for policy in policies:
             amount, trace = policy.award(basis, policy)  # amount: Money, rounded to the cent
-            trace = {"policy": f"{policy.id} {policy.name}", **trace}
+            trace = {"policy": labels[policy.id], **trace}
             if reason:
                 trace["withheld"] = reason
             candidates.append(Candidate(policy.id, basis.credit_code, basis.basis_id, basis.basis_on, amount,
@@ -197,11 +200,11 @@ def _candidates(stmt: _Statement, rows: list, statuses: _Statuses, candidates: l
 
 def _shortfalls(rows: list, statuses: _Statuses) -> list[dict]:
     out = [{
-        "commitment_id": str(r.commitment_id), "credit_code": gsql.to_text(r.credit_code),
-        "promised_amount": money_json(money(r.promised_amount)),
-        "fulfilled_amount": money_json(money(r.fulfilled_amount)),
-        "kind": gsql.to_text(r.kind), "due_on": gsql.to_date(r.due_on).isoformat(),
-        "enterprise_name": statuses.names.get(r.credit_code) if r.credit_code is not None else None,
+        "commitment_id": str(r["commitment_id"]), "credit_code": gsql.to_text(r["credit_code"]),
+        "promised_amount": money_json(money(r["promised_amount"])),
+        "fulfilled_amount": money_json(money(r["fulfilled_amount"])),
+        "kind": gsql.to_text(r["kind"]), "due_on": gsql.to_date(r["due_on"]).isoformat(),
+        "enterprise_name": statuses.names.get(r["credit_code"]) if r["credit_code"] is not None else None,
     } for r in rows]
     return sorted(out, key=lambda r: r["commitment_id"])
 

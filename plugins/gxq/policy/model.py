@@ -68,15 +68,25 @@ class DatedParameter:
     def _entries(self) -> tuple[tuple[dt.date, Any], ...]:
         return tuple(sorted((_date(k), v) for k, v in self.values.items()))
 
-    def _in_force(self, day: str | dt.date) -> tuple[dt.date, Any]:
-        """(start, value) of the value in force on ``day``."""
-        parsed = _date(day)
-        found = None
-        for start, value in self._entries:
-            if start <= parsed:
-                found = (start, value)
+    @functools.cached_property
+    def _memo(self) -> dict:
+        """day -> (start, value, trace text): a batch asks for the same few hundred days over and
+        over (one per certification / approval day), so each day is looked up once."""
+        return {}
+
+    def _in_force(self, day: str | dt.date) -> tuple[dt.date, Any, str]:
+        """(start, value, trace text) of the value in force on ``day``."""
+        found = self._memo.get(day)
         if found is None:
-            raise LookupError(f"parameter {self.label!r} has no value in force on {parsed}")
+            parsed = _date(day)
+            entry = None
+            for start, value in self._entries:
+                if start <= parsed:
+                    entry = (start, value)
+            if entry is None:
+                raise LookupError(f"parameter {self.label!r} has no value in force on {parsed}")
+            start, value = entry
+            found = self._memo[day] = (start, value, f"{self.label} = {value} {self.unit} (自 {start} 起施行)")
         return found
 
     def value_at(self, day: str | dt.date) -> Any:
@@ -84,8 +94,7 @@ class DatedParameter:
 
     def trace(self, day: str | dt.date) -> str:
         """The text of a trace line: the value in force on ``day`` and since when."""
-        start, value = self._in_force(day)
-        return f"{self.label} = {value} {self.unit} (自 {start} 起施行)"
+        return self._in_force(day)[2]
 
 
 @dataclass
