@@ -118,7 +118,8 @@ def require_columns(engine, table: str, columns: Iterable[str]) -> None:
     try:
         with engine.connect() as conn:
             none = sa.select(sa.literal_column("*")).select_from(sa.table(table)).where(sa.false())
-            present = {k.lower() for k in conn.execute(none).keys()}
+            found = conn.execute(none).keys()
+        present = {k.lower() for k in found}
     except sa.exc.DBAPIError:
         try:
             present = {c["name"].lower() for c in sa.inspect(engine).get_columns(table)}

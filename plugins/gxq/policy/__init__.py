@@ -9,3 +9,11 @@
 
 Runs without Airflow.
 """
+
+# The reviewer's choices in Required Actions (the options of the review step's HITL request,
+# gxq.policy.review decides on them). Here, not in review.py, so that a DAG file building the
+# request does not import review's SQLAlchemy tables at parse time (python -m bench.importtime).
+APPROVE = "批准"
+APPROVE_WITH_HOLDS = "批准(暂缓所填奖励)"
+REJECT = "驳回"
+OPTIONS = [APPROVE, APPROVE_WITH_HOLDS, REJECT]

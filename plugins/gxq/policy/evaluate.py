@@ -175,7 +175,7 @@ def _basis(stmt: _Statement, row) -> Basis | str:
         return "negative_amount_requested"
     at = gsql.to_dt(row["basis_at"])
     return Basis(str(row["basis_id"]), str(row["credit_code"]), at.date().isoformat(),
-                 basis_at=at.strftime("%Y-%m-%d %H:%M:%S"), amount_requested=requested)
+                 basis_at=at.isoformat(sep=" ", timespec="seconds"), amount_requested=requested)
 
 
 def _candidates(stmt: _Statement, rows: list, statuses: _Statuses, candidates: list, problems: list) -> None:

@@ -28,6 +28,8 @@ def money(value: Any) -> Money:
         return NOTHING
     if isinstance(value, Money):
         d = value
+    elif isinstance(value, int) and not isinstance(value, bool):  # the catalogue's amounts
+        d = Money(value)
     elif isinstance(value, float):
         d = Money(repr(value))
     else:

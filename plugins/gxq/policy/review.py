@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from gxq import cadences
 from gxq.periods import TZ
+from gxq.policy import APPROVE, APPROVE_WITH_HOLDS, OPTIONS, REJECT  # noqa: F401 (review.OPTIONS etc.)
 
 metadata = sa.MetaData()
 
@@ -57,11 +58,6 @@ reviews = sa.Table(
 )
 
 HELD = "held_by_review"
-# The reviewer's choices in Required Actions (the options of the HITL request).
-APPROVE = "批准"
-APPROVE_WITH_HOLDS = "批准(暂缓所填奖励)"
-REJECT = "驳回"
-OPTIONS = [APPROVE, APPROVE_WITH_HOLDS, REJECT]
 HOLD_FIELDS = ("policy_id", "credit_code", "basis_id", "note")
 # Who may answer when nothing is configured: the Airflow users with the role admin.
 DEFAULT_APPROVERS = "role:admin"

@@ -20,6 +20,8 @@ from typing import Any
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, task
 
+from gxq.policy import OPTIONS
+
 
 def review_params(context: dict) -> dict:
     """The run's review params, validated (raises ``pipeline.PolicyRunError``), with who triggered it."""
@@ -52,12 +54,10 @@ class BatchReview(HITLOperator):
     ui_color = "#ffe8b0"
 
     def __init__(self, *, plan: Any, evaluation_path: Any, **kwargs) -> None:
-        from gxq.policy import review
-
         kwargs.pop("params", None)  # the DAG's params (apply_defaults): the form has its own fields
         super().__init__(
             subject="政策兑现批次待审核",
-            options=list(review.OPTIONS),
+            options=list(OPTIONS),
             multiple=False,
             params={
                 "hold": Param(
