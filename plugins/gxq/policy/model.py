@@ -73,7 +73,9 @@ class DatedParameter:
     @functools.cached_property
     def _memo(self) -> dict:
         """day -> (start, value, trace text): a batch asks for the same few hundred days over and
-        over (one per certification / approval day), so each day is looked up once."""
+        over (one per certification / approval day), so each day is looked up once. Measured at
+        the bench's scale (2021-Q4, 110,435 candidates, 5 fresh processes each, alternated): the
+        evaluation's median CPU 3.25 s without the memo, 2.59 s with it."""
         return {}
 
     def _in_force(self, day: str | dt.date) -> tuple[dt.date, Any, str]:
