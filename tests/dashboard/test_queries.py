@@ -305,3 +305,26 @@ def test_a_failing_section_does_not_take_the_page_down(tmp_path, monkeypatch):
     s = queries.dashboard_data(engine)
     assert s["innovation"].available is False and "读取失败" in s["innovation"].note
     assert s["bulletin"].note  # the others still answered
+
+
+def test_units_are_named_by_the_latest_bulletins_directory(tmp_path):
+    """The 看板 names units by the unit directory the latest bulletin carried (short names, the
+    code in a tooltip) in every section; a code the directory lacks shows as it is."""
+    from gxq import store
+    from gxq.dashboard import queries, render
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'gxq_ops.db'}", poolclass=sa.pool.NullPool)
+    store.ensure_schema(engine)
+    assert queries.unit_names(engine) == {}  # before any bulletin: codes stand in
+    report = seeding.bulletin_report("2021-W09")
+    report["unit_names"] = {"U01": "高新区科技和工业信息化局", "U05": "高新区城市管理局"}
+    store.record_report(engine, queries.BULLETIN_DAG, "2021-W09", report)
+    names = queries.unit_names(engine)
+    assert names == {"U01": "科技和工业信息化局", "U05": "城市管理局"}
+
+    sections = queries.dashboard_data(engine, dt.datetime(2021, 3, 10, 9, 0, tzinfo=queries.TZ))
+    html = render.render_dashboard(sections, now=dt.datetime(2021, 3, 10, 9, 0), user="admin", unit_names=names)
+    assert '<span class="unit" title="U01">科技和工业信息化局</span>' in html  # 高频投诉 lead and units
+    assert '<span class="unit" title="U05">城市管理局</span>' in html
+    assert "<td>U03</td>" in html  # below target, not in the directory: its code
+    assert ">U01<" not in html

@@ -162,6 +162,9 @@ def test_demo_year_to_date_trend_and_ranking_equal_the_direct_computation(backen
     # first run, empty store: the week, then the year to date's missing days in one statement
     got = assert_same(engine, ops, "2021-W22")
     assert got["monthly_ranking"]["month"] == "2021-05" and got["ytd"]["received"] > 0
+    with engine.connect() as conn:  # the unit directory travels with the report (the 看板 names units by it)
+        directory = dict(conn.execute(sa.text("SELECT unit_code, unit_name FROM units")).all())
+    assert got["computed"]["extras"]["unit_names"] == directory and len(directory) >= 20
     assert reads.take() == [(_day("2021-05-31"), _day("2021-06-07")), (_day("2021-01-01"), _day("2021-05-31"))]
     # the weeks before are stored: a rerun of an earlier week reads that week only
     assert_same(engine, ops, "2021-W09")

@@ -146,8 +146,13 @@ def create_app() -> FastAPI:
         engine, warning = dashboard_engine()
         now = dt.datetime.now(queries.TZ)
         sections = queries.dashboard_data(engine, now)
+        try:
+            names = queries.unit_names(engine)
+        except Exception:  # the codes stand in; every section still shows
+            log.exception("dashboard: unit names not readable")
+            names = {}
         html = render.render_dashboard(
-            sections, now=now.replace(tzinfo=None), user=_username(user), warning=warning
+            sections, now=now.replace(tzinfo=None), user=_username(user), warning=warning, unit_names=names
         )
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 

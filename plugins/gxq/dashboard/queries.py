@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from gxq import cadences, periods
 from gxq.masking import mask_text
 from gxq.petitions.rules import METRIC_LABELS, TARGETS, target_text
+from gxq.units import short_name
 
 log = logging.getLogger(__name__)
 
@@ -748,6 +749,17 @@ SECTIONS = {
     "publicity": lambda e, today: publicity_section(e),
     "tasks": lambda e, today: tasks_section(e),
 }
+
+
+def unit_names(engine) -> dict[str, str]:
+    """``{unit code: short name}`` from the latest weekly bulletin's ``unit_names`` (the unit
+    directory, ``dept_petitions.units``, as that run read it): the 看板 reads only gxq_ops, never a
+    department database. ``{}`` before any bulletin (codes stand in)."""
+    stored = _reports(engine, (BULLETIN_DAG,), limit=1)
+    names = (stored[0]["report"].get("unit_names") if stored else None) or {}
+    if not isinstance(names, dict):
+        return {}
+    return {str(code): short_name(str(name)) for code, name in names.items() if name}
 
 
 def dashboard_data(engine, now: dt.datetime | None = None) -> dict[str, Section]:

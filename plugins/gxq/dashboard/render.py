@@ -23,11 +23,12 @@ def _render(name: str, **values) -> str:
 
 
 def render_dashboard(
-    sections: dict, *, now: dt.datetime, user: str | None = None, warning: str | None = None
+    sections: dict, *, now: dt.datetime, user: str | None = None, warning: str | None = None,
+    unit_names: dict[str, str] | None = None,
 ) -> str:
-    return (
-        _render("dashboard.html", s=sections, now=now, user=user, warning=warning)
-    )
+    """The 看板; ``unit_names`` ({code: name}, ``queries.unit_names``) names the units, the code
+    in a tooltip (a unit without a name shows its code)."""
+    return _render("dashboard.html", s=sections, now=now, user=user, warning=warning, unit_names=unit_names or {})
 
 
 def render_login_required(login_url: str, status_code: int) -> str:

@@ -182,6 +182,8 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
                                      for r in detail["invalid"]]},
         "issued_on": period.end.date().isoformat(),
     }
+    names = compute.unit_names(engine)
+    extras["unit_names"] = names  # the unit directory as of this bulletin (the 看板 names units by it)
     line = publicity_line(period)
     if line:
         extras["publicity"] = line
@@ -191,7 +193,7 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
         "topic_counts": detail["topic_counts"],
         "overdue": detail["overdue"],
         "invalid": detail["invalid"],
-        "unit_names": compute.unit_names(engine),
+        "unit_names": names,
     }
 
 
