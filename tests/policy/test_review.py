@@ -250,3 +250,11 @@ def test_reminder_after_2_and_escalation_after_5_working_days_once(dbs):
 
     section = reviews_section(ops, dt.date(2021, 3, 8))
     assert [(r["batch_id"], r["age_working_days"], r["escalated"]) for r in section.rows] == [("monthly-2021-03", 5, True)]
+    from gxq.dashboard.queries import TZ, dashboard_data
+    from gxq.dashboard.render import render_dashboard
+
+    # the 看板's row shows the batch's count of awards (a dict key named like dict.items)
+    html = render_dashboard(dashboard_data(ops, dt.datetime(2021, 3, 8, 9, tzinfo=TZ)), now=dt.datetime(2021, 3, 8, 9))
+    cells = html.split('id="reviews"', 1)[1].split("</section>", 1)[0]
+    assert "built-in method" not in cells
+    assert f'<td class="num">{section.rows[0]["items"]}</td>' in cells and section.rows[0]["items"] > 0
