@@ -16,11 +16,16 @@ from gxq.connections import engine_for
 log = logging.getLogger(__name__)
 
 
+def directory(engine) -> dict[str, str]:
+    """``{code: name}`` from ``dept_petitions.units`` (a unit without a name: its code); raises when
+    the table cannot be read (the bulletin, which requires the table, fails then)."""
+    return {str(r["unit_code"]): r["unit_name"] or str(r["unit_code"]) for r in sql.query(engine, "petitions/units")}
+
+
 def unit_names(engine=None) -> dict[str, str]:
-    """``{code: name}`` from ``dept_petitions.units``; ``{}`` when it cannot be read."""
+    """:func:`directory` for documents that can do without it: ``{}`` when it cannot be read."""
     try:
-        engine = engine or engine_for("dept_petitions")
-        return {str(r["unit_code"]): r["unit_name"] or str(r["unit_code"]) for r in sql.query(engine, "petitions/units")}
+        return directory(engine or engine_for("dept_petitions"))
     except Exception:
         log.warning("unit directory (dept_petitions.units) not readable: documents show unit codes", exc_info=True)
         return {}

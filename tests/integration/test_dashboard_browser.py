@@ -64,6 +64,28 @@ def _clean_env() -> dict[str, str]:
     }
 
 
+def _api_env(home, name: str, ops_conn: str, data_dir, **extra: str) -> dict[str, str]:
+    """An api-server's environment over ``home`` (metadata DB, passwords file, output), serving the
+    project's DAGs and plugin with ``gxq_ops`` = ``ops_conn``; ``name`` keys its secrets."""
+    return _clean_env() | {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__API_AUTH__JWT_SECRET": f"gxq-dashboard-{name}-test-" + "0123456789abcdef" * 4,
+        "AIRFLOW__API__SECRET_KEY": f"gxq-dashboard-{name}-test-session-key",
+        "AIRFLOW_CONN_GXQ_OPS": ops_conn,
+        "GXQ_NO_AIRFLOW_CONNECTIONS": "1",
+        "GXQ_OUTPUT_DIR": str(home / "output"),
+        "GXQ_DATA_DIR": str(data_dir),
+    } | extra
+
+
 class ApiServer:
     """``airflow api-server`` in its own process group; ``stop()`` ends the whole group."""
 
@@ -148,27 +170,8 @@ def server(airflow_db, tmp_path_factory):
     expected = seeding.seed_ops(engine)
     engine.dispose()
 
-    env = _clean_env() | {
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "False",
-        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "AIRFLOW__CORE__AUTH_MANAGER": (
-            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-        ),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-        "AIRFLOW__API_AUTH__JWT_SECRET": "gxq-dashboard-browser-test-" + "0123456789abcdef" * 4,
-        "AIRFLOW__API__SECRET_KEY": "gxq-dashboard-browser-test-session-key",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "AIRFLOW_CONN_GXQ_OPS": seeding.sqlite_conn_json(ops),
-        "GXQ_NO_AIRFLOW_CONNECTIONS": "1",
-        "GXQ_OUTPUT_DIR": str(home / "output"),
-        "GXQ_DATA_DIR": str(home / "data"),
-    }
+    env = _api_env(home, "browser", seeding.sqlite_conn_json(ops), home / "data",
+                   AIRFLOW__CORE__LAZY_LOAD_PLUGINS="False", AIRFLOW__LOGGING__LOGGING_LEVEL="INFO")
     api = ApiServer(home, env, _free_port())
     try:
         api.start()
@@ -339,23 +342,7 @@ def rolling_server(airflow_db, tmp_path_factory):
             assert run.state == "success", dag_id
         dispose_all()
 
-    env = _clean_env() | {
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-        "AIRFLOW__API_AUTH__JWT_SECRET": "gxq-dashboard-rolling-test-" + "0123456789abcdef" * 4,
-        "AIRFLOW__API__SECRET_KEY": "gxq-dashboard-rolling-test-session-key",
-        "AIRFLOW_CONN_GXQ_OPS": conns["gxq_ops"],
-        "GXQ_NO_AIRFLOW_CONNECTIONS": "1",
-        "GXQ_OUTPUT_DIR": str(home / "output"),
-        "GXQ_DATA_DIR": str(data),
-    }
+    env = _api_env(home, "rolling", conns["gxq_ops"], data)
     api = ApiServer(home, env, _free_port())
     try:
         api.start()

@@ -3,6 +3,16 @@
     the macros, e.g. r.counted(). Not a statement itself. The macros take no arguments; values
     are the statement's bound parameters (:start, :end, :floor). -#}
 
+{#- The columns the rules read from one petitions row (alias p), normalised by the dialect helpers
+    ('' is NULL on SQLite), under their own names: the row source r.figures() and gxq.petitions.compute expect. -#}
+{% macro columns() -%}
+{{ txt('p.kind') }} AS kind, {{ txt('p.topic') }} AS topic, {{ txt('p.street') }} AS street,
+               {{ ts('p.received_at') }} AS received_at, {{ ts('p.dispatch_due_at') }} AS dispatch_due_at,
+               {{ ts('p.dispatched_at') }} AS dispatched_at, {{ ts('p.feedback_due_at') }} AS feedback_due_at,
+               {{ ts('p.feedback_at') }} AS feedback_at, {{ ts('p.revisited_at') }} AS revisited_at,
+               {{ txt('p.satisfaction') }} AS satisfaction
+{%- endmacro %}
+
 {#- 已撤销: a withdrawn petition counts nowhere, neither in the figures nor in the quarantine. -#}
 {% macro not_withdrawn() %}COALESCE(p.status, '') <> '已撤销'{% endmacro %}
 

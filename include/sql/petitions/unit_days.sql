@@ -14,16 +14,7 @@
 WITH rl AS (
     SELECT p.petition_id,
            MIN(pu.unit_code) AS unit,
-           {{ txt('p.kind') }} AS kind,
-           {{ txt('p.topic') }} AS topic,
-           {{ txt('p.street') }} AS street,
-           {{ ts('p.received_at') }} AS received_at,
-           {{ ts('p.dispatch_due_at') }} AS dispatch_due_at,
-           {{ ts('p.dispatched_at') }} AS dispatched_at,
-           {{ ts('p.feedback_due_at') }} AS feedback_due_at,
-           {{ ts('p.feedback_at') }} AS feedback_at,
-           {{ ts('p.revisited_at') }} AS revisited_at,
-           {{ txt('p.satisfaction') }} AS satisfaction
+           {{ r.columns() }}
     FROM petitions p
     LEFT JOIN petition_units pu ON pu.petition_id = p.petition_id AND pu.role = 'lead'
     WHERE {{ r.relevant() }}

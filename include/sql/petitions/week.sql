@@ -25,16 +25,7 @@ WITH w AS (
                {{ r.invalid_reason() }} AS reason,
                CASE WHEN {{ r.relevant() }} THEN 1 ELSE 0 END AS relevant,
                CASE WHEN {{ r.overdue_at_end() }} THEN 1 ELSE 0 END AS overdue,
-               {{ txt('p.kind') }} AS kind,
-               {{ txt('p.topic') }} AS topic,
-               {{ txt('p.street') }} AS street,
-               {{ ts('p.received_at') }} AS received_at,
-               {{ ts('p.dispatch_due_at') }} AS dispatch_due_at,
-               {{ ts('p.dispatched_at') }} AS dispatched_at,
-               {{ ts('p.feedback_due_at') }} AS feedback_due_at,
-               {{ ts('p.feedback_at') }} AS feedback_at,
-               {{ ts('p.revisited_at') }} AS revisited_at,
-               {{ txt('p.satisfaction') }} AS satisfaction
+               {{ r.columns() }}
         FROM petitions p
         WHERE ({{ r.relevant() }}
             OR (p.received_at >= :prev_start AND p.received_at < :start)

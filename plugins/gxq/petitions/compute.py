@@ -162,10 +162,6 @@ def overdue_rows(parts: dict[str, list[dict]], end: dt.datetime) -> list[dict]:
     return out
 
 
-def unit_names(engine) -> dict[str, str]:
-    return {str(r["unit_code"]): r["unit_name"] or str(r["unit_code"]) for r in sql.query(engine, "petitions/units")}
-
-
 def _fmt(value: dt.datetime | None) -> str | None:
     if not value:
         return None

@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 from collections import Counter
 
-from gxq import cadences, output, periods, store
+from gxq import cadences, output, periods, store, units
 from gxq.connections import engine_for
 from gxq.notify import deliver
 from gxq.petitions import DAG_ID, compute, daily, rules, supervision
@@ -182,7 +182,7 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
                                      for r in detail["invalid"]]},
         "issued_on": period.end.date().isoformat(),
     }
-    names = compute.unit_names(engine)
+    names = units.directory(engine)
     extras["unit_names"] = names  # the unit directory as of this bulletin (the 看板 names units by it)
     line = publicity_line(period)
     if line:
