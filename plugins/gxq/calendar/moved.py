@@ -6,6 +6,8 @@
 A run is *moved* when its working-calendar time differs from where plain weekdays (Monday to
 Friday, no holidays: the fallback calendar) put it; *skipped* when a reminder's weekday was a
 holiday with no working day left in its week. Each line also names the period the run covers.
+The first line says where the year's working days come from: the ``chinesecalendar`` package,
+the office's holiday file (``include/calendar/holidays.yaml``), or neither (Monday to Friday).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("year", type=int)
     parser.add_argument("--all", action="store_true", help="list every run, not only moved ones")
     args = parser.parse_args(argv)
+    print(f"working calendar of {args.year}: {workdays.source_of(args.year)}")
     print("\n".join(moved(args.year, args.all)))
 
 
