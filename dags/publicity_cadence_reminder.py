@@ -2,17 +2,19 @@
 ### 宣传工作提醒 · Publicity cadence reminder (`publicity_cadence_reminder`)
 
 **中文**：落实《大连高新区2021年优化营商环境工作实施方案》“营商公众号每周更新1–2次、每周报送工作信息2篇以上”。
-每周三 10:00、周五 15:00（上海时间）核对本周（周一 0 时至本次运行时刻）公众号发文和工作信息报送篇数，目标各2篇；
+每周三 10:00、周五 15:00（上海时间）核对本周（周一 0 时至本次运行时刻）公众号更新次数（有发文的日数，同一天发布的
+多篇图文算一次更新，目标1次；发文篇数仅供参考）和工作信息报送篇数（目标2篇）；
 未达标的，向宣传部门（`publicity`）发送提醒，周五为紧急提醒；均已达标则不发送。按法定工作日历调度：节假日不提醒，
 遇节假日顺延至本周下一个工作日（调休上班日算工作日），本周再无工作日则不提醒。服务号每月只能群发4次，本月已用完时
-不再催发公众号文章。公众号文章可从宣传发布记录库（`wechat_posts` 表）读取，也可直接从微信公众平台接口读取
+不再催促公众号更新。公众号文章可从宣传发布记录库（`wechat_posts` 表）读取，也可直接从微信公众平台接口读取
 （`GXQ_WECHAT_SOURCE=api`，连接 `wechat_mp`）。另检查节假日日历是否覆盖下一年，缺失时提前通知运维（每年一次）。
 
 **English**: runs Wednesday 10:00 and Friday 15:00 Asia/Shanghai on China's working calendar (never on a
 holiday; moved to the next working day of the same week, else skipped). A logical date D covers its own ISO week
-so far, [Monday 00:00, D): WeChat posts and work-information submissions against the targets 2 and 2. `behind`
+so far, [Monday 00:00, D): the WeChat account's updates (distinct Asia/Shanghai days with a post; target 1; the
+posts themselves are reported without a target) and work-information submissions (target 2). `behind`
 lists the counts below target; a reminder goes to `publicity` only when something is behind (the Friday one is
-urgent), and a 服务号 that has used its four monthly mass sends is not urged to post. Output:
+urgent), and a 服务号 that has used its four monthly mass sends is not urged to update. Output:
 `$GXQ_OUTPUT_DIR/publicity_cadence_reminder/<week>-<wed|fri|...>/report.json` (+ `reminder.md` when one is due).
 It also warns `ops`, once a year, when the holiday calendar package does not know next year yet.
 

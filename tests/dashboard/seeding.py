@@ -182,10 +182,11 @@ INNOVATION = {
 PUBLICITY = {
     "period": "2021-W09",
     "as_of": "2021-03-05T15:00:00+08:00",
-    "wechat_posts": 1,
+    "wechat_updates": 0,
+    "wechat_posts": 0,
     "info_submissions": 3,
-    "targets": {"wechat_posts": 2, "info_submissions": 2},
-    "behind": ["wechat_posts"],
+    "targets": {"wechat_updates": 1, "info_submissions": 2},
+    "behind": ["wechat_updates"],
 }
 
 # A phone number and an ID number in a notice: the dashboard must show them masked.

@@ -172,10 +172,12 @@ def test_failed_and_pending_notices_masked(sections, seeded):
 def test_publicity_latest_reminder(sections):
     pu = sections["publicity"]
     assert pu.data["period"] == "2021-W09-fri"
-    assert [(r["label"], r["value"], r["behind"]) for r in pu.rows] == [
-        ("公众号更新", 1, True),
-        ("工作信息报送", 3, False),
+    # 公众号更新 is the week's updates (days with a post) against 1; the posts are a note
+    assert [(r["label"], r["value"], r["target"], r["unit"], r["behind"]) for r in pu.rows] == [
+        ("公众号更新", 0, 1, "次", True),
+        ("工作信息报送", 3, 2, "篇", False),
     ]
+    assert pu.rows[0]["note"] == "本周发文 0 篇（同一天发布算一次更新）"
 
 
 # --- the page --------------------------------------------------------------------------------

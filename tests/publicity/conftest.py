@@ -24,6 +24,16 @@ WECHAT_POSTS = [
     ("W5b", "2021-03-18 09:00:00"),
     ("W6", "2021-03-19 09:00:00"),  # the 4th send of March 2021
     ("WX", None),
+    # 公众号更新 = days with a post (Asia/Shanghai wall clock), whatever the number of articles
+    ("U1a", "2021-05-04 09:00:00"),  # W18: one update (群发) of three articles
+    ("U1b", "2021-05-04 09:00:00"),
+    ("U1c", "2021-05-04 09:00:00"),
+    ("U2", "2021-05-11 09:00:00"),  # W19: one single-article update
+    # W20: no post at all
+    ("U4a", "2021-05-25 08:00:00"),  # W21: two posts on one day, at two times: one update
+    ("U4b", "2021-05-25 20:00:00"),
+    ("U5a", "2021-06-01 23:59:59"),  # W22: the last second of a day and the first of the next: two
+    ("U5b", "2021-06-02 00:00:00"),
 ]
 INFO_SUBMISSIONS = [
     ("S1", "2021-03-01 08:00:00"),

@@ -48,8 +48,10 @@ def demo_publicity(pg, tmp_path_factory):
 
 
 def _expected(rows, start, end):
+    """(updates, posts, submissions) in [start, end): updates are the distinct days with a post."""
     posts, subs = rows
-    return (sum(1 for t in posts if t and start <= t < end), sum(1 for t in subs if t and start <= t < end))
+    inside = [t for t in posts if t and start <= t < end]
+    return (len({t.date() for t in inside}), len(inside), sum(1 for t in subs if t and start <= t < end))
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "pg"])
@@ -64,9 +66,11 @@ def test_every_2021_reminder_matches_an_independent_count(backend, demo_publicit
         as_of = slot.run_at.replace(tzinfo=reminder.periods.TZ)
         week, bound, key = reminder.run_key(as_of)
         got = source.counts(week.start, bound, source="table")
-        assert (got.wechat_posts, got.info_submissions) == _expected(demo_publicity["rows"], week.start, bound), key
+        expected = _expected(demo_publicity["rows"], week.start, bound)
+        assert (got.wechat_updates, got.wechat_posts, got.info_submissions) == expected, key
         report = reminder.build_report(as_of, got.to_dict())
-        expected_behind = [k for k, n in (("wechat_posts", got.wechat_posts), ("info_submissions", got.info_submissions)) if n < 2]
+        expected_behind = [k for k, n, target in (("wechat_updates", expected[0], 1), ("info_submissions", expected[2], 2))
+                           if n < target]
         assert report["behind"] == expected_behind
         assert (reminder.reminder_notice(report) is not None) == bool(expected_behind)
         behind_runs += bool(expected_behind)
@@ -103,5 +107,5 @@ def test_moved_run_on_demo_data(moved_runs, demo_publicity):
     for backend, (state, report) in moved_runs.items():
         assert state == "success", backend
         assert report["period"] == "2021-W07" and report["as_of"] == "2021-02-18T10:00:00+08:00"
-        assert (report["wechat_posts"], report["info_submissions"]) == expected
+        assert (report["wechat_updates"], report["wechat_posts"], report["info_submissions"]) == expected
     assert moved_runs["sqlite"][1] == moved_runs["pg"][1]  # same data, same report

@@ -19,26 +19,26 @@ def test_as_of_boundaries(backend):
     # Wednesday run: W1 at Monday 00:00 counted, W2 exactly at D not; S2 one second before D counted
     _as_of, key, got = counts_at("2021-03-03T10:00:00+08:00")
     assert key == "2021-W09-wed"
-    assert (got.wechat_posts, got.info_submissions) == (1, 2)
+    assert (got.wechat_updates, got.wechat_posts, got.info_submissions) == (1, 1, 2)
     # one second later W2 is in
     _, _, later = counts_at("2021-03-03T10:00:01+08:00")
-    assert later.wechat_posts == 2
+    assert (later.wechat_updates, later.wechat_posts) == (2, 2)
     # Friday run: W2 now counted, W3 exactly at D not
     _, key, fri = counts_at("2021-03-05T15:00:00+08:00")
     assert key == "2021-W09-fri"
-    assert (fri.wechat_posts, fri.info_submissions) == (2, 2)
+    assert (fri.wechat_updates, fri.wechat_posts, fri.info_submissions) == (2, 2, 2)
 
 
 def test_report_behind_in_contract_order(backend):
     as_of, _, got = counts_at("2021-03-10T10:00")  # W10: no post, S4 at Monday 00:00
     report = reminder.build_report(as_of, got.to_dict())
     assert report["period"] == "2021-W10" and report["as_of"] == "2021-03-10T10:00:00+08:00"
-    assert (report["wechat_posts"], report["info_submissions"]) == (0, 1)
-    assert report["targets"] == {"wechat_posts": 2, "info_submissions": 2}
-    assert report["behind"] == ["wechat_posts", "info_submissions"]
+    assert (report["wechat_updates"], report["wechat_posts"], report["info_submissions"]) == (0, 0, 1)
+    assert report["targets"] == {"wechat_updates": 1, "info_submissions": 2}
+    assert report["behind"] == ["wechat_updates", "info_submissions"]
     notice = reminder.reminder_notice(report)
     assert notice.recipient == "publicity" and notice.kind == "reminder"
-    assert "公众号更新还差 2 篇" in notice.body and "工作信息报送还差 1 篇" in notice.body
+    assert "公众号更新还差 1 次" in notice.body and "工作信息报送还差 1 篇" in notice.body
     assert "紧急" not in notice.subject
 
 
@@ -53,7 +53,7 @@ def test_friday_reminder_is_urgent(backend):
     as_of, key, got = counts_at("2021-03-12T15:00")  # W10 Friday: still 0 posts, 1 submission
     report = reminder.build_report(as_of, got.to_dict())
     notice = reminder.reminder_notice(report)
-    assert key == "2021-W10-fri" and report["behind"] == ["wechat_posts", "info_submissions"]
+    assert key == "2021-W10-fri" and report["behind"] == ["wechat_updates", "info_submissions"]
     assert notice.kind == "reminder_urgent" and "紧急提醒" in notice.subject
 
 
@@ -62,24 +62,24 @@ def test_service_account_with_its_four_sends_used_is_not_urged_to_post(backend, 
     as_of, _, sub = counts_at("2021-03-24T10:00")
     assert sub.account_type == "订阅号" and sub.monthly_send_limit is None
     report = reminder.build_report(as_of, sub.to_dict())
-    assert report["behind"] == ["wechat_posts"] and reminder.reminder_notice(report) is not None
+    assert report["behind"] == ["wechat_updates"] and reminder.reminder_notice(report) is not None
 
     monkeypatch.setenv("GXQ_WECHAT_ACCOUNT_TYPE", "服务号")
     _, _, svc = counts_at("2021-03-24T10:00")
     # distinct publish times in March before D: 03-01, 03-03, 03-05, 03-18 (two articles), 03-19
     assert svc.sends_this_month == 5 and svc.sends_left == 0 and svc.monthly_send_limit == 4
     report = reminder.build_report(as_of, svc.to_dict())
-    assert report["behind"] == ["wechat_posts"]  # the contract's list is unchanged ...
-    assert report["urged"] == [] and "服务号" in report["not_urged"]["wechat_posts"]
+    assert report["behind"] == ["wechat_updates"]  # the contract's list is unchanged ...
+    assert report["urged"] == [] and "服务号" in report["not_urged"]["wechat_updates"]
     assert reminder.reminder_notice(report) is None  # ... but nobody is urged to do the impossible
 
 
 def test_service_account_with_sends_left_is_urged_and_told_how_many():
-    counts = {"wechat_posts": 0, "info_submissions": 0, "source": "table", "account_type": "服务号",
+    counts = {"wechat_updates": 0, "wechat_posts": 0, "info_submissions": 0, "source": "table", "account_type": "服务号",
               "sends_this_month": 1, "monthly_send_limit": 4, "sends_left": 3}
     report = reminder.build_report(reminder.parse_as_of("2021-03-10T10:00"), counts)
     notice = reminder.reminder_notice(report)
-    assert report["urged"] == ["wechat_posts", "info_submissions"]
+    assert report["urged"] == ["wechat_updates", "info_submissions"]
     assert "还剩 3 次" in notice.body
     counts.update(sends_this_month=4, sends_left=0)
     report = reminder.build_report(reminder.parse_as_of("2021-03-10T10:00"), counts)
@@ -91,11 +91,39 @@ def test_service_account_with_sends_left_is_urged_and_told_how_many():
 def test_weekly_line_for_the_bulletin(backend):
     line = weekly_line("2021-W09")
     # the whole week: W1, W2, W3 (W0 is the Sunday before); S1, S2, S3 (S4 is next Monday 00:00)
-    assert (line["wechat_posts"], line["info_submissions"]) == (3, 3)
+    assert (line["wechat_updates"], line["wechat_posts"], line["info_submissions"]) == (3, 3, 3)
+    assert line["targets"] == {"wechat_updates": 1, "info_submissions": 2}
     assert line["behind"] == [] and "均已达标" in line["text"] and "2021-W09" in line["text"]
+    assert "公众号更新 3 次（目标 1 次，发文 3 篇）" in line["text"]
     line = weekly_line("2021-W10")
-    assert (line["wechat_posts"], line["info_submissions"]) == (0, 1)
-    assert line["behind"] == ["wechat_posts", "info_submissions"] and "未达标" in line["text"]
+    assert (line["wechat_updates"], line["wechat_posts"], line["info_submissions"]) == (0, 0, 1)
+    assert line["behind"] == ["wechat_updates", "info_submissions"] and "未达标" in line["text"]
+    line = weekly_line("2021-W18")  # one update of three articles: on target
+    assert (line["wechat_updates"], line["wechat_posts"], line["behind"]) == (1, 3, ["info_submissions"])
+
+
+@pytest.mark.parametrize(
+    ("week", "updates", "posts", "behind"),
+    [
+        ("2021-W18", 1, 3, []),  # one update (群发) of three articles is compliant
+        ("2021-W19", 1, 1, []),  # a single single-article update is compliant
+        ("2021-W20", 0, 0, ["wechat_updates"]),  # no update is behind
+        ("2021-W21", 1, 2, []),  # two posts on one day, at two times: one update
+        ("2021-W22", 2, 2, []),  # 23:59:59 and the next day's 00:00:00: two days, two updates
+    ],
+)
+def test_updates_are_days_with_a_post(backend, week, updates, posts, behind):
+    # the week's Friday 15:00 reminder (every post of these weeks lies before it)
+    from gxq import periods
+
+    friday = periods.parse_key(week, ("week",)).first_day + dt.timedelta(days=4)
+    as_of, _, got = counts_at(f"{friday.isoformat()}T15:00")
+    assert (got.wechat_updates, got.wechat_posts, got.info_submissions) == (updates, posts, 0)
+    report = reminder.build_report(as_of, got.to_dict())
+    assert report["behind"] == [*behind, "info_submissions"]  # no submissions in these weeks
+    notice = reminder.reminder_notice(report)
+    assert ("公众号更新还差 1 次" in notice.body) == bool(behind)
+    assert f"本周已发文章 {posts} 篇" in notice.body
 
 
 @pytest.mark.parametrize(

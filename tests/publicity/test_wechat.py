@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 from gxq.publicity import reminder, source, wechat
 
+from tests.publicity.conftest import FakeWeChat
+
 T = dt.datetime
 
 
@@ -44,9 +46,9 @@ def test_counts_at_the_boundaries(fake_wechat):
     articles = client.published_articles(since=T(2021, 3, 1))
     wed = wechat.counts_between(articles, T(2021, 3, 1), T(2021, 3, 3, 10))
     # P-W09-a at Monday 00:00 (in), P-W09-c (kept article only), P-W09-b exactly at D (out), P-W08 (out)
-    assert wed == {"posts": 2, "sends": 2}
+    assert wed == {"posts": 2, "update_days": 2, "sends": 2}
     after = wechat.counts_between(articles, T(2021, 3, 1), T(2021, 3, 3, 10, 0, 1))
-    assert after == {"posts": 4, "sends": 3}
+    assert after == {"posts": 4, "update_days": 3, "sends": 3}
 
 
 def test_expired_token_is_refreshed_and_the_call_retried(fake_wechat):
@@ -124,7 +126,7 @@ def test_api_source_in_the_reminder(backend, fake_wechat, monkeypatch):
     as_of = reminder.parse_as_of("2021-03-03T10:00")
     week, bound, _ = reminder.run_key(as_of)
     got = source.counts(week.start, bound)
-    assert got.source == "api" and (got.wechat_posts, got.info_submissions) == (2, 2)
+    assert got.source == "api" and (got.wechat_updates, got.wechat_posts, got.info_submissions) == (2, 2, 2)
     report = reminder.build_report(as_of, got.to_dict())
     assert report["behind"] == [] and report["source"] == "api"
 
@@ -135,5 +137,24 @@ def test_api_source_in_the_reminder(backend, fake_wechat, monkeypatch):
     got = source.counts(week.start, bound)
     assert got.account_type == "服务号" and got.sends_this_month == 5 and got.sends_left == 0
     report = reminder.build_report(as_of, got.to_dict())
-    assert report["behind"] == ["wechat_posts"] and report["urged"] == []
+    assert report["behind"] == ["wechat_updates"] and report["urged"] == []
     assert reminder.reminder_notice(report) is None
+
+
+def test_updates_are_days_in_asia_shanghai():
+    """The API gives Unix times: an update's day is its Asia/Shanghai day, not UTC's."""
+    fake = FakeWeChat([
+        # the same Shanghai day 2021-06-03, two UTC days (06-02 23:00Z and 06-03 01:00Z): one update
+        ("A", "2021-06-03 07:00:00", ["早间"], set()),
+        ("B", "2021-06-03 09:00:00", ["上午"], set()),
+        # two Shanghai days (06-01 and 06-02), one UTC day (06-01 15:30Z and 16:30Z): two updates
+        ("C", "2021-06-01 23:30:00", ["深夜"], set()),
+        ("D", "2021-06-02 00:30:00", ["凌晨", "第二篇"], set()),
+    ]).start()
+    try:
+        client, _ = client_for(fake)
+        articles = client.published_articles()
+    finally:
+        fake.stop()
+    got = wechat.counts_between(articles, T(2021, 5, 31), T(2021, 6, 4, 15))
+    assert got == {"posts": 5, "update_days": 3, "sends": 4}

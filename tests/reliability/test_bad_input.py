@@ -396,6 +396,7 @@ def test_publicity_rows_of_the_wrong_shape(dept, monkeypatch):
         counts = source.counts(start, end, source="table")
         in_window = lambda v: v and start <= _ts(v) < end
         assert counts.wechat_posts == sum(1 for p in posts if in_window(p["published_at"]))
+        assert counts.wechat_updates == len({_ts(p["published_at"]).date() for p in posts if in_window(p["published_at"])})
         assert counts.info_submissions == sum(1 for s in subs if in_window(s["submitted_at"]))
         tried["examples"] += 1
         tried["rows"] += len(posts) + len(subs)

@@ -654,24 +654,30 @@ def platform_messages(engine, limit: int = 50) -> list[dict]:
 
 
 def publicity_section(engine) -> Section:
-    """The latest cadence reminder: 公众号更新 and 工作信息报送 this week against 2 each."""
+    """The latest cadence reminder: 公众号更新 (days with a post, against 1) and 工作信息报送 (against
+    2) this week, with the week's posts for information (no target)."""
     stored = _reports(engine, (PUBLICITY_DAG,), limit=1)
     if not stored:
         return Section(note="尚无宣传报送提醒", available=has_table(engine, REPORTS_TABLE))
     rep = stored[0]["report"]
-    targets = rep.get("targets") or {"wechat_posts": 2, "info_submissions": 2}
+    targets = rep.get("targets") or {}
+    behind = rep.get("behind") or []
     rows = [
         {
             "label": "公众号更新",
-            "value": rep.get("wechat_posts"),
-            "target": targets.get("wechat_posts"),
-            "behind": "wechat_posts" in (rep.get("behind") or []),
+            "value": rep.get("wechat_updates"),
+            "target": targets.get("wechat_updates"),
+            "unit": "次",
+            "behind": "wechat_updates" in behind,
+            "note": f"本周发文 {rep['wechat_posts']} 篇（同一天发布算一次更新）" if rep.get("wechat_posts") is not None else "",
         },
         {
             "label": "工作信息报送",
             "value": rep.get("info_submissions"),
             "target": targets.get("info_submissions"),
-            "behind": "info_submissions" in (rep.get("behind") or []),
+            "unit": "篇",
+            "behind": "info_submissions" in behind,
+            "note": "",
         },
     ]
     return Section(rows=rows, data={"period": stored[0]["period_key"], "as_of": rep.get("as_of")})

@@ -71,7 +71,8 @@ def account_type(source: str) -> str:
 
 @dataclass
 class PublicityCounts:
-    wechat_posts: int
+    wechat_updates: int  # 公众号更新: distinct days (Asia/Shanghai) with at least one post
+    wechat_posts: int  # the articles themselves (one update may carry several)
     info_submissions: int
     source: str
     account_type: str
@@ -92,7 +93,8 @@ class PublicityCounts:
 
 def _table_posts(engine, start: dt.datetime, end: dt.datetime) -> dict:
     row = sql.query(engine, "publicity/wechat_posts_count", {"start": sql.ts_text(start), "end": sql.ts_text(end)})[0]
-    return {"posts": int(row["posts"] or 0), "sends": int(row["sends"] or 0)}
+    return {"posts": int(row["posts"] or 0), "update_days": int(row["update_days"] or 0),
+            "sends": int(row["sends"] or 0)}
 
 
 def _table_submissions(engine, start: dt.datetime, end: dt.datetime) -> int:
@@ -121,6 +123,7 @@ def counts(start: dt.datetime, end: dt.datetime, *, source: str | None = None, c
         month = _table_posts(engine, month_start, end)
         kind = account_type("table")
     return PublicityCounts(
+        wechat_updates=week["update_days"],
         wechat_posts=week["posts"],
         info_submissions=submissions,
         source=source,

@@ -276,6 +276,8 @@ class WeChatClient:
 
 
 def counts_between(articles: list[PublishedArticle], start: dt.datetime, end: dt.datetime) -> dict:
-    """Articles and publications (sends) with publish time in [start, end)."""
+    """Articles, updates (distinct Asia/Shanghai days with an article: 公众号更新) and publications
+    (sends) with publish time in [start, end)."""
     inside = [a for a in articles if start <= a.published_at < end]
-    return {"posts": len(inside), "sends": len({a.article_id for a in inside})}
+    return {"posts": len(inside), "update_days": len({a.published_at.date() for a in inside}),
+            "sends": len({a.article_id for a in inside})}
