@@ -80,10 +80,12 @@ class Cadence:
     #   ("weekday_or_next", (weekday, "HH:MM"))        that weekday, else the next working day
     #   ("working_weekdays", ((weekday, "HH:MM"), ...)) those weekdays, moved within the week
     #   ("nth_working_day", (n, "HH:MM", "month" | "quarter"))
+    #   ("cron", ("*/10 * * * *",))                     a plain cron on every day, holidays included
     timetable: tuple | None
     cron: str | tuple[str, ...] | None  # the plain-calendar equivalent
     # What a run at logical date D covers: previous_week | previous_month | previous_quarter |
-    # week_so_far (D's own ISO week up to D). A manual run may name its period instead.
+    # week_so_far (D's own ISO week up to D) | minute (D's own local minute). A manual run may
+    # name its period instead, in the param ``period_param``.
     period_rule: str
     params: tuple[ParamSpec, ...] = ()
     notices: tuple[NoticeKind, ...] = ()
@@ -92,6 +94,7 @@ class Cadence:
     owner: str = OWNER
     # Period keys a ``period`` param may name; empty: the rule's own kind.
     period_kinds: tuple[str, ...] = ()
+    period_param: str = "period"  # the param a manual run names its period in
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -108,6 +111,7 @@ RULES: dict[str, tuple[Callable[[dt.datetime], periods.Period], tuple[str, ...]]
     "previous_month": (periods.previous_month, ("month",)),
     "previous_quarter": (periods.previous_quarter, ("quarter",)),
     "week_so_far": (_week_so_far, ("week",)),
+    "minute": (periods.minute_of, ("minute",)),
 }
 
 def _period(description: str, example: str) -> ParamSpec:
@@ -115,6 +119,7 @@ def _period(description: str, example: str) -> ParamSpec:
 
 
 WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
+MINUTE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"
 
 # Sent for any DAG, not listed per DAG: a task failed (gxq.dagkit.on_task_failure), a notice
 # had no channel for its recipient tag, or a chat platform refused it for good (gxq.notify.outbox).
@@ -271,6 +276,24 @@ CADENCES: tuple[Cadence, ...] = (
         sources=("dept_supervision",),
         tags=("gxq", "tasks", "任务清单", "督查", "monthly"),
     ),
+    Cadence(
+        dag_id="petition_urgent_watch", name="急险工单即时监测（先予处置）", label="急险监测", area="urgent",
+        cadence="every10min", when="每 10 分钟, 每天 (含节假日)",
+        timetable=("cron", ("*/10 * * * *",)), cron="*/10 * * * *",
+        period_rule="minute", period_param="as_of",
+        params=(
+            ParamSpec("as_of", "监测时刻 (as_of, Asia/Shanghai) e.g. 2021-03-23T09:40, for a manual run without "
+                      "a logical date; empty: the logical date, or the run time to the minute.",
+                      pattern=MINUTE_PATTERN),
+        ),
+        notices=(
+            NoticeKind("urgent_office", "office", "急险工单先予处置/督办"),
+            NoticeKind("urgent_unit", "units", "急险工单反馈提醒"),
+            NoticeKind("urgent_quarantine", "ops", "急险工单数据质量提示"),
+        ),
+        sources=("dept_petitions",),
+        tags=("petitions", "市民服务平台", "急险", "urgent"),
+    ),
 )
 
 BY_ID: dict[str, Cadence] = {c.dag_id: c for c in CADENCES}
@@ -337,17 +360,18 @@ def run_period(context: dict, dag_id: str) -> periods.Period:
     params = context.get("params") or {}
     dag_run = context.get("dag_run")
     run_time = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
-    value = params.get("period")
+    value = params.get(get(dag_id).period_param)
     try:
         if value not in (None, "") and not isinstance(value, str):
-            raise periods.PeriodError(f"period must be a string such as {_example(dag_id)}, got {value!r}")
+            raise periods.PeriodError(f"{get(dag_id).period_param} must be a string such as {_example(dag_id)}, "
+                                      f"got {value!r}")
         return period_for(dag_id, context.get("logical_date"), run_time, value or None)
     except periods.PeriodError as exc:
         raise fails_at_once(periods.PeriodError)(f"{dag_id}: invalid period param: {exc}") from None
 
 
 def _example(dag_id: str) -> str:
-    examples = {"week": "2021-W09", "month": "2021-03", "quarter": "2021-Q1"}
+    examples = {"week": "2021-W09", "month": "2021-03", "quarter": "2021-Q1", "minute": "2021-03-23T09:40"}
     return " or ".join(examples[k] for k in get(dag_id).kinds)
 
 
@@ -382,6 +406,10 @@ def timetable_for(dag_id: str):
         return timetables.WorkingWeekdaysTimetable(args, timezone=TIMEZONE)
     if kind == "nth_working_day":
         return timetables.NthWorkingDayTimetable(*args, timezone=TIMEZONE)
+    if kind == "cron":  # every day alike: Airflow's own cron trigger, not the working calendar
+        from airflow.timetables.trigger import CronTriggerTimetable
+
+        return CronTriggerTimetable(*args, timezone=TIMEZONE)
     raise ValueError(f"unknown schedule kind {kind!r} for {dag_id}")
 
 

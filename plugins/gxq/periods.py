@@ -20,6 +20,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$", re.ASCII)
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$", re.ASCII)
+# A local minute: the key 2021-03-23T0940, or as an operator types it, 2021-03-23T09:40.
+MINUTE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):?(\d{2})$", re.ASCII)
 
 
 class PeriodError(ValueError):
@@ -31,7 +33,7 @@ class Period:
     """A half-open local interval [start, end) with its contract key."""
 
     key: str
-    kind: str  # week | month | quarter
+    kind: str  # week | month | quarter | minute
     start: dt.datetime  # naive, Asia/Shanghai wall clock
     end: dt.datetime  # naive, exclusive
 
@@ -120,6 +122,12 @@ def quarter_containing(when: dt.datetime | dt.date) -> Period:
     return quarter_period(when.year, (when.month - 1) // 3 + 1)
 
 
+def minute_period(start: dt.datetime) -> Period:
+    """The local minute starting at ``start`` (naive wall clock; seconds dropped): key ``2021-03-23T0940``."""
+    start = start.replace(second=0, microsecond=0, tzinfo=None)
+    return Period(start.strftime("%Y-%m-%dT%H%M"), "minute", start, start + dt.timedelta(minutes=1))
+
+
 # --- what a logical date D covers, per cadence (docs/reference.md) ---------------------------------
 
 
@@ -145,6 +153,11 @@ def week_so_far(logical_date: dt.datetime) -> tuple[Period, dt.datetime]:
     return week_containing(local), local.replace(tzinfo=None)
 
 
+def minute_of(logical_date: dt.datetime) -> Period:
+    """Urgent-petition watch (急险): D's own local minute; ``period.start`` is the run's as_of."""
+    return minute_period(to_local(logical_date))
+
+
 # --- operator-supplied keys ------------------------------------------------------------------
 
 
@@ -167,7 +180,12 @@ def parse_key(key: str, kinds: tuple[str, ...] = ("week", "month", "quarter")) -
         return month_period(year, month)
     if (m := QUARTER_RE.match(text)) and "quarter" in kinds:
         return quarter_period(int(m[1]), int(m[2]))
-    examples = {"week": "2021-W09", "month": "2021-03", "quarter": "2021-Q1"}
+    if (m := MINUTE_RE.match(text)) and "minute" in kinds:
+        try:
+            return minute_period(dt.datetime(*(int(g) for g in m.groups())))
+        except ValueError as exc:
+            raise PeriodError(f"{key!r}: not a time ({exc})") from None
+    examples = {"week": "2021-W09", "month": "2021-03", "quarter": "2021-Q1", "minute": "2021-03-23T09:40"}
     wanted = " or ".join(f"a {k} key like {examples[k]}" for k in kinds)
     raise PeriodError(f"invalid period {key!r}: expected {wanted}")
 

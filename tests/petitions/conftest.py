@@ -42,12 +42,12 @@ class PetitionsDB:
             co: list[str] = (), dispatch_due: str | None = None, dispatched: str | None = None,
             feedback_due: str | None = None, feedback: str | None = None, satisfaction: str | None = None,
             revisited: str | None = None, phone: str = "13612340546", name: str = "张三",
-            street: str | None = "黄泥川街道") -> str:
+            street: str | None = "黄泥川街道", urgent: bool = False) -> str:
         """One petition with its units; times are local wall clock text."""
         pid = pid or f"P{next(self._n):05d}"
         self.insert("petitions", {
             "petition_id": pid, "received_at": received, "channel": "8890热线", "kind": kind, "topic": topic,
-            "street": street, "is_urgent": False, "citizen_name": name, "citizen_phone": phone,
+            "street": street, "is_urgent": urgent, "citizen_name": name, "citizen_phone": phone,
             "content": f"市民{name}({phone})反映{topic}问题", "dispatch_due_at": dispatch_due,
             "dispatched_at": dispatched, "feedback_due_at": feedback_due, "feedback_at": feedback,
             "closed_at": None, "status": status, "satisfaction": satisfaction, "revisited_at": revisited,

@@ -44,7 +44,7 @@ def _skipped(rule: WeekdayRule, year: int) -> list[dt.datetime]:
 def moved(year: int, show_all: bool = False) -> list[str]:
     lines = []
     for cadence in cadences.CADENCES:
-        if cadence.timetable is None:
+        if cadence.timetable is None or cadence.timetable[0] == "cron":  # not on the working calendar
             continue
         dag_id = cadence.dag_id
         tt = cadences.timetable_for(dag_id)

@@ -55,6 +55,10 @@ DDL: dict[str, list[str]] = {
     ],
 }
 
+# 急险 watch (include/sql/petitions/urgent.sql): the urgent petitions only, by received_at; the same
+# statement on SQLite and PostgreSQL (both match a query's "is_urgent = TRUE" to the predicate).
+URGENT_INDEX = "CREATE INDEX ix_petitions_urgent_received ON petitions (received_at) WHERE is_urgent = TRUE"
+
 # Indexes the project asks the departments to keep (documented in include/sql/README.md); the
 # demo databases have them so the demo behaves like production.
 INDEXES: dict[str, list[str]] = {
@@ -66,6 +70,7 @@ INDEXES: dict[str, list[str]] = {
         ("CREATE INDEX ix_petitions_feedback_open ON petitions (feedback_due_at)"
          " WHERE feedback_at IS NULL OR feedback_at > feedback_due_at"),
         "CREATE INDEX ix_petition_units_petition ON petition_units (petition_id)",
+        URGENT_INDEX,
     ],
     "dept_policy": [
         "CREATE INDEX ix_certifications_credit ON certifications (credit_code)",

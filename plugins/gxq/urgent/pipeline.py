@@ -1,0 +1,36 @@
+"""The watch's one step (急险监测): read the window, stage each petition, write the report, tell
+whoever must act. One task per run: the run is cheap (one statement through a partial index) and
+runs 144 times a day, and a retry of the whole step is safe (the report is the same on the same
+data; the notices are idempotent).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from gxq import cadences, output, periods, store
+from gxq.connections import engine_for
+from gxq.urgent import watch
+
+log = logging.getLogger(__name__)
+
+
+def dag_id() -> str:
+    """The watch's DAG id, from the registry (the one place that names it)."""
+    (cadence,) = cadences.in_area("urgent")
+    return cadence.dag_id
+
+
+def run(period_key: str, *, dept=None, ops=None, run_id: str | None = None) -> dict:
+    """One as_of: the report (contract keys first, then the extras), written and recorded."""
+    period = periods.parse_key(period_key, ("minute",))
+    ops = ops if ops is not None else store.ops_engine()
+    dept = dept if dept is not None else engine_for(watch.CONN_ID)
+    watch.check_schema(dept)
+    report = watch.compute(watch.read_rows(dept, period.start), period)
+    name = dag_id()
+    output.write_report(name, period.key, report)
+    store.record_report(ops, name, period.key, report, run_id=run_id)
+    log.info("%s %s: %d watched, %d alerts, %d escalated", name, period.key, report["watched"],
+             len(report["alerts"]), len(report["escalated"]))
+    return report
