@@ -25,6 +25,7 @@ import requests
 
 APPROVE, APPROVE_WITH_HOLDS, REJECT = "批准", "批准(暂缓所填奖励)", "驳回"
 TASK_ID = "review"
+HOLD_FIELD = "hold_awards"  # the form's field of the awards to hold (gxq.policy.HOLD_FIELD)
 
 
 class Api:
@@ -52,7 +53,7 @@ class Api:
     def answer(self, dag_id: str, run_id: str, option: str, hold: str | None = None, note: str | None = None,
                ref: str | None = None) -> dict:
         url = f"{self.base}/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{TASK_ID}/-1/hitlDetails"
-        payload = {"chosen_options": [option], "params_input": {"hold": hold or None, "note": note or None,
+        payload = {"chosen_options": [option], "params_input": {HOLD_FIELD: hold or None, "note": note or None,
                                                                 "ref": ref or None}}
         r = self.s.patch(url, json=payload, timeout=60)
         if r.status_code >= 400:

@@ -37,7 +37,7 @@ def _start(dag_id, period, run_id, **params):
 
 
 def _answer(p, ev, run_id, option, by="reviewer1", **form):
-    params_input = {"hold": None, "note": None, "ref": None, **form}
+    params_input = {"hold_awards": None, "note": None, "ref": None, **form}
     return pipeline.review_answer(p, ev, run_id=run_id, chosen=[option], params_input=params_input,
                                   responded_by={"id": by, "name": by},
                                   responded_at=dt.datetime(2021, 4, 6, 2, 30, tzinfo=dt.UTC))
@@ -138,7 +138,7 @@ def test_ui_approve_with_hold_then_held_award_paid_once_later(dbs):
     p, ev, start = _start(M, "2021-03", "run-A")
     assert "ask" in start
     decision = _answer(p, ev, "run-A", review.APPROVE_WITH_HOLDS, note="其余无异议", ref="",
-                       hold=f"{HTE} | E01 | H01 | 待核实注册地址")
+                       hold_awards=f"{HTE} | E01 | H01 | 待核实注册地址")
     assert decision["status"] == "approved" and decision["via"] == "ui" and decision["by"] == "reviewer1"
     assert decision["decided_at"] == "2021-04-06T10:30:00+08:00"
     report = _finish(p, ev, decision)

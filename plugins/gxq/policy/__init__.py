@@ -17,3 +17,7 @@ APPROVE = "批准"
 APPROVE_WITH_HOLDS = "批准(暂缓所填奖励)"
 REJECT = "驳回"
 OPTIONS = [APPROVE, APPROVE_WITH_HOLDS, REJECT]
+# The review form's field of the awards to hold. Not ``hold``: a HITL operator's form fields share
+# the DAG params' namespace, and a field named like the run param ``hold`` (a list) replaced its
+# schema, so that every run given the documented list failed before review.
+HOLD_FIELD = "hold_awards"

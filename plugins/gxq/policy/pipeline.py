@@ -27,7 +27,7 @@ from gxq import cadences, output, store
 from gxq.connections import engine_for
 from gxq.notify import Notice, deliver
 from gxq.periods import TZ, PeriodError, parse_key
-from gxq.policy import batches, catalogue, review
+from gxq.policy import HOLD_FIELD, batches, catalogue, review
 from gxq.policy import render as rendering
 from gxq.policy.batches import Batch, BatchSpec, ledger_duplicates, ledger_totals
 from gxq.policy.catalogue import PolicyParamError, parse_policy_ids
@@ -239,9 +239,9 @@ def review_answer(p: dict, evaluation_path: str, *, run_id: str | None, chosen: 
             holds = []
             status = "rejected"
         elif option in (review.APPROVE, review.APPROVE_WITH_HOLDS):
-            holds = review.parse_holds(params_input.get("hold"))
+            holds = review.parse_holds(params_input.get(HOLD_FIELD))
             if option == review.APPROVE_WITH_HOLDS and not holds:
-                raise review.ReviewError(f"{option!r} chosen without any award in 暂缓奖励 (hold)")
+                raise review.ReviewError(f"{option!r} chosen without any award in 暂缓奖励 ({HOLD_FIELD})")
             review.check_holds(holds, batches.unpaid(engine, spec, _evaluation(evaluation_path)))
             status = "approved"
         else:

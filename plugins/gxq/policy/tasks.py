@@ -20,7 +20,7 @@ from typing import Any
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, task
 
-from gxq.policy import OPTIONS
+from gxq.policy import HOLD_FIELD, OPTIONS
 
 
 def review_params(context: dict) -> dict:
@@ -60,7 +60,7 @@ class BatchReview(HITLOperator):
             options=list(OPTIONS),
             multiple=False,
             params={
-                "hold": Param(
+                HOLD_FIELD: Param(
                     None, type=["null", "string"], title="暂缓奖励",
                     description="每行一项: 政策编号 | 统一社会信用代码 | 依据编号 | 备注", format="multiline",
                 ),
@@ -90,7 +90,7 @@ class BatchReview(HITLOperator):
         self.body = ask["body"]
         self.assigned_users = [{"id": u, "name": u} for u in ask["approvers"]] or None
         if ask["hold_text"]:
-            self.params["hold"] = ask["hold_text"]
+            self.params[HOLD_FIELD] = ask["hold_text"]
         return super().execute(context)  # records the request and waits (awaiting_input)
 
     def execute_complete(self, context, event: dict[str, Any]) -> Any:
