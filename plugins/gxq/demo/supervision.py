@@ -1,10 +1,16 @@
 """Demo rows of ``dept_supervision`` (督查考核): the plan's 任务清单 and the units' monthly reports.
 
-Every quantified task of the 2021 plan (大连高新区2021年优化营商环境工作实施方案) is a row of
-``plan_targets`` with its heading (实事…), responsible unit, measure, target and deadline; where
-the plan gives a range (3–4次) the lower bound is the target. The 三轮营商环境评估 has milestones
-(one round by 03-31, two by 06-30, three by 09-30); 政策兑现大会 and 公共卫生服务中心投入使用 are
-``once``; every other task runs ``linear`` over the year (the 百家企业现场谈 by 06-30).
+Every quantified task of the 2021 plan (大连高新区2021年优化营商环境工作实施方案) that the
+repository knows is a row of ``plan_targets`` with the plan's heading (实事…), responsible unit,
+measure, target and deadline; where the plan gives a range (3–4次) the lower bound is the target.
+The headings follow the plan's order: 实事一 is 三轮再提升 (the third-party assessment, one round by
+03-31, two by 06-30, three by 09-30: ``milestones``), 实事十一 稳就业 holds 全年组织线上线下招聘活动.
+What the plan asks as a level rather than a count (最多跑1次 100%, 零跑动/容缺受理 ≥ 60%) is the
+percentage the unit reports, due by 12-31 (``once``: judged at the deadline, the level reported
+each month); so are the single deliverables (政策兑现大会 年内, 公共卫生服务中心投入使用, 海创周, 工作
+手册). Tasks with dates beyond the year (the schools: 2021, 2022年9月, 2023) are ``milestones``;
+every other task runs ``linear`` over the year (the 100家企业现场走访 by 06-30). Rows marked
+``# unchecked`` carry a heading or figure the repository could not check against the plan's text.
 
 Each unit reports its cumulative figure once a month (``plan_progress``). The figures follow a
 fixed profile per task, so that every status of ``plan_task_tracking`` appears during the year:
@@ -30,43 +36,77 @@ YEAR = 2021
 START = date(YEAR, 1, 1)
 END = date(YEAR, 12, 31)
 
-# (target_id, item, title, unit, measure, target, due_on, curve, profile)
+# The plan's headings (实事): 一 and 十一 as the plan names them; the others' numbers and short names
+# are the repository's reading of the plan's order (# unchecked).
+H01 = "实事一 三轮再提升"
+H02 = "实事二 政务服务"  # unchecked
+H03 = "实事三 百家企业现场谈"  # unchecked
+H04 = "实事四 政策兑现"  # unchecked
+H05 = "实事五 聚人才"  # unchecked
+H06 = "实事六 强技能"  # unchecked
+H07 = "实事七 办好教育"  # unchecked
+H08 = "实事八 健康高新"  # unchecked
+H09 = "实事九 城市管理"  # unchecked
+H10 = "实事十 生态宜居与基础设施"  # unchecked
+H11 = "实事十一 稳就业"
+
+# (target_id, item, title, unit, measure, target, due_on, curve, profile), in the order of the headings
 TASKS: list[tuple[str, str, str, str, str, float, date, str, str]] = [
-    ("T01", "实事一 稳就业", "全年组织线上线下招聘活动", "U04", "场", 50, END, "linear", "ahead"),
-    ("T02", "实事一 稳就业", "开展企业用工服务", "U04", "家次", 1500, END, "linear", "steady"),
-    ("T03", "实事一 稳就业", "吸引高校毕业生来区就业", "U04", "名", 2000, END, "linear", "lagging"),
-    ("T04", "实事二 聚人才", "引进紧缺急需人才", "U21", "名", 200, END, "linear", "troubled"),
-    ("T05", "实事二 聚人才", "引进海外创新创业团队(海创团队)", "U21", "个", 10, END, "linear", "steady"),
-    ("T06", "实事二 聚人才", "推荐市政府特殊津贴专家", "U21", "名", 10, END, "linear", "recovering"),
-    ("T07", "实事二 聚人才", "推荐辽宁省百千万人才工程专家", "U21", "名", 15, END, "linear", "steady"),
-    ("T08", "实事二 聚人才", "评选优秀企业家", "U13", "名", 5, END, "linear", "ahead"),
-    ("T09", "实事二 聚人才", "推荐国务院特殊津贴专家", "U21", "名", 2, END, "linear", "late"),
-    ("T10", "实事二 聚人才", "新招收博士后研究人员", "U21", "名", 10, END, "linear", "lagging"),
-    ("T11", "实事三 强技能", "开展职业技能培训", "U04", "人次", 10000, END, "linear", "slipping"),
-    ("T12", "实事三 强技能", "职业技能提升补贴惠及", "U04", "人次", 20000, END, "linear", "steady"),
-    ("T13", "实事四 优服务", "百家企业现场谈(走访企业)", "U13", "家", 100, date(YEAR, 6, 30), "linear", "short"),
-    ("T14", "实事四 优服务", "召开营商环境监督员座谈会", "U13", "次", 2, END, "linear", "ahead"),
-    ("T15", "实事四 优服务", "举办营商环境专题讲座", "U13", "次", 3, END, "linear", "steady"),
-    ("T16", "实事四 优服务", "开展营商环境业务培训", "U13", "次", 10, END, "linear", "corrected"),
-    ("T17", "实事四 优服务", "开展营商环境研讨活动", "U13", "次", 5, END, "linear", "late"),
-    ("T18", "实事五 办好教育", "培养区级名师", "U05", "名", 100, END, "linear", "steady"),
-    ("T19", "实事五 办好教育", "培养区级名校长", "U05", "名", 10, END, "linear", "lagging"),
-    ("T20", "实事五 办好教育", "创建区级名校", "U05", "所", 10, END, "linear", "ahead"),
-    ("T21", "实事五 办好教育", "新建改扩建公办幼儿园", "U05", "所", 2, END, "linear", "recovering"),
-    ("T22", "实事五 办好教育", "引进在线教育机构", "U05", "家", 1, END, "linear", "ahead"),
-    ("T23", "实事六 健康高新", "建设母婴小屋", "U23", "家", 3, END, "linear", "steady"),
-    ("T24", "实事六 健康高新", "公共卫生服务中心投入使用", "U06", "个", 1, date(YEAR, 7, 31), "once", "once_late"),
-    ("T25", "实事七 城市管理", "新建改造公厕", "U02", "座", 13, END, "linear", "slipping"),
-    ("T26", "实事七 城市管理", "建设厨余垃圾处理站", "U07", "座", 2, END, "linear", "troubled"),
-    ("T27", "实事八 生态宜居", "绿地提升", "U01", "平方米", 14000, END, "linear", "steady"),
-    ("T28", "实事八 生态宜居", "节点绿地微改造", "U01", "平方米", 42000, END, "linear", "lagging"),
-    ("T29", "实事九 基础设施", "桥梁加固", "U01", "座", 11, END, "linear", "recovering"),
-    ("T30", "实事十 营商评估", "开展三轮营商环境评估", "U13", "轮", 3, date(YEAR, 9, 30), "milestones", "rounds"),
-    ("T31", "实事十一 政策兑现", "召开政策兑现大会", "U22", "次", 1, date(YEAR, 4, 30), "once", "once_on_time"),
+    ("T30", H01, "开展三轮营商环境评估", "U13", "轮", 3, date(YEAR, 9, 30), "milestones", "rounds"),
+    ("T32", H02, "“最多跑1次”事项占比", "U13", "%", 100, END, "once", "level"),
+    ("T33", H02, "“零跑动”及容缺受理事项占比", "U13", "%", 60, END, "once", "level"),
+    ("T13", H03, "6月底前完成100家企业现场走访(百家企业现场谈)", "U13", "家", 100, date(YEAR, 6, 30), "linear", "short"),
+    ("T14", H03, "召开营商环境监督员座谈会", "U13", "次", 2, END, "linear", "ahead"),
+    ("T15", H03, "举办营商环境专题讲座", "U13", "次", 3, END, "linear", "steady"),
+    ("T16", H03, "开展营商环境业务培训", "U13", "次", 10, END, "linear", "corrected"),
+    ("T17", H03, "开展营商环境研讨活动", "U13", "次", 5, END, "linear", "late"),
+    ("T34", H03, "编制营商环境工作手册", "U13", "本", 1, END, "once", "once"),  # unchecked due date
+    ("T31", H04, "召开政策兑现大会", "U22", "次", 1, END, "once", "once"),
+    ("T04", H05, "引进紧缺急需人才", "U21", "名", 200, END, "linear", "troubled"),
+    ("T05", H05, "引进海外创新创业团队(海创团队)", "U21", "个", 10, END, "linear", "steady"),
+    ("T06", H05, "推荐市政府特殊津贴专家", "U21", "名", 10, END, "linear", "recovering"),
+    ("T07", H05, "推荐辽宁省百千万人才工程专家", "U21", "名", 15, END, "linear", "steady"),
+    ("T08", H05, "评选优秀企业家", "U13", "名", 5, END, "linear", "ahead"),
+    ("T09", H05, "推荐国务院特殊津贴专家", "U21", "名", 2, END, "linear", "late"),
+    ("T10", H05, "新招收博士后研究人员", "U21", "名", 10, END, "linear", "lagging"),
+    ("T35", H05, "举办海创周(海外学子创业周)", "U21", "届", 1, END, "once", "once"),  # unchecked due date
+    ("T11", H06, "开展职业技能培训", "U04", "人次", 10000, END, "linear", "slipping"),
+    ("T12", H06, "职业技能提升补贴惠及", "U04", "人次", 20000, END, "linear", "steady"),
+    ("T18", H07, "培养区级名师", "U05", "名", 100, END, "linear", "steady"),
+    ("T19", H07, "培养区级名校长", "U05", "名", 10, END, "linear", "lagging"),
+    ("T20", H07, "创建区级名校", "U05", "所", 10, END, "linear", "ahead"),
+    ("T21", H07, "新建改扩建公办幼儿园", "U05", "所", 2, END, "linear", "recovering"),
+    ("T22", H07, "引进在线教育机构", "U05", "家", 1, END, "linear", "ahead"),
+    ("T36", H07, "新建学校投入使用(2021年、2022年9月、2023年各1所)", "U05", "所", 3, date(2023, 12, 31),
+     "milestones", "schools"),  # unchecked: one school at each of the plan's three dates
+    ("T23", H08, "建设母婴小屋", "U23", "家", 3, END, "linear", "steady"),  # unchecked heading
+    ("T24", H08, "公共卫生服务中心投入使用", "U06", "个", 1, date(YEAR, 7, 31), "once", "once_late"),
+    ("T25", H09, "新建公厕", "U02", "座", 13, END, "linear", "slipping"),
+    ("T26", H09, "建设厨余垃圾处理站", "U07", "座", 2, END, "linear", "troubled"),
+    ("T38", H09, "改造背街小巷", "U02", "条", 20, END, "linear", "lagging"),  # unchecked figure
+    ("T27", H10, "绿地提升", "U01", "平方米", 14000, END, "linear", "steady"),
+    ("T28", H10, "节点绿地微改造", "U01", "平方米", 42000, END, "linear", "lagging"),
+    ("T29", H10, "桥梁加固", "U01", "座", 11, END, "linear", "recovering"),
+    ("T37", H10, "建设污水处理厂", "U12", "座", 3, END, "linear", "steady"),
+    ("T39", H10, "新建改造道路", "U01", "条", 10, END, "linear", "ahead"),  # unchecked figure
+    ("T01", H11, "全年组织线上线下招聘活动", "U04", "场", 50, END, "linear", "ahead"),
+    ("T02", H11, "开展企业用工服务", "U04", "家次", 1500, END, "linear", "steady"),
+    ("T03", H11, "吸引高校毕业生来区就业", "U04", "名", 2000, END, "linear", "lagging"),
 ]
 
-MILESTONES = {"T30": [(date(YEAR, 3, 31), 1), (date(YEAR, 6, 30), 2), (date(YEAR, 9, 30), 3)]}
+MILESTONES = {
+    "T30": [(date(YEAR, 3, 31), 1), (date(YEAR, 6, 30), 2), (date(YEAR, 9, 30), 3)],
+    "T36": [(date(YEAR, 12, 31), 1), (date(2022, 9, 30), 2), (date(2023, 12, 31), 3)],
+}
 
+# ``once`` deliverables: the day each is done (政策兑现大会 in spring, the 公共卫生服务中心 late).
+ONCE_DONE = {"T24": date(YEAR, 8, 12), "T31": date(YEAR, 4, 26), "T34": date(YEAR, 5, 20),
+             "T35": date(YEAR, 7, 9)}
+# Levels the unit reports each month (January first), in per cent.
+LEVELS = {
+    "T32": [86, 88, 90, 92, 93, 95, 96, 97, 98, 99, 100, 100],
+    "T33": [32, 35, 38, 42, 45, 48, 50, 53, 55, 57, 58, 61],
+}
 # Pace of the cumulative figure against 序时进度, month by month (January first).
 PACES = {
     "ahead": [1.35] * 12,
@@ -100,8 +140,12 @@ def _report_day(index: int, month: int) -> date:
 def _reports(index: int, task: tuple) -> list[tuple[date, float]]:
     tid, _item, _title, _unit, _measure, target, due, curve, profile = task
     out: list[tuple[date, float]] = []
+    if profile == "level":
+        return [(_report_day(index, month), float(LEVELS[tid][month - 1])) for month in range(1, 13)]
+    if profile == "schools":  # the first school opens for the autumn term, reported in September
+        return [(_report_day(index, month), 0.0 if month < 9 else 1.0) for month in range(1, 13)]
     if curve == "once":
-        done = {"once_on_time": date(YEAR, 4, 26), "once_late": date(YEAR, 8, 12)}[profile]
+        done = ONCE_DONE[tid]
         for month in range(1, 13):
             day = _report_day(index, month)
             out.append((day, target if day >= done else 0))
