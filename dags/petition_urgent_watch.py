@@ -44,7 +44,8 @@ def petition_urgent_watch():
 
         context = get_current_context()
         period = cadences.run_period(context, DAG_ID)
-        report = pipeline.run(period.key, run_id=dagkit.run_id(context))
+        dry_run, resend = dagkit.flags(context)
+        report = pipeline.run(period.key, run_id=dagkit.run_id(context), dry_run=dry_run, resend=resend)
         return {"period": report["period"], "watched": report["watched"], "alerts": len(report["alerts"]),
                 "escalated": len(report["escalated"])}
 

@@ -76,8 +76,14 @@ def test_a_run_and_its_rerun(dagbag, env):
         {"petition_id": "P2", "stage": "feedback_due_soon", "unit": "U02", "street": "黄泥川街道",
          "due_at": "2021-03-23T10:20:00+08:00", "minutes": -40},
     ]
+    # one message per recipient: office (P1 先予处置 and its 督办 in one), U02 (P2's feedback)
+    messages = [m["message"] for m in env["sink"].messages]
+    assert len(messages) == 2
+    office = next(m for m in messages if "先予处置" in m)
+    assert "P1" in office and "黄泥川街道" in office and "督办" in office and "P2" not in office
     assert run_dag(dagbag, DAG_ID, D).state == "success"
     assert json.loads(path.read_text(encoding="utf-8")) == report
+    assert len(env["sink"].messages) == 2  # the rerun sends nothing again
 
 
 def test_a_manual_run_takes_the_as_of_param(dagbag, env):

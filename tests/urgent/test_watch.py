@@ -16,7 +16,7 @@ CONTRACT_KEYS = ["period", "as_of", "watched", "alerts", "escalated"]
 
 
 def _report(dept, ops, key: str = KEY) -> dict:
-    return pipeline.run(key, dept=dept.engine, ops=ops)
+    return pipeline.run(key, dept=dept.engine, ops=ops, send=False)
 
 
 def _urgent(dept, pid, **kw):

@@ -10,7 +10,7 @@ import logging
 
 from gxq import cadences, output, periods, store
 from gxq.connections import engine_for
-from gxq.urgent import watch
+from gxq.urgent import notices, watch
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,10 @@ def dag_id() -> str:
     return cadence.dag_id
 
 
-def run(period_key: str, *, dept=None, ops=None, run_id: str | None = None) -> dict:
-    """One as_of: the report (contract keys first, then the extras), written and recorded."""
+def run(period_key: str, *, dept=None, ops=None, run_id: str | None = None, dry_run: bool = False,
+        resend: bool = False, send: bool = True) -> dict:
+    """One as_of: the report (contract keys first, then the extras), written and recorded, then
+    the notices (``send=False``: none; ``dry_run``: recorded, not sent, nothing claimed)."""
     period = periods.parse_key(period_key, ("minute",))
     ops = ops if ops is not None else store.ops_engine()
     dept = dept if dept is not None else engine_for(watch.CONN_ID)
@@ -33,4 +35,7 @@ def run(period_key: str, *, dept=None, ops=None, run_id: str | None = None) -> d
     store.record_report(ops, name, period.key, report, run_id=run_id)
     log.info("%s %s: %d watched, %d alerts, %d escalated", name, period.key, report["watched"],
              len(report["alerts"]), len(report["escalated"]))
+    if send:
+        delivery = notices.notify(ops, report, name, dry_run=dry_run, resend=resend, run_id=run_id)
+        log.info("%s %s: notices %s", name, period.key, delivery)
     return report
