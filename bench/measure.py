@@ -126,7 +126,7 @@ def policy_evaluate(db: str):
 
     def run():  # every policy of the catalogue, with the 双承诺 check, as a quarterly batch does
         ev = evaluate(engine_for("dept_policy"), period, policies, with_commitments=True)
-        return len(ev.candidates)
+        return len(ev)
     return run
 
 
@@ -145,7 +145,7 @@ def innovation_monthly(db: str):
 
 PREIMPORT = {
     "petitions": ("gxq.petitions.compute", "gxq.petitions.rules", "gxq.petitions.pipeline", "gxq.connections"),
-    "policy": ("gxq.policy.evaluate", "gxq.policy.catalogue", "gxq.connections"),
+    "policy": ("gxq.policy.evaluate", "gxq.policy.catalogue", "gxq.connections", "numpy"),
     "innovation": ("gxq.innovation.monthly", "gxq.innovation.rules", "gxq.innovation.source", "gxq.connections"),
 }
 

@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 from gxq.periods import parse_key
 from gxq.policy import catalogue
-from gxq.policy.evaluate import Evaluation, _sorted_unique, _statements, evaluate
-from gxq.policy.model import Candidate
+from gxq.policy.evaluate import COLUMNS, Evaluation, _sort_unique, _statements, evaluate
 from gxq.policy.testing import build_dept_policy
 
 ROWS = {
@@ -144,17 +143,23 @@ def test_one_statement_per_rule_file():
     ]
 
 
-def _candidate(policy_id, code, basis_id) -> Candidate:
-    return Candidate(policy_id, code, basis_id, "2021-01-01", Decimal(1), None, None, {})
+def _evaluation(keys) -> Evaluation:
+    ev = Evaluation("2021-Q1", ["a", "b"])
+    for p, c, b in keys:
+        for name, value in zip(COLUMNS, (p, c, b, "2021-01-01", None, None, 0, 100, None, None)):
+            ev.awards[name].append(value)
+    return ev
 
 
 def test_candidates_come_out_sorted_and_duplicates_raise():
     keys = [(p, c, b) for p in ("a", "b") for c in ("X", "Y", "é", "中") for b in ("1", "10", "2")]
-    shuffled = [_candidate(*k) for k in keys]
+    shuffled = list(keys)
     random.Random(7).shuffle(shuffled)
-    assert [c.key for c in _sorted_unique(shuffled)] == sorted(keys)
+    ev = _evaluation(shuffled)
+    _sort_unique(ev)
+    assert ev.identities() == sorted(keys)
     with pytest.raises(ValueError, match="basis ids not unique"):
-        _sorted_unique([_candidate("a", "X", "1"), _candidate("a", "Y", "1"), _candidate("a", "X", "1")])
+        _sort_unique(_evaluation([("a", "X", "1"), ("a", "Y", "1"), ("a", "X", "1")]))
 
 
 def _no_keys_dept(tmp_path, enterprises, certifications, applications=()):

@@ -325,7 +325,7 @@ def test_sql_files_bind_every_value():
     for path in files:
         text = path.read_text(encoding="utf-8")
         for expr in re.findall(r"\{\{(.*?)\}\}", text, re.DOTALL):
-            if not re.fullmatch(r"\s*(ts|txt|num|day)\('[a-z_.]+'\)\s*|\s*dialect\s*|\s*([a-z]\.)?[a-z_]+\(\)\s*", expr):
+            if not re.fullmatch(r"\s*(ts|txt|num|day|fen)\('[a-z_.]+'\)\s*|\s*dialect\s*|\s*([a-z]\.)?[a-z_]+\(\)\s*", expr):
                 bad.append(f"{path.name}: {{{{{expr}}}}}")
         for stmt in re.findall(r"\{%(.*?)%\}", text, re.DOTALL):
             if not re.fullmatch(r"\s*(if dialect ==? '[a-z]+'|elif dialect ==? '[a-z]+'|else|endif|macro [a-z_]+\(\)"

@@ -3,16 +3,19 @@
 --   approved_at in [pays_from_ts, period_end_ts)  (a candidate award, or a data problem when it
 --                                                  has no credit_code or a negative amount), or
 --   no approved_at, submitted before period_end_ts or never  (a data problem: no basis date).
--- The caller sorts them out (evaluate.PROBLEMS); none is dropped. A NULL amount_requested is 0.
--- The enterprise's run-time status is read once per evaluation (enterprise_statuses.sql).
+-- The caller sorts them out (evaluate.PROBLEMS); none is dropped. The amount is in fen; NULL is 0.
+-- With the enterprise's name and withheld reason at run time (_enterprise.sql).
 -- Ordered as the candidates are (code-point order, as Python compares text), so that sorting
 -- them afterwards finds them sorted.
+{% import 'policy/_enterprise.sql' as r with context %}
 SELECT a.application_id AS basis_id,
        a.credit_code AS credit_code,
        a.policy_id AS policy_id,
        {% if dialect == 'postgresql' %}to_char(a.approved_at, 'YYYY-MM-DD HH24:MI:SS'){% else %}{{ ts('a.approved_at') }}{% endif %} AS basis_at,
-       {{ num('a.amount_requested') }} AS amount_requested
+       {{ fen('a.amount_requested') }} AS requested_fen,
+       {{ r.columns() }}
 FROM applications a
+LEFT JOIN enterprises e ON e.credit_code = a.credit_code
 WHERE a.policy_id IN :policy_ids
   AND a.status = 'approved'
   AND (({{ ts('a.approved_at') }} >= :pays_from_ts AND {{ ts('a.approved_at') }} < :period_end_ts)

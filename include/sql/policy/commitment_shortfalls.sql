@@ -1,11 +1,12 @@
 -- 双承诺: commitments due on a day in [start_day, end_day) whose fulfilled amount is below the
--- promised amount (NULL amounts are 0). The enterprise's name comes from enterprise_statuses.sql.
+-- promised amount (NULL amounts are 0), with the enterprise's name ('' is NULL).
 SELECT c.commitment_id AS commitment_id,
        c.credit_code AS credit_code,
        c.kind AS kind,
        {{ ts('c.due_on') }} AS due_on,
        {{ num('c.promised_amount') }} AS promised_amount,
-       {{ num('c.fulfilled_amount') }} AS fulfilled_amount
+       {{ num('c.fulfilled_amount') }} AS fulfilled_amount,
+       (SELECT MIN({{ txt('e.name') }}) FROM enterprises e WHERE e.credit_code = c.credit_code) AS enterprise_name
 FROM commitments c
 WHERE {{ ts('c.due_on') }} >= :start_day
   AND {{ ts('c.due_on') }} < :end_day

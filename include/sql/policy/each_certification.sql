@@ -1,14 +1,16 @@
 -- 每次认定 (each certification): every certification of a type in the cert_types list (one statement for
 -- every policy of this rule; cert_type names the policy) certified on a day in
--- [pays_from_day, period_end_day). The enterprise's run-time status is read once per evaluation
--- (enterprise_statuses.sql), not joined here.
+-- [pays_from_day, period_end_day), with the enterprise's name and withheld reason (_enterprise.sql).
 -- Ordered as the candidates are (code-point order, as Python compares text), so that sorting
 -- them afterwards finds them sorted.
+{% import 'policy/_enterprise.sql' as r with context %}
 SELECT c.cert_id AS basis_id,
        c.credit_code AS credit_code,
        {% if dialect == 'postgresql' %}to_char(c.certified_on, 'YYYY-MM-DD'){% else %}{{ ts('c.certified_on') }}{% endif %} AS basis_on,
-       c.cert_type AS cert_type
+       c.cert_type AS cert_type,
+       {{ r.columns() }}
 FROM certifications c
+LEFT JOIN enterprises e ON e.credit_code = c.credit_code
 WHERE c.cert_type IN :cert_types
   AND {{ txt('c.credit_code') }} IS NOT NULL
   AND {{ ts('c.certified_on') }} >= :pays_from_day

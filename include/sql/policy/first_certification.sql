@@ -3,16 +3,19 @@
 -- [pays_from_day, period_end_day) for which the enterprise has no EARLIER certification of the
 -- same type. Earlier = an earlier certified_on, or the same day and a smaller cert_id (code-point
 -- order); earlier certifications from before the programme start still count. expires_on plays
--- no part. The enterprise's run-time status is read once per evaluation (enterprise_statuses.sql).
+-- no part. With the enterprise's name and withheld reason at run time (_enterprise.sql).
 -- An anti-join, not row_number() over (credit_code, cert_type): EXPLAIN ANALYZE on 118,000
 -- certifications shows the window's sort (text keys) costs more than the hash anti-join.
 -- Ordered as the candidates are (code-point order, as Python compares text), so that sorting
 -- them afterwards finds them sorted.
+{% import 'policy/_enterprise.sql' as r with context %}
 SELECT c.cert_id AS basis_id,
        c.credit_code AS credit_code,
        {% if dialect == 'postgresql' %}to_char(c.certified_on, 'YYYY-MM-DD'){% else %}{{ ts('c.certified_on') }}{% endif %} AS basis_on,
-       c.cert_type AS cert_type
+       c.cert_type AS cert_type,
+       {{ r.columns() }}
 FROM certifications c
+LEFT JOIN enterprises e ON e.credit_code = c.credit_code
 WHERE c.cert_type IN :cert_types
   AND {{ txt('c.credit_code') }} IS NOT NULL
   AND {{ ts('c.certified_on') }} >= :pays_from_day

@@ -1,6 +1,7 @@
 """政策兑现 (policy redemption): 月兑现、季兑现、随时兑现, paid at most once.
 
 - :mod:`gxq.policy.model`      Policy, DatedParameter (OpenFisca-style dated amounts), Candidate
+- :mod:`gxq.policy.rules`      award formulas over the candidates' columns (numpy, integer fen)
 - :mod:`gxq.policy.catalogue`  the reviewed policy catalogue, one module + YAML cases per policy
 - :mod:`gxq.policy.evaluate`   set-wise eligibility over dept_policy (SQL in include/sql/policy/)
 - :mod:`gxq.policy.batches`    batches, withheld list and payment ledger in gxq_ops (one transaction)

@@ -185,7 +185,7 @@ def paid_keys(conn, policy_ids) -> set[tuple[str, str, str]]:
 def open_awards(ev: Evaluation, policy_ids, paid: set) -> set[tuple[str, str, str]]:
     """The awards a batch of these policies would take now: candidates not yet paid."""
     wanted = set(policy_ids)
-    return {c.key for c in ev.candidates if c.policy_id in wanted and c.key not in paid}
+    return {key for key in ev.identities() if key[0] in wanted and key not in paid}
 
 
 def compose(spec: BatchSpec, ev: Evaluation, paid: set, issued_at: str, status: str,
@@ -197,9 +197,7 @@ def compose(spec: BatchSpec, ev: Evaluation, paid: set, issued_at: str, status: 
                   sorted(spec.policy_ids), status, issued_at,
                   shortfalls=list(ev.shortfalls), data_problems=list(ev.data_problems))
     wanted = set(spec.policy_ids)
-    for c in sorted(ev.candidates, key=lambda c: c.key):
-        if c.policy_id not in wanted or c.key in paid:
-            continue
+    for c in ev.select(lambda key: key[0] in wanted and key not in paid):  # sorted by key
         award = {"policy_id": c.policy_id, "credit_code": c.credit_code, "basis_id": c.basis_id,
                  "basis_on": c.basis_on, "enterprise_name": c.enterprise_name, "amount": money(c.amount),
                  "trace": c.trace}

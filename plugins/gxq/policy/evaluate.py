@@ -1,30 +1,34 @@
 """Set-wise eligibility (资格核定) over dept_policy: one SQL statement per rule over every
 enterprise (include/sql/policy/), never a query per enterprise. Policies sharing a rule file
 (each_certification, first_certification, approved_applications) are evaluated by one statement
-that binds their cert types / policy ids as a list; the enterprises' run-time statuses are read
-once per evaluation (enterprise_names.sql, enterprise_withheld.sql) rather than joined into
-every statement. Everything is read on one connection.
+that binds their cert types / policy ids as a list; each statement joins its rows' enterprise
+(name and run-time status, _enterprise.sql). Everything is read on one connection.
 
 The result is every *candidate* award whose basis (certification day, approval time) lies in
 [programme start, end of the period): the ledger later decides which are new. Each candidate
 carries the enterprise's status at run time and the reason it is withheld, if any (the first of
 ``unknown_enterprise``, ``dishonest``, ``abnormal``), and a trace of why it was granted.
+
+Each rule's award formula runs once over its candidates' columns (:mod:`gxq.policy.rules`), in
+integer fen; the evaluation keeps the candidates as columns, the trace included as data (the
+basis, each parameter's value and the day it starts, the minimum taken, the status that withholds
+it). The sentences a person reads are rendered from those columns only for the awards a batch
+takes (:meth:`Evaluation.select`).
 """
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import datetime as dt
-import gc
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
+import numpy as np
 
 from gxq import sql as gsql
 from gxq.periods import Period
-from gxq.policy.model import Basis, Candidate, Policy, money, money_json
+from gxq.policy.model import Candidate, Policy, money, money_json, yuan
+from gxq.policy.rules import Candidates, Min
 
 # What the project reads from dept_policy (checked by name before any query).
 REQUIRED_COLUMNS = {
@@ -47,31 +51,79 @@ _PROBLEM_ORDER = {"negative_amount_requested": 0, "approved_without_approved_at"
                   "approved_without_credit_code": 2}
 
 # Rule files that evaluate every policy using them in one statement: the sql_params key that
-# selects a policy's rows, bound as a list named ``<key>s`` (``IN :cert_types``), and returned
-# as a column of that name so each row goes to its policies. Other rule files run per policy.
+# selects a policy's rows (returned as a column of that name, so each row goes to its policies)
+# and the list param its values are bound to (``IN :cert_types``). Other rule files run per policy.
 GROUPED_RULES = {
-    "policy/each_certification": "cert_type",
-    "policy/first_certification": "cert_type",
-    "policy/approved_applications": "policy_id",
+    "policy/each_certification": ("cert_type", "cert_types"),
+    "policy/first_certification": ("cert_type", "cert_types"),
+    "policy/approved_applications": ("policy_id", "policy_ids"),
 }
+
+# The columns of an evaluation's candidates; a formula's trace adds ``<key>.value`` and
+# ``<key>.from`` (a dated parameter: its value and the day it starts) or ``<key>.base`` and
+# ``<key>.limit`` (a minimum, fen), None for the policies whose formula has no such key.
+COLUMNS = ("policy_id", "credit_code", "basis_id", "basis_on", "basis_at", "cert_type", "requested", "amount",
+           "enterprise_name", "withhold_reason")
 
 
 @dataclass
 class Evaluation:
+    """Every candidate award of an evaluation as columns (:data:`COLUMNS` and the trace's), sorted
+    by award identity, with ``traces``: per policy, how its trace reads them."""
+
     period_key: str
     policy_ids: list[str]
-    candidates: list[Candidate] = field(default_factory=list)
+    awards: dict[str, list] = field(default_factory=lambda: {c: [] for c in COLUMNS})
+    traces: dict[str, dict] = field(default_factory=dict)
     data_problems: list[dict] = field(default_factory=list)
     shortfalls: list[dict] = field(default_factory=list)
 
+    def __len__(self) -> int:
+        return len(self.awards["policy_id"])
+
+    def identities(self) -> list[tuple[str, str, str]]:
+        """The award identity (policy_id, credit_code, basis_id) of each candidate."""
+        return list(zip(self.awards["policy_id"], self.awards["credit_code"], self.awards["basis_id"]))
+
+    def select(self, keep: Callable[[tuple[str, str, str]], bool]) -> list[Candidate]:
+        """The candidates whose key ``keep`` accepts, their traces rendered."""
+        return [self._candidate(i) for i, key in enumerate(self.identities()) if keep(key)]
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        return self.select(lambda key: True)
+
+    def _candidate(self, i: int) -> Candidate:
+        a = {name: col[i] for name, col in self.awards.items()}
+        return Candidate(a["policy_id"], a["credit_code"], a["basis_id"], a["basis_on"], yuan(a["amount"]),
+                         a["enterprise_name"], a["withhold_reason"], self._trace(a))
+
+    def _trace(self, a: dict) -> dict:
+        """The trace's sentences (same words as the batches have always stored)."""
+        how = self.traces[a["policy_id"]]
+        if how["basis"] == "certification":
+            basis = f"认定 {a['basis_id']}: {a['cert_type'] or ''} 认定日期 {a['basis_on']}"
+        else:
+            basis = f"申请 {a['basis_id']}: 批准时间 {a['basis_at'] or a['basis_on']}, 申请金额 {yuan(a['requested'])} 元"
+        trace = {"policy": how["policy"], "rule": how["rule"], "basis": basis}
+        for key, label, unit in how["used"]:
+            if label is None:  # a minimum
+                base, limit = a[f"{key}.base"], a[f"{key}.limit"]
+                trace[key] = (f"min({yuan(base)}, {yuan(limit)}) = {yuan(min(base, limit))} 元"
+                              + (" (封顶)" if base > limit else ""))
+            else:
+                trace[key] = f"{label} = {a[f'{key}.value']} {unit} (自 {a[f'{key}.from']} 起施行)"
+        if a["withhold_reason"]:
+            trace["withheld"] = a["withhold_reason"]
+        return trace
+
     def to_json(self) -> dict:
-        return {"period_key": self.period_key, "policy_ids": self.policy_ids,
-                "candidates": [c.to_json() for c in self.candidates],
-                "data_problems": self.data_problems, "shortfalls": self.shortfalls}
+        return {"period_key": self.period_key, "policy_ids": self.policy_ids, "awards": self.awards,
+                "traces": self.traces, "data_problems": self.data_problems, "shortfalls": self.shortfalls}
 
     @classmethod
     def from_json(cls, d: dict) -> Evaluation:
-        return cls(d["period_key"], list(d["policy_ids"]), [Candidate.from_json(c) for c in d["candidates"]],
+        return cls(d["period_key"], list(d["policy_ids"]), d["awards"], d["traces"],
                    list(d["data_problems"]), list(d["shortfalls"]))
 
 
@@ -98,172 +150,150 @@ class _Statement:
     params: dict
     basis: str
     selector: str | None = None  # the column naming each row's policy (None: one policy)
+    lists: tuple[str, ...] = ()  # the params bound as lists
     targets: dict = field(default_factory=dict)  # selector value (or None) -> [Policy]
 
 
 def _statements(policies: list[Policy], period: Period) -> list[_Statement]:
     out: dict[tuple, _Statement] = {}
     for policy in sorted(policies, key=lambda p: p.id):
-        selector = GROUPED_RULES.get(policy.sql)
+        selector, list_param = GROUPED_RULES.get(policy.sql, (None, None))
         if selector is None or selector not in policy.sql_params:
             out[("single", policy.id)] = _Statement(policy.sql, {**policy.sql_params, **_bounds(policy, period)},
-                                                    policy.basis, None, {None: [policy]})
+                                                    policy.basis, targets={None: [policy]})
             continue
-        others = tuple(sorted((k, repr(v)) for k, v in policy.sql_params.items() if k != selector))
-        key = ("grouped", policy.sql, policy.basis, policy.pays_from, others)
+        others = {k: v for k, v in policy.sql_params.items() if k != selector}
+        key = ("grouped", policy.sql, policy.basis, policy.pays_from, tuple(sorted(others.items())))
         stmt = out.get(key)
         if stmt is None:
-            params = {k: v for k, v in policy.sql_params.items() if k != selector}
-            stmt = out[key] = _Statement(policy.sql, {**params, **_bounds(policy, period), selector + "s": []},
-                                         policy.basis, selector)
+            stmt = out[key] = _Statement(policy.sql, {**others, **_bounds(policy, period), list_param: []},
+                                         policy.basis, selector, (list_param,))
         value = policy.sql_params[selector]
         if value not in stmt.targets:
-            stmt.params[selector + "s"].append(value)
+            stmt.params[list_param].append(value)
         stmt.targets.setdefault(value, []).append(policy)
     return list(out.values())
 
 
-def _select(conn, name: str, params: dict, lists=()) -> list[dict]:
-    """The rows of include/sql/<name>.sql with bound params, as dicts (like ``gxq.sql.query``);
-    ``lists`` names the params bound as lists (``IN :name``)."""
-    stmt = sa.text(gsql.render(name, conn.dialect.name))
-    if lists:
-        stmt = stmt.bindparams(*(sa.bindparam(n, expanding=True) for n in lists))
-    result = conn.execute(stmt, params)
-    keys = list(result.keys())
-    return [dict(zip(keys, row)) for row in result.all()]
-
-
-class _Statuses:
-    """The enterprises' run-time statuses, read once per evaluation: ``names`` (credit_code ->
-    name, every enterprise) and ``reasons`` (credit_code -> dishonest / abnormal, only the
-    enterprises withheld for either); ``duplicated``: credit codes listed more than once."""
-
-    def __init__(self, conn):
-        rows = _select(conn, "policy/enterprise_names", {})
-        self.names = {r["credit_code"]: gsql.to_text(r["name"]) for r in rows}
-        self.duplicated = set()
-        if len(self.names) != len(rows):  # the contract's primary key is missing
-            counts = collections.Counter(r["credit_code"] for r in rows)
-            self.duplicated = {code for code, n in counts.items() if n > 1}
-        self.reasons = {}
-        for r in _select(conn, "policy/enterprise_withheld", {}):
-            if gsql.to_bool(r["dishonest"]):  # the first reason that applies (docs/reference.md)
-                self.reasons[r["credit_code"]] = "dishonest"
-            elif gsql.to_bool(r["abnormal"]):
-                self.reasons[r["credit_code"]] = "abnormal"
-
-    def get(self, code) -> tuple[str | None, str | None]:
-        """(name, withheld reason) of the enterprise with ``code``."""
-        if code not in self.names:
-            return None, "unknown_enterprise"
-        return self.names[code], self.reasons.get(code)
-
-
-def _basis(stmt: _Statement, row) -> Basis | str:
-    """The basis of a candidate award from one row of ``stmt``, or why an approved application
-    cannot be paid (a :data:`PROBLEMS` code)."""
-    if stmt.basis == "certification":
-        return Basis(str(row["basis_id"]), str(row["credit_code"]), gsql.to_date(row["basis_on"]).isoformat(),
-                     cert_type=row["cert_type"])
-    if row["basis_at"] is None or row["basis_at"] == "":
+def _problem(basis_at, credit_code, requested: int) -> str | None:
+    """Why an approved application cannot be paid (a :data:`PROBLEMS` code), or None."""
+    if basis_at is None or basis_at == "":
         return "approved_without_approved_at"
-    if row["credit_code"] is None or row["credit_code"] == "":
+    if credit_code is None or credit_code == "":
         return "approved_without_credit_code"
-    requested = money(row["amount_requested"])
     if requested < 0:
         return "negative_amount_requested"
-    at = gsql.to_dt(row["basis_at"])
-    return Basis(str(row["basis_id"]), str(row["credit_code"]), at.date().isoformat(),
-                 basis_at=at.isoformat(sep=" ", timespec="seconds"), amount_requested=requested)
+    return None
 
 
-def _candidates(stmt: _Statement, rows: list, statuses: _Statuses, candidates: list, problems: list) -> None:
-    """The candidates (and, for applications, the data problems) of one statement's rows."""
-    labels = {p.id: f"{p.id} {p.name}" for ps in stmt.targets.values() for p in ps}
-    for row in rows:
-        policies = stmt.targets[row[stmt.selector] if stmt.selector else None]
-        basis = _basis(stmt, row)
-        if isinstance(basis, str):
-            problems.extend({"policy_id": p.id, "application_id": str(row["basis_id"]),
-                             "credit_code": gsql.to_text(row["credit_code"]), "problem": basis} for p in policies)
-            continue
-        name, reason = statuses.get(row["credit_code"])
+def _bases(stmt: _Statement, cols: dict, dialect: str, problems: list) -> dict[str, list]:
+    """The bases of one statement's rows as columns; for applications, the rows that cannot be
+    paid go to ``problems`` instead. Days and times come as ISO text from PostgreSQL; SQLite's
+    text is normalised here."""
+    n = len(cols["basis_id"])
+    sqlite = dialect.startswith("sqlite")
+    if stmt.basis == "certification":
+        days = [gsql.to_date(v).isoformat() for v in cols["basis_on"]] if sqlite else cols["basis_on"]
+        return {**cols, "basis_on": days, "basis_at": [None] * n, "requested": [0] * n}
+    requested = gsql.fen_column(cols["requested_fen"], dialect)
+    found = [_problem(*row) for row in zip(cols["basis_at"], cols["credit_code"], requested)]
+    keep = [i for i, p in enumerate(found) if p is None]
+    for i, p in enumerate(found):
+        if p is not None:
+            for policy in stmt.targets[cols[stmt.selector][i] if stmt.selector else None]:
+                problems.append({"policy_id": policy.id, "application_id": str(cols["basis_id"][i]),
+                                 "credit_code": gsql.to_text(cols["credit_code"][i]), "problem": p})
+    at = [cols["basis_at"][i] for i in keep]
+    if sqlite:
+        at = [gsql.to_dt(v).isoformat(sep=" ", timespec="seconds") for v in at]
+    out = {k: [v[i] for i in keep] for k, v in cols.items()}
+    return {**out, "basis_at": at, "basis_on": [t[:10] for t in at], "requested": [requested[i] for i in keep],
+            "cert_type": [None] * len(keep)}
+
+
+def _candidates(stmt: _Statement, bases: dict, chunks: dict) -> None:
+    """Each policy's formula over its rows' columns: its candidates' columns in ``chunks``."""
+    selector = np.array(bases[stmt.selector], dtype=object) if stmt.selector else None
+    text = {k: np.array(bases[k], dtype=object)
+            for k in ("basis_id", "credit_code", "basis_at", "cert_type", "enterprise_name", "withhold_reason")}
+    days, requested = np.array(bases["basis_on"], dtype=str), np.array(bases["requested"], dtype=np.int64)
+    for value, policies in stmt.targets.items():
+        rows = np.flatnonzero(selector == value) if stmt.selector else np.arange(len(days))
         for policy in policies:
-            amount, trace = policy.award(basis, policy)  # amount: Money, rounded to the cent
-            trace = {"policy": labels[policy.id], **trace}
-            if reason:
-                trace["withheld"] = reason
-            candidates.append(Candidate(policy.id, basis.credit_code, basis.basis_id, basis.basis_on, amount,
-                                        name, reason, trace))
+            award = policy.award(Candidates(policy, days[rows], requested[rows]))
+            add = {"policy_id": [policy.id] * len(rows), "basis_on": days[rows].tolist(),
+                   "requested": requested[rows].tolist(), "amount": award.amount.tolist(),
+                   **{k: col[rows].tolist() for k, col in text.items()}}
+            used = []
+            for key, what in award.used.items():
+                if isinstance(what, Min):
+                    add[f"{key}.base"], add[f"{key}.limit"] = what.base.tolist(), what.limit.tolist()
+                    used.append((key, None, None))
+                else:
+                    add[f"{key}.value"] = [str(v) for v in np.array(what.parameter.entries, dtype=object)[what.index]]
+                    add[f"{key}.from"] = what.start.tolist()
+                    used.append((key, what.parameter.label, what.parameter.unit))
+            trace = {"policy": f"{policy.id} {policy.name}", "rule": award.rule, "basis": policy.basis, "used": used}
+            chunks[policy.id] = (add, trace)
 
 
-def _shortfalls(rows: list, statuses: _Statuses) -> list[dict]:
+def _shortfalls(rows: list) -> list[dict]:
     out = [{
         "commitment_id": str(r["commitment_id"]), "credit_code": gsql.to_text(r["credit_code"]),
         "promised_amount": money_json(money(r["promised_amount"])),
         "fulfilled_amount": money_json(money(r["fulfilled_amount"])),
         "kind": gsql.to_text(r["kind"]), "due_on": gsql.to_date(r["due_on"]).isoformat(),
-        "enterprise_name": statuses.names.get(r["credit_code"]) if r["credit_code"] is not None else None,
+        "enterprise_name": r["enterprise_name"],
     } for r in rows]
     return sorted(out, key=lambda r: r["commitment_id"])
 
 
-def _sorted_unique(candidates: list[Candidate]) -> list[Candidate]:
-    """The candidates sorted by key; a key twice (a cert_id / application_id that is not unique in
-    dept_policy: the same award would be paid twice) raises."""
-    candidates.sort(key=lambda c: c.key)
-    keys = [c.key for c in candidates]
-    dupes = sorted({a for a, b in itertools.pairwise(keys) if a == b})
+def _concat(ev: Evaluation, chunks: dict, listed_twice: Callable[[], set]) -> None:
+    """The policies' candidates one after the other, by policy id (each policy's rows come in key
+    order from its statement), then :func:`_sort_unique`."""
+    names = list(COLUMNS) + sorted({k for add, _ in chunks.values() for k in add} - set(COLUMNS))
+    for pid in sorted(chunks):
+        add, ev.traces[pid] = chunks[pid]
+        n = len(add["policy_id"])
+        for name in names:
+            ev.awards.setdefault(name, []).extend(add.get(name) or [None] * n)
+    _sort_unique(ev, listed_twice)
+
+
+def _sort_unique(ev: Evaluation, listed_twice: Callable[[], set] = set) -> None:
+    """The candidates sorted by key (checked, sorted only when they are not); a key twice raises:
+    an enterprise listed twice (``listed_twice()``: its credit codes; which of its statuses would
+    it be paid under?) or a cert_id / application_id that is not unique in dept_policy (the same
+    award would be paid twice)."""
+    keys = ev.identities()
+    if all(a < b for a, b in itertools.pairwise(keys)):
+        return
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    dupes = sorted({keys[a] for a, b in itertools.pairwise(order) if keys[a] == keys[b]})
+    twice = listed_twice() if dupes else set()
+    if any(k[1] in twice for k in dupes):
+        raise ValueError(f"duplicate award identities in dept_policy (credit_code not unique in enterprises): "
+                         f"{[k for k in dupes if k[1] in twice][:5]}")
     if dupes:
         raise ValueError(f"duplicate award identities in dept_policy (basis ids not unique): {dupes[:5]}")
-    return candidates
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """The cyclic garbage collector paused while an evaluation makes its candidates (~110,000 at
-    200,000 enterprises, none in a reference cycle: reference counting frees them). Measured at
-    the bench's scale (2021-Q4, 5 fresh processes each, alternated, quiet machine, 2026-12-03):
-    the evaluation's median CPU 3.62 s with the collector running, 2.85 s paused. What it saves:
-    the collector's full passes over every object the process holds, repeated as the candidates
-    accumulate."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    ev.awards = {name: [col[i] for i in order] for name, col in ev.awards.items()}
 
 
 def evaluate(engine, period: Period, policies: list[Policy], with_commitments: bool) -> Evaluation:
     """Every candidate award of ``policies`` with a basis up to the end of ``period``, the rows
     found that cannot be paid (data problems, :data:`PROBLEMS`) and, ``with_commitments``, the
     双承诺 shortfalls: commitments due in the period with fulfilled < promised."""
-    with _gc_paused():
-        return _evaluate(engine, period, policies, with_commitments)
-
-
-def _evaluate(engine, period: Period, policies: list[Policy], with_commitments: bool) -> Evaluation:
     ev = Evaluation(period.key, sorted(p.id for p in policies))
-    statements = _statements(policies, period)
-    candidates: list[Candidate] = []
     problems: list[dict] = []
+    chunks: dict = {}
     with engine.connect() as conn:
-        statuses = _Statuses(conn) if statements or with_commitments else None
-        for stmt in statements:
-            rows = _select(conn, stmt.sql, stmt.params, (stmt.selector + "s",) if stmt.selector else ())
-            _candidates(stmt, rows, statuses, candidates, problems)
+        for stmt in _statements(policies, period):
+            cols = gsql.columns(conn, stmt.sql, stmt.params, stmt.lists)
+            _candidates(stmt, _bases(stmt, cols, conn.dialect.name, problems), chunks)
         if with_commitments:
             params = {"start_day": period.start.date().isoformat(), "end_day": period.end.date().isoformat()}
-            ev.shortfalls = _shortfalls(_select(conn, "policy/commitment_shortfalls", params), statuses)
-    ev.candidates = _sorted_unique(candidates)
+            ev.shortfalls = _shortfalls(gsql.execute(conn, "policy/commitment_shortfalls", params).mappings().all())
+        _concat(ev, chunks, lambda: set(gsql.columns(conn, "policy/enterprises_listed_twice")["credit_code"]))
     ev.data_problems = sorted(problems, key=lambda d: (d["policy_id"], d["application_id"],
                                                        _PROBLEM_ORDER[d["problem"]]))
-    if statuses is not None and statuses.duplicated:
-        dupes = sorted(c.key for c in ev.candidates if c.credit_code in statuses.duplicated)
-        if dupes:  # which of its statuses would it be paid under?
-            raise ValueError(f"duplicate award identities in dept_policy (credit_code not unique in enterprises): "
-                             f"{dupes[:5]}")
     return ev

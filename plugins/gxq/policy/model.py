@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 Money = decimal.Decimal
 CENT = decimal.Decimal("0.01")
 NOTHING = Money(0)
@@ -47,12 +49,23 @@ def _date(value: str | dt.date) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+def fen(value: Any) -> int:
+    """An amount in yuan as integer fen (分), rounded half up as :func:`money` rounds."""
+    return int(money(value).scaleb(2))
+
+
+def yuan(fen_value: int) -> Money:
+    """Integer fen as a Decimal amount in yuan with two places (what the batches store)."""
+    return Money(int(fen_value)).scaleb(-2)
+
+
 @dataclass(frozen=True)
 class DatedParameter:
     """A parameter whose value changes from dates on (a change is a new dated value, never an edit).
 
-    ``values`` maps the first day a value is in force to the value; ``value_at(d)`` is the value
-    in force on day d (the latest start on or before d). Before the first start: no value.
+    ``values`` maps the first day a value is in force to the value. :meth:`at` looks the value in
+    force up for a whole column of days at once (the latest start on or before each day); before
+    the first start there is no value.
     """
 
     label: str
@@ -67,50 +80,30 @@ class DatedParameter:
             _date(start)
 
     @functools.cached_property
-    def _entries(self) -> tuple[tuple[dt.date, Any], ...]:
-        return tuple(sorted((_date(k), v) for k, v in self.values.items()))
+    def starts(self) -> np.ndarray:
+        """The days a value starts, sorted (ISO text: sorts as the days do)."""
+        return np.array(sorted(_date(k).isoformat() for k in self.values))
 
     @functools.cached_property
-    def _memo(self) -> dict:
-        """day -> (start, value, trace text): a batch asks for the same few hundred days over and
-        over (one per certification / approval day), so each day is looked up once. Measured at
-        the bench's scale (2021-Q4, 110,435 candidates, 5 fresh processes each, alternated): the
-        evaluation's median CPU 3.25 s without the memo, 2.59 s with it."""
-        return {}
+    def entries(self) -> list[Any]:
+        """The values, in the order of :attr:`starts`."""
+        by_day = {_date(k).isoformat(): v for k, v in self.values.items()}
+        return [by_day[s] for s in self.starts]
 
-    def _in_force(self, day: str | dt.date) -> tuple[dt.date, Any, str]:
-        """(start, value, trace text) of the value in force on ``day``."""
-        found = self._memo.get(day)
-        if found is None:
-            parsed = _date(day)
-            entry = None
-            for start, value in self._entries:
-                if start <= parsed:
-                    entry = (start, value)
-            if entry is None:
-                raise LookupError(f"parameter {self.label!r} has no value in force on {parsed}")
-            start, value = entry
-            found = self._memo[day] = (start, value, f"{self.label} = {value} {self.unit} (自 {start} 起施行)")
-        return found
+    def at(self, days: np.ndarray) -> np.ndarray:
+        """For each day, the index (into :attr:`starts` / :attr:`entries`) of the value in force."""
+        index = np.searchsorted(self.starts, days, side="right") - 1
+        if len(index) and index.min() < 0:
+            first = days[int(np.argmin(index))]
+            raise LookupError(f"parameter {self.label!r} has no value in force on {first}")
+        return index
 
     def value_at(self, day: str | dt.date) -> Any:
-        return self._in_force(day)[1]
+        return self.entries[int(self.at(np.array([_date(day).isoformat()]))[0])]
 
-    def trace(self, day: str | dt.date) -> str:
-        """The text of a trace line: the value in force on ``day`` and since when."""
-        return self._in_force(day)[2]
-
-
-@dataclass
-class Basis:
-    """The basis of a candidate award: one row of a policy's rule statement (include/sql/policy/)."""
-
-    basis_id: str  # cert_id / application_id
-    credit_code: str
-    basis_on: str  # YYYY-MM-DD of the certification / approval
-    basis_at: str | None = None  # YYYY-MM-DD HH:MM:SS of the approval (applications)
-    cert_type: str | None = None  # certifications
-    amount_requested: Money = NOTHING  # rounded to the cent (applications)
+    def text(self, start: str) -> str:
+        """The sentence of the value that starts on ``start`` (a trace line)."""
+        return f"{self.label} = {self.entries[int(np.searchsorted(self.starts, start))]} {self.unit} (自 {start} 起施行)"
 
 
 @dataclass(frozen=True)
@@ -128,7 +121,7 @@ class Policy:
     competent_unit_name: str
     parameters: dict[str, DatedParameter]
     sql: str  # include/sql/<sql>.sql: the set-wise eligibility rule
-    award: Callable[[Basis, Policy], tuple[Money, dict]]  # basis -> (amount, trace) (rules.py)
+    award: Callable  # the award formula over the candidates' columns (rules.py)
     sql_params: dict[str, Any] = field(default_factory=dict)
     pays_from: str = "2021-01-01"  # the programme starts: only bases on or after this day pay
     basis: str = "certification"  # certification | application
@@ -145,14 +138,11 @@ class Policy:
     def param(self, name: str, day: str | dt.date) -> Any:
         return self.parameters[name].value_at(day)
 
-    def param_trace(self, name: str, day: str | dt.date) -> str:
-        return self.parameters[name].trace(day)
-
 
 @dataclass
 class Candidate:
     """An eligible award before the ledger decides whether it is new (候选兑现项), with the
-    trace of why it is granted."""
+    trace of why it is granted: one row of an evaluation's columns, its trace rendered."""
 
     policy_id: str
     credit_code: str

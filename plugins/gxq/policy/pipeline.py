@@ -117,7 +117,7 @@ def evaluate(p: dict) -> str:
     path = run_dir(p) / f".evaluation-{p['batch_id']}.json"
     output.write_text(path, json.dumps(ev.to_json(), ensure_ascii=False))
     log.info("%s %s: %d candidate award(s), %d data problem(s), %d shortfall(s)", p["dag_id"],
-             p["period_key"], len(ev.candidates), len(ev.data_problems), len(ev.shortfalls))
+             p["period_key"], len(ev), len(ev.data_problems), len(ev.shortfalls))
     return str(path)
 
 
@@ -428,7 +428,7 @@ def year_holds(dag_id: str, period_key: str, per_batch: int, held_before: set) -
     if batches.find(store.ops_engine(), _spec(p)) is not None:
         return []
     ev = _evaluation(evaluate(p))
-    withheld_other = {c.key for c in ev.candidates if c.withhold_reason}
+    withheld_other = {key for key, reason in zip(ev.identities(), ev.awards["withhold_reason"]) if reason}
     keys = sorted(batches.unpaid(store.ops_engine(), _spec(p), ev) - withheld_other - held_before)[:per_batch]
     return [{"policy_id": k[0], "credit_code": k[1], "basis_id": k[2], "note": "演示:暂缓待核"} for k in keys]
 
