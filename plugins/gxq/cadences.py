@@ -294,6 +294,26 @@ CADENCES: tuple[Cadence, ...] = (
         sources=("dept_petitions",),
         tags=("petitions", "市民服务平台", "急险", "urgent"),
     ),
+    Cadence(
+        dag_id="assessment_rectification", name="三轮评估 整改跟踪", label="评估整改", area="assessment",
+        cadence="weekly", when="每周二 10:00, 遇节假日顺延至下一工作日 (周一通报之后)",
+        timetable=("weekday_or_next", (1, "10:00")), cron="0 10 * * 2",
+        period_rule="previous_week",
+        params=(
+            ParamSpec("period", "ISO week to follow (跟踪周), e.g. 2021-W27; empty: the week before the logical "
+                      "date's week.", pattern=WEEK_PATTERN),
+        ),
+        notices=(
+            NoticeKind("rectification_report", "office", "评估问题整改通报"),
+            NoticeKind("rectification_reminder", "units", "整改逾期催办"),
+            NoticeKind("rectification_escalation", "office", "整改逾期督办"),
+            NoticeKind("rectification_due_soon", "units", "整改临期提醒"),
+            NoticeKind("rectification_reported", "office", "新报整改待验收"),
+            NoticeKind("rectification_data_problems", "ops", "数据问题"),
+        ),
+        sources=("dept_supervision",),
+        tags=("gxq", "assessment", "营商环境评估", "整改", "weekly"),
+    ),
 )
 
 BY_ID: dict[str, Cadence] = {c.dag_id: c for c in CADENCES}

@@ -52,6 +52,12 @@ DDL: dict[str, list[str]] = {
          " measure TEXT, target_value {NUM}, start_on {DATE}, due_on {DATE}, curve TEXT)"),
         "CREATE TABLE plan_milestones (target_id TEXT, due_on {DATE}, value {NUM})",
         "CREATE TABLE plan_progress (target_id TEXT, reported_on {DATE}, value_cumulative {NUM}, note TEXT)",
+        "CREATE TABLE assessment_rounds (round TEXT PRIMARY KEY, published_on {DATE})",
+        "CREATE TABLE assessment_indicators (indicator_code TEXT PRIMARY KEY, name TEXT, unit_code TEXT)",
+        ("CREATE TABLE assessment_scores (round TEXT, indicator_code TEXT, score {NUM}, city_rank {INT},"
+         " districts {INT})"),
+        ("CREATE TABLE assessment_findings (finding_id TEXT PRIMARY KEY, round TEXT, indicator_code TEXT,"
+         " unit_code TEXT, problem TEXT, due_on {DATE}, rectified_on {DATE}, verified_on {DATE})"),
     ],
 }
 
@@ -103,7 +109,8 @@ TABLES: dict[str, list[str]] = {
     "dept_policy": ["enterprises", "certifications", "applications", "commitments"],
     "dept_innovation": ["projects", "project_monthly", "indicators", "indicator_monthly"],
     "dept_publicity": ["wechat_posts", "info_submissions"],
-    "dept_supervision": ["plan_targets", "plan_milestones", "plan_progress"],
+    "dept_supervision": ["plan_targets", "plan_milestones", "plan_progress", "assessment_rounds",
+                         "assessment_indicators", "assessment_scores", "assessment_findings"],
 }
 
 

@@ -30,6 +30,7 @@ import calendar
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from . import assessment
 from .window import DEMO_YEAR, Window
 
 YEAR = 2021
@@ -192,3 +193,5 @@ def generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR) -> Iterator[tu
                 continue  # not reported yet at the extraction
             shown = int(value) if float(value).is_integer() else value
             yield "plan_progress", (tid, day(reported), value, f"累计完成{shown}{measure}")
+    # 三轮营商环境评估: rounds, indicators, scores and findings (gxq.demo.assessment)
+    yield from assessment.generate(window)
