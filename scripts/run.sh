@@ -9,6 +9,8 @@ bash scripts/setup.sh
 source scripts/env.sh
 # Created paused so that the demo runs triggered below go first; unpaused right after.
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True
+# The demo shows every kind of the plan: its example rules (虚构) are paid here, never by default.
+export GXQ_POLICY_EXAMPLES="${GXQ_POLICY_EXAMPLES:-1}"
 export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
 export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://localhost:$AIRFLOW__API__PORT}"
 mkdir -p "$AIRFLOW_HOME" "$GXQ_OUTPUT_DIR"

@@ -181,8 +181,8 @@ def test_adhoc_shares_the_ledger_and_is_identified_by_period_and_sorted_ids(dbs)
     assert other["batch_id"] != adhoc["batch_id"] and other["items"] == []
     assert run(M, "2021-03")["items"] == []          # already paid by the adhoc batch
     assert run(Q, "2021-Q1")["items"] == []
-    default = pipeline.plan(A, "2021-03")            # default: every 认定类 policy
-    assert default["policy_ids"] == ["hte_first_certification", "specialized_sme_certification", "tech_sme_evaluation"]
+    default = pipeline.plan(A, "2021-03")            # default: every 认定类 policy but the examples
+    assert default["policy_ids"] == ["hte_first_certification", "specialized_sme_certification"]
     assert batches.ledger_duplicates(ops) == 0 and len(ledger_rows(ops)) == 2
 
 

@@ -422,6 +422,7 @@ def _batches_from_table(engine, limit: int) -> Section:
         sa.column("total_amount"),
         sa.column("withheld_amount"),
         sa.column("shortfalls_json"),
+        sa.column("policy_ids"),
     )
     with engine.connect() as conn:
         found = [
@@ -474,9 +475,23 @@ def _batches_from_table(engine, limit: int) -> Section:
                 "withheld_reasons": reasons.get(r["batch_id"], {}),
                 "shortfalls": shortfalls,
                 "issued_at": to_local(r["issued_at"]),
+                **_batch_rules(cadence, r["period_key"], (r["policy_ids"] or "").split(",")),
             }
         )
     return Section(rows=rows, note=None if rows else "尚无兑现批次")
+
+
+def _batch_rules(cadence: str, period_key: str, policy_ids) -> dict:
+    """The rules a batch evaluated and the examples it skipped, by name (gxq.policy.catalogue)."""
+    from gxq.policy import catalogue
+
+    try:
+        rules = catalogue.rules_of(cadence, periods.parse_key(period_key), [p for p in policy_ids if p])
+    except (periods.PeriodError, ValueError):
+        return {"rules_evaluated": [], "rules_skipped": []}
+    name = lambda pid: catalogue.CATALOGUE[pid].name if pid in catalogue.CATALOGUE else pid
+    return {"rules_evaluated": [name(p) for p in rules["evaluated"]],
+            "rules_skipped": [name(p) for p in rules["skipped_examples"]]}
 
 
 def _batches_from_reports(engine, limit: int) -> Section:
@@ -511,6 +526,7 @@ def _batches_from_reports(engine, limit: int) -> Section:
                 "withheld_reasons": reasons,
                 "shortfalls": len(rep.get("commitment_shortfalls") or []),
                 "issued_at": r["issued_at"],
+                **_batch_rules(cadence, rep.get("period") or r["period_key"], rep.get("policy_ids") or []),
             }
         )
     return Section(rows=rows)

@@ -125,10 +125,22 @@ class Policy:
     sql_params: dict[str, Any] = field(default_factory=dict)
     pays_from: str = "2021-01-01"  # the programme starts: only bases on or after this day pay
     basis: str = "certification"  # certification | application
-    invented: bool = False  # an invented rule (not one of the contract's three)
+    # An example (虚构): written to show one of the plan's kinds, not an official document in force.
+    # Paid only where the deployment turns examples on (gxq.policy.catalogue.examples_enabled).
+    invented: bool = False
     description: str = ""
+    # A real rule's official document: its 文号 and the days it is in force (until None: in force
+    # until repealed). An example has none.
+    document_no: str = ""
+    in_force_from: str | None = None
+    in_force_until: str | None = None
 
     def __post_init__(self):
+        if not self.invented and not (self.document_no and self.in_force_from):
+            raise ValueError(f"policy {self.id}: a rule that is not an example names its document's 文号 "
+                             "(document_no) and the day it is in force from (in_force_from)")
+        if self.invented and "虚构" not in self.source:
+            raise ValueError(f"policy {self.id}: an example's source says 虚构")
         assert self.level in LEVELS, self.level
         assert self.kind in KINDS, self.kind
         assert self.cadence in CADENCES, self.cadence

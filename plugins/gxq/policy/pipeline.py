@@ -74,10 +74,23 @@ def plan(dag_id: str, period_key: str, policy_ids=None, dry_run: bool = False, r
             ids = parse_policy_ids(policy_ids)
         except PolicyParamError as exc:
             raise PolicyRunError(f"{dag_id}: {exc}") from None
+        asked = policy_ids not in (None, "", [])
+        paid, skipped = catalogue.select([catalogue.get(pid) for pid in ids], period)
+        if asked and skipped:  # named by the operator: refused, not silently left out
+            raise PolicyRunError(f"{dag_id}: policy_ids: " + "; ".join(
+                f"{pid} not paid ({catalogue.SKIP_REASONS[why]}"
+                + (f", {catalogue.EXAMPLES_ENV}=1 turns examples on)" if why == "example" else ")")
+                for pid, why in sorted(skipped.items())))
     else:
         if policy_ids not in (None, "", []):
             raise PolicyRunError(f"{dag_id}: policy_ids is an adhoc (随时兑现) param; scheduled runs pay their cadence's policies")
-        ids = [p.id for p in catalogue.for_cadence(cadence)]
+        paid, skipped = catalogue.select(catalogue.for_cadence(cadence), period)
+    ids = [p.id for p in paid]
+    if not ids:
+        raise PolicyRunError(f"{dag_id} {period.key}: no rule to pay (skipped: {', '.join(sorted(skipped))})")
+    if skipped:
+        log.info("%s %s: rules skipped: %s", dag_id, period.key,
+                 ", ".join(f"{pid} ({why})" for pid, why in sorted(skipped.items())))
     spec = BatchSpec(dag_id, cadence, period.key, tuple(ids))
     return {"dag_id": dag_id, "cadence": cadence, "period_key": period.key, "policy_ids": ids,
             "batch_id": spec.batch_id, "batch_key": spec.batch_key, "dry_run": bool(dry_run),
@@ -354,6 +367,8 @@ def build_report(batch, files: list[str] | None = None) -> dict:
         "status": batch.status,
         "issued_at": batch.issued_at,
         "policy_ids": list(batch.policy_ids),
+        # the rules evaluated, and the cadence's others skipped (examples not enabled, not in force)
+        "rules": catalogue.rules_of(batch.cadence, parse_key(batch.period_key), batch.policy_ids),
         "by_policy": [{k: row[k] for k in ("policy_id", "count", "amount", "withheld", "withheld_amount")}
                       for row in rendering.summary(batch)],
         "data_problems": sorted(batch.data_problems, key=lambda d: (d["policy_id"], d["application_id"])),

@@ -37,6 +37,27 @@ def approval_lines(batch: Batch) -> list[tuple[str, str]]:
     return [(k, mask_text(str(v))) for k, v in lines]
 
 
+def rule_lines(batch: Batch) -> list[tuple[str, str]]:
+    """Which rules the batch evaluated and which of its cadence it skipped (示例规则 not enabled,
+    documents not in force), as label/value pairs for the workbook, 公示 and notices."""
+    from gxq.periods import parse_key
+
+    rules = catalogue.rules_of(batch.cadence, parse_key(batch.period_key), batch.policy_ids)
+    names = lambda ids: "、".join(_policy_name(pid) for pid in ids) or "无"
+    lines = [("本批次核定的政策", "、".join(_rule_with_document(pid) for pid in rules["evaluated"])),
+             ("未纳入的示例规则(虚构,本部署未启用)", names(rules["skipped_examples"]))]
+    if rules["skipped_not_in_force"]:
+        lines.append(("未纳入(文件不在有效期内)", names(rules["skipped_not_in_force"])))
+    return lines
+
+
+def _rule_with_document(pid: str) -> str:
+    p = catalogue.CATALOGUE.get(pid)
+    if p is None:
+        return pid
+    return f"{p.name}(示例规则,虚构)" if p.invented else f"{p.name}({p.document_no})"
+
+
 def hold_notes(batch: Batch) -> dict:
     """(policy_id, credit_code, basis_id) -> the reviewer's note, for the awards held in review."""
     return {(h["policy_id"], h["credit_code"], h["basis_id"]): h["note"] for h in (batch.approval or {}).get("holds") or []}
@@ -100,6 +121,8 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
         ws.append(["审核", "无审核记录(本功能上线前出具的批次)"])
     else:
         ws.append(["审核", "待审核:审核通过前不得拨付"])
+    for label, value in rule_lines(batch):
+        ws.append([label, value])
     ws.append([])
     header = ["政策编号", "政策名称", "类别", "主管部门", "兑现笔数", "兑现金额(元)", "暂缓笔数", "暂缓金额(元)"]
     ws.append(header)
@@ -157,7 +180,8 @@ def publicity_html(batch: Batch, path: Path, dry_run: bool) -> Path:
             for i in sorted(batch.items, key=lambda i: (i["policy_id"], i["credit_code"], i["basis_id"]))]
     html = templating.render("policy/publicity.html.j2", 
         batch=batch, rows=rows, total=_f(batch.total_amount), dry_run=dry_run,
-        cadence_cn=cadences.get(batch.dag_id).label, approval=approval_lines(batch))
+        cadence_cn=cadences.get(batch.dag_id).label, approval=approval_lines(batch),
+        rules=rule_lines(batch))
     return write_text(path, html)
 
 
@@ -171,7 +195,8 @@ def notices(batch: Batch, workbook_path: Path, dry_run: bool) -> list[dict]:
         "finance_notice.md.j2", batch=batch, summary=rows, item_count=len(batch.items), total=_f(batch.total_amount),
         withheld_count=len(batch.withheld), withheld_total=withheld_total, data_problems=batch.data_problems,
         workbook_name=workbook_path.name, dry_run=dry_run, cadence_cn=cadences.get(batch.dag_id).label,
-        approval=approval_lines(batch), held_count=sum(1 for w in batch.withheld if w["reason"] == "held_by_review"))
+        approval=approval_lines(batch), held_count=sum(1 for w in batch.withheld if w["reason"] == "held_by_review"),
+        rules=rule_lines(batch))
     out.append({"recipient": "finance", "kind": f"policy_batch:{kind_suffix}", "subject": subject, "body": body,
                 "attachments": [str(workbook_path)]})
 

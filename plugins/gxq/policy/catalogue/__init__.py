@@ -3,11 +3,18 @@ its YAML test cases beside it (``<policy_id>.yaml``: period, input rows, expecte
 
 A policy module defines ``POLICY`` (a :class:`gxq.policy.model.Policy`). Adding a policy is adding
 a module here and its YAML; nothing else changes.
+
+Which rules a run pays (:func:`select`): a real rule (its official document's 文号, in force over the
+period) always; an example (``invented``: its source says 虚构, written to show one of the plan's
+kinds) only where the deployment turns examples on with ``GXQ_POLICY_EXAMPLES=1`` (the demo does;
+a plain deployment and acceptance runs do not). Every batch names the rules it evaluated and the
+ones it skipped (:func:`rules_of`).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import re
 from pathlib import Path
@@ -36,6 +43,55 @@ def _load() -> dict[str, Policy]:
 
 
 CATALOGUE: dict[str, Policy] = _load()
+
+
+EXAMPLES_ENV = "GXQ_POLICY_EXAMPLES"
+# Why a rule of the cadence is not in a batch (report.json ``rules``; 明细表, 公示 and 看板 in words).
+SKIP_REASONS = {"example": "示例规则(虚构, 未启用)", "not_in_force": "文件不在有效期内"}
+
+
+def examples_enabled() -> bool:
+    """Whether this deployment pays the example rules (``GXQ_POLICY_EXAMPLES=1``; default off)."""
+    return os.environ.get(EXAMPLES_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def skip_reason(policy: Policy, period) -> str | None:
+    """Why a run over ``period`` (a :class:`gxq.periods.Period`) does not pay ``policy`` (None: it does)."""
+    if policy.invented:
+        return None if examples_enabled() else "example"
+    until = policy.in_force_until
+    if policy.in_force_from > period.last_day.isoformat() or (until and until < period.first_day.isoformat()):
+        return "not_in_force"
+    return None
+
+
+def select(policies: list[Policy], period) -> tuple[list[Policy], dict[str, str]]:
+    """The policies a run over the period pays, and {policy_id: reason} of those it skips."""
+    paid, skipped = [], {}
+    for p in policies:
+        reason = skip_reason(p, period)
+        if reason:
+            skipped[p.id] = reason
+        else:
+            paid.append(p)
+    return paid, skipped
+
+
+def rules_of(cadence: str, period, policy_ids) -> dict:
+    """What a batch says about its rules: those it evaluated (its own policy ids) and the cadence's
+    others it skipped: ``skipped_examples`` (examples it did not evaluate) and ``skipped_not_in_force``.
+    Derived from the batch's ids, so that a frozen batch says the same on every rerun."""
+    ids = set(policy_ids)
+    pool = recognition_policies() if cadence == "adhoc" else for_cadence(cadence)
+    out = {"evaluated": sorted(ids), "skipped_examples": [], "skipped_not_in_force": []}
+    for p in pool:
+        if p.id in ids:
+            continue
+        if p.invented:
+            out["skipped_examples"].append(p.id)
+        elif skip_reason(p, period) == "not_in_force":
+            out["skipped_not_in_force"].append(p.id)
+    return out
 
 
 def get(policy_id: str) -> Policy:

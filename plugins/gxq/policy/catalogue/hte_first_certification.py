@@ -25,5 +25,9 @@ POLICY = Policy(
     sql="policy/first_certification",
     sql_params={"cert_type": "高新技术企业"},
     award=fixed_amount("amount", "高新技术企业首次认定: 该企业此前无更早的高新技术企业认定"),
+    # 《大连高新区2021年优化营商环境工作实施方案》, 区营商环境建设工作领导小组 2021-02-18 印发; the
+    # programme pays bases from 2021-01-01 (docs/reference.md) and stays in force until repealed.
+    document_no="大高营领发〔2021〕5号",
+    in_force_from="2021-01-01",
     basis="certification",
 )

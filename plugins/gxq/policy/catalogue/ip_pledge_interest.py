@@ -24,5 +24,9 @@ POLICY = Policy(
     sql="policy/approved_applications",
     sql_params={"policy_id": "ip_pledge_interest"},
     award=capped_request("cap", "知识产权质押贴息: 按获批申请金额贴息, 单笔封顶"),
+    # 《大连高新区2021年优化营商环境工作实施方案》, 区营商环境建设工作领导小组 2021-02-18 印发; the
+    # programme pays bases from 2021-01-01 (docs/reference.md) and stays in force until repealed.
+    document_no="大高营领发〔2021〕5号",
+    in_force_from="2021-01-01",
     basis="application",
 )

@@ -23,5 +23,9 @@ POLICY = Policy(
     sql="policy/each_certification",
     sql_params={"cert_type": "专精特新中小企业"},
     award=fixed_amount("amount", "专精特新中小企业认定: 每项认定奖励一次"),
+    # 《大连高新区2021年优化营商环境工作实施方案》, 区营商环境建设工作领导小组 2021-02-18 印发; the
+    # programme pays bases from 2021-01-01 (docs/reference.md) and stays in force until repealed.
+    document_no="大高营领发〔2021〕5号",
+    in_force_from="2021-01-01",
     basis="certification",
 )
