@@ -136,9 +136,12 @@ def innovation_baseline(db: str):
 
 def innovation_monthly(db: str):
     from gxq.innovation import pipeline
+    from gxq.run import Run
 
-    def run():  # what the DAG's evaluate task calls
-        report = pipeline.evaluate("monthly", common.MONTH)
+    month = Run.for_period(pipeline.dag_for("month"), common.MONTH)
+
+    def run():  # what the DAG's compute step calls
+        report = pipeline.compute(month)
         return len(report["projects"])
     return run
 

@@ -26,64 +26,15 @@ reproduces its report and sends nothing twice. Rules: `plugins/gxq/assessment/ru
 
 from __future__ import annotations
 
-from airflow.sdk import dag, get_current_context, task
-from gxq import cadences, dagkit
+from airflow.sdk import dag
+from gxq import dagkit, flow
 
 DAG_ID = "assessment_rectification"
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=cadences.schedule_for(DAG_ID),
-    start_date=dagkit.START_DATE,
-    catchup=False,
-    default_args=dagkit.default_args(DAG_ID),
-    params=dagkit.params_for(DAG_ID),
-    tags=cadences.tags_for(DAG_ID),
-    doc_md=__doc__,
-    max_active_runs=1,
-)
+@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
 def assessment_rectification():
-    @task
-    def resolve_period() -> str:
-        """跟踪周: the week the run covers, validated; gxq_ops migrated first."""
-        from gxq.assessment import pipeline
-
-        return pipeline.resolve_period(get_current_context())
-
-    @task
-    def evaluate(period_key: str) -> dict:
-        """整改状态、逾期、待验收、指标得分排名: read dept_supervision and build the report."""
-        from gxq.assessment import pipeline
-
-        return pipeline.evaluate(period_key)
-
-    @task
-    def render_report(report: dict) -> dict:
-        """整改通报 (HTML, Word, chart) and 整改台账 (Excel)."""
-        from gxq.assessment import pipeline
-
-        return pipeline.render_outputs(report)
-
-    @task
-    def publish_report(report: dict, paths: dict) -> str:
-        """report.json (after the files people read) and its copy in gxq_ops (the 看板 reads it)."""
-        from gxq.assessment import pipeline
-
-        return pipeline.publish(report, dagkit.run_id(get_current_context()))
-
-    @task
-    def send_notices(report: dict, paths: dict, report_path: str) -> dict:
-        """通知: 通报 to the office, 催办 and 临期 to units, 督办 and 待验收 to the office, data problems to ops."""
-        from gxq.assessment import pipeline
-
-        context = get_current_context()
-        dry_run, resend = dagkit.flags(context)
-        return pipeline.notify(report, paths, dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context))
-
-    report = evaluate(resolve_period())
-    paths = render_report(report)
-    send_notices(report, paths, publish_report(report, paths))
+    flow.report(DAG_ID)  # compute → render → publish → notify
 
 
 assessment_rectification()

@@ -25,65 +25,15 @@ reproduces its report. Rules and data-problem handling: `plugins/gxq/innovation/
 
 from __future__ import annotations
 
-from airflow.sdk import dag, get_current_context, task
-from gxq import cadences, dagkit
+from airflow.sdk import dag
+from gxq import dagkit, flow
 
 DAG_ID = "innovation_monthly_evaluation"
-CADENCE = "monthly"
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=cadences.schedule_for(DAG_ID),
-    start_date=dagkit.START_DATE,
-    catchup=False,
-    default_args=dagkit.default_args(DAG_ID),
-    params=dagkit.params_for(DAG_ID),
-    tags=cadences.tags_for(DAG_ID),
-    doc_md=__doc__,
-    max_active_runs=1,
-)
+@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
 def innovation_monthly_evaluation():
-    @task
-    def resolve_period() -> str:
-        """评价月份: the month the run covers, validated; gxq_ops migrated first."""
-        from gxq.innovation import pipeline
-
-        return pipeline.resolve_period(get_current_context(), CADENCE)
-
-    @task
-    def evaluate(period_key: str) -> dict:
-        """红黄绿灯、指标完成率、综合得分: read dept_innovation and build the report."""
-        from gxq.innovation import pipeline
-
-        return pipeline.evaluate(CADENCE, period_key)
-
-    @task
-    def render_scorecard(report: dict) -> dict:
-        """记分卡: scorecard.html, scorecard.xlsx and charts."""
-        from gxq.innovation import pipeline
-
-        return pipeline.render_outputs(CADENCE, report)
-
-    @task
-    def publish_report(report: dict, paths: dict) -> str:
-        """report.json (after the files people read) and its copy in gxq_ops."""
-        from gxq.innovation import pipeline
-
-        return pipeline.publish(CADENCE, report, dagkit.run_id(get_current_context()))
-
-    @task
-    def send_notices(report: dict, paths: dict, report_path: str) -> dict:
-        """通知: scorecard to the office, each unit its projects, data problems to ops."""
-        from gxq.innovation import pipeline
-
-        context = get_current_context()
-        dry_run, resend = dagkit.flags(context)
-        return pipeline.notify(CADENCE, report, paths, dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context))
-
-    report = evaluate(resolve_period())
-    paths = render_scorecard(report)
-    send_notices(report, paths, publish_report(report, paths))
+    flow.report(DAG_ID)  # compute → render → publish → notify
 
 
 innovation_monthly_evaluation()

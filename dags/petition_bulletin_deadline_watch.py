@@ -17,35 +17,21 @@ Params: `dry_run`, `resend`.
 
 from __future__ import annotations
 
-from airflow.sdk import dag, get_current_context, task
-from gxq import cadences, dagkit
+from airflow.sdk import dag, get_current_context
+from gxq import dagkit
 
 DAG_ID = "petition_bulletin_deadline_watch"
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=cadences.schedule_for(DAG_ID),
-    start_date=dagkit.START_DATE,
-    catchup=False,
-    default_args=dagkit.default_args(DAG_ID),
-    params=dagkit.params_for(DAG_ID),
-    tags=cadences.tags_for(DAG_ID),
-    doc_md=__doc__,
-)
+@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
 def petition_bulletin_deadline_watch():
-    @task
+    @dagkit.step
     def check_bulletin_issued() -> dict:
         """Alert ops when the week's bulletin is not issued by its deadline (通报超时告警)."""
         from gxq.notify.deadlines import check_bulletin_deadline
+        from gxq.run import Run
 
-        context = get_current_context()
-        dry_run, resend = dagkit.flags(context)
-        dag_run = context.get("dag_run")
-        when = context.get("logical_date") or getattr(dag_run, "run_after", None)
-        run_type = getattr(dag_run, "run_type", None)
-        return check_bulletin_deadline(when, run_id=dagkit.run_id(context), dry_run=dry_run, resend=resend,
-                                       run_type=getattr(run_type, "value", run_type))
+        return check_bulletin_deadline(Run.from_context(get_current_context(), DAG_ID))
 
     check_bulletin_issued()
 

@@ -19,33 +19,22 @@ Params: `as_of`, `dry_run`, `resend`.
 
 from __future__ import annotations
 
-from airflow.sdk import dag, get_current_context, task
-from gxq import cadences, dagkit
+from airflow.sdk import dag, get_current_context
+from gxq import dagkit
 
 DAG_ID = "petition_urgent_watch"
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=cadences.schedule_for(DAG_ID),
-    start_date=dagkit.START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=dagkit.default_args(DAG_ID),
-    params=dagkit.params_for(DAG_ID),
-    tags=cadences.tags_for(DAG_ID),
-    doc_md=__doc__,
-)
+@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
 def petition_urgent_watch():
-    @task
+    @dagkit.step
     def watch() -> dict:
         """Stage the urgent petitions as of the run's minute, write the report, notify (急险监测)."""
+        from gxq.run import Run
         from gxq.urgent import pipeline
 
-        context = get_current_context()
-        period = cadences.run_period(context, DAG_ID)
-        dry_run, resend = dagkit.flags(context)
-        report = pipeline.run(period.key, run_id=dagkit.run_id(context), dry_run=dry_run, resend=resend)
+        run = Run.from_context(get_current_context(), DAG_ID)
+        report = pipeline.run(run.key, run_id=run.run_id, dry_run=run.dry_run, resend=run.resend)
         return {"period": report["period"], "watched": report["watched"], "alerts": len(report["alerts"]),
                 "escalated": len(report["escalated"])}
 

@@ -12,15 +12,16 @@
 the logical date's week (the `period` param overrides it, e.g. `2021-W09`). Steps: `compute`
 (period validated, `gxq_ops` migrated, department columns checked before any query; then the SQL
 of `include/sql/petitions`, the year to date from per-day counts in `gxq_ops`) → `supervise` (挂牌督办 items in `gxq_ops`, state as of the week) →
-`render` (HTML, docx, xlsx, charts) → `publish_report` (`report.json` last) → `notify`
+`render` (HTML, docx, xlsx, charts) → `publish` (`report.json` last) → `notify`
 (outbox: office, each unit, escalations, data-quality notice to `ops`). Params: `period`, `dry_run`,
 `resend`. Reruns and backfills of a week reproduce its report and send nothing twice.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import dag, get_current_context, task
-from gxq import cadences, dagkit
+from airflow.sdk import dag
+from gxq import dagkit
+from gxq.flow import compute, notify, publish, render, supervise
 
 DAG_ID = "petition_weekly_bulletin"
 
@@ -29,63 +30,11 @@ DAG_ID = "petition_weekly_bulletin"
 # ``airflow dags test``, the zone's acceptance path -- crash when the run succeeds.
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=cadences.schedule_for(DAG_ID),
-    start_date=dagkit.START_DATE,
-    catchup=False,
-    default_args=dagkit.default_args(DAG_ID),
-    params=dagkit.params_for(DAG_ID),
-    tags=cadences.tags_for(DAG_ID),
-    doc_md=__doc__,
-    max_active_runs=1,
-)
+@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
 def petition_weekly_bulletin():
-    @task
-    def compute() -> dict:
-        """Validate the week, migrate gxq_ops, check the department columns (before any query), then
-        compute the report, year to date, trend and ranking (one task: checking is a cheap read)."""
-        from gxq.petitions import pipeline
-
-        context = get_current_context()
-        period = cadences.run_period(context, DAG_ID)  # an invalid period fails here, without retries
-        week_key = pipeline.check_schema(period.key)
-        return {"week": week_key, **pipeline.compute_all(week_key)}
-
-    @task
-    def supervise(computed: dict) -> list:
-        from gxq.petitions import pipeline
-
-        return pipeline.supervise(computed["week"], computed)
-
-    @task
-    def render(computed: dict, supervised: list) -> dict:
-        from gxq.petitions import pipeline
-
-        return pipeline.render(computed["week"], computed, supervised)
-
-    @task
-    def publish_report(computed: dict, rendered: dict) -> str:
-        from gxq.petitions import pipeline
-
-        return pipeline.publish_report(computed["week"], rendered, run_id=dagkit.run_id(get_current_context()))
-
-    @task
-    def notify(computed: dict, rendered: dict) -> dict:
-        from gxq.petitions import pipeline
-
-        context = get_current_context()
-        dry_run, resend = dagkit.flags(context)
-        result = pipeline.notify(computed["week"], computed, rendered, dry_run=dry_run, resend=resend,
-                                 run_id=dagkit.run_id(context))
-        return result.to_dict()
-
-    computed = compute()
-    supervised = supervise(computed)
-    rendered = render(computed, supervised)
-    published = publish_report(computed, rendered)
-    sent = notify(computed, rendered)
-    published >> sent
+    computed = compute(DAG_ID)
+    rendered = render(computed, supervise(computed))
+    publish(computed, rendered) >> notify(computed, rendered)
 
 
 petition_weekly_bulletin()

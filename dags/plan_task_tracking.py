@@ -22,69 +22,20 @@ targets become supervised items in `gxq_ops`, closed when green again.
 
 Params: `period` (a month key such as `2021-06`, for manual runs; anything else fails with a clear error),
 `dry_run` (record notices, send nothing), `resend` (send this month's notices again). A rerun of a month
-reproduces its report. Rules and data-problem handling: `plugins/gxq/tasks/rules.py`.
+reproduces its report. Rules and data-problem handling: `plugins/gxq/tracking/rules.py`.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import dag, get_current_context, task
-from gxq import cadences, dagkit
+from airflow.sdk import dag
+from gxq import dagkit, flow
 
 DAG_ID = "plan_task_tracking"
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=cadences.schedule_for(DAG_ID),
-    start_date=dagkit.START_DATE,
-    catchup=False,
-    default_args=dagkit.default_args(DAG_ID),
-    params=dagkit.params_for(DAG_ID),
-    tags=cadences.tags_for(DAG_ID),
-    doc_md=__doc__,
-    max_active_runs=1,
-)
+@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
 def plan_task_tracking():
-    @task
-    def resolve_period() -> str:
-        """督查月份: the month the run covers, validated; gxq_ops migrated first."""
-        from gxq.tasks import pipeline
-
-        return pipeline.resolve_period(get_current_context())
-
-    @task
-    def evaluate(period_key: str) -> dict:
-        """序时进度、红黄绿灯、预测: read dept_supervision and build the report."""
-        from gxq.tasks import pipeline
-
-        return pipeline.evaluate(period_key)
-
-    @task
-    def render_report(report: dict) -> dict:
-        """督查月报: tracking.html, tracking.docx, targets.xlsx and burn-up charts."""
-        from gxq.tasks import pipeline
-
-        return pipeline.render_outputs(report)
-
-    @task
-    def publish_report(report: dict, paths: dict) -> str:
-        """report.json (after the files people read), its copy and the supervised items in gxq_ops."""
-        from gxq.tasks import pipeline
-
-        return pipeline.publish(report, dagkit.run_id(get_current_context()))
-
-    @task
-    def send_notices(report: dict, paths: dict, report_path: str) -> dict:
-        """通知: report to the office, 催办 to units, 督办 to the office, data problems to ops."""
-        from gxq.tasks import pipeline
-
-        context = get_current_context()
-        dry_run, resend = dagkit.flags(context)
-        return pipeline.notify(report, paths, dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context))
-
-    report = evaluate(resolve_period())
-    paths = render_report(report)
-    send_notices(report, paths, publish_report(report, paths))
+    flow.report(DAG_ID)  # compute → render → publish → notify
 
 
 plan_task_tracking()

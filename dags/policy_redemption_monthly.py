@@ -14,52 +14,22 @@
 A batch takes every eligible award not yet paid (late data is caught up); withheld awards
 (unknown_enterprise / dishonest / abnormal) come back until cleared. Batches are frozen once issued
 and the payment ledger's unique key pays each award at most once. `dry_run` computes and renders
-under `dry_run/` without issuing. Steps: check_schema → evaluate → review (审核, Required Actions) → issue_batch →
-render → publish_report → notify. Rules: `plugins/gxq/policy/catalogue/`.
+under `dry_run/` without issuing. Steps: compute → review (审核, Required Actions) → issue_batch →
+render → publish → notify. Rules: `plugins/gxq/policy/catalogue/`.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import dag, task
-from gxq import cadences, dagkit
-from gxq.policy import tasks as steps
+from airflow.sdk import dag
+from gxq import dagkit
+from gxq.policy import steps
 
 DAG_ID = "policy_redemption_monthly"
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=cadences.schedule_for(DAG_ID),
-    start_date=dagkit.START_DATE,
-    catchup=False,
-    default_args=dagkit.default_args(DAG_ID),
-    params=dagkit.params_for(DAG_ID),
-    tags=cadences.tags_for(DAG_ID),
-    doc_md=__doc__,
-)
+@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
 def policy_redemption_monthly():
-    @task
-    def check_schema(**context) -> dict:
-        """Validate params, migrate gxq_ops, check dept_policy columns; the run's plan."""
-        from airflow.sdk.exceptions import AirflowFailException
-        from gxq.periods import PeriodError
-        from gxq.policy import pipeline
-
-        dry_run, resend = dagkit.flags(context)
-        try:  # a malformed period param fails at once, with the reason, and is not retried
-            period = cadences.run_period(context, DAG_ID)
-            plan = pipeline.plan(DAG_ID, period.key, None, dry_run, resend, dagkit.run_id(context),
-                                 review=steps.review_params(context))
-        except (PeriodError, pipeline.PolicyRunError) as exc:
-            raise AirflowFailException(str(exc)) from None
-        return pipeline.check_schema(plan)
-
-    plan = check_schema()
-    evaluation = steps.evaluate(plan)  # 资格核定
-    decision = steps.review(plan, evaluation)  # 审核: waits in Required Actions unless approved by param
-    batch = steps.issue_batch(plan, evaluation, decision)  # 出具批次 (skipped when rejected)
-    rendered = steps.render(plan, batch)  # 明细表 + 公示
-    steps.notify(plan, rendered, steps.publish_report(plan, batch, rendered))  # report.json, then notices
+    steps.redeem(DAG_ID)  # compute → review → issue_batch → render → publish → notify
 
 
 policy_redemption_monthly()

@@ -14,38 +14,26 @@ to `office`; each once per request, through the outbox. Steps: check_waiting. Pa
 
 from __future__ import annotations
 
-from airflow.sdk import dag, get_current_context, task
-from gxq import cadences, dagkit
+from airflow.sdk import dag, get_current_context
+from gxq import dagkit
 
 DAG_ID = "policy_review_watch"
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=cadences.schedule_for(DAG_ID),
-    start_date=dagkit.START_DATE,
-    catchup=False,
-    default_args=dagkit.default_args(DAG_ID),
-    params=dagkit.params_for(DAG_ID),
-    tags=cadences.tags_for(DAG_ID),
-    doc_md=__doc__,
-)
+@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
 def policy_review_watch():
-    @task
+    @dagkit.step
     def check_waiting() -> dict:
         """Remind the approvers after 2 working days, escalate to office after 5 (提醒 / 督办)."""
         from airflow.configuration import conf
         from gxq import store
-        from gxq.periods import TZ
         from gxq.policy import review
+        from gxq.run import Run
 
-        context = get_current_context()
-        dry_run, resend = dagkit.flags(context)
-        dag_run = context.get("dag_run")
-        when = context.get("logical_date") or getattr(dag_run, "run_after", None)
-        today = when.astimezone(TZ).date()
-        return review.check_waiting(store.ops_engine(), today, base_url=conf.get("api", "base_url", fallback=None),
-                                    dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context), dag_id=DAG_ID)
+        run = Run.from_context(get_current_context(), DAG_ID)
+        return review.check_waiting(store.ops_engine(), run.moment.date(),
+                                    base_url=conf.get("api", "base_url", fallback=None), dry_run=run.dry_run,
+                                    resend=run.resend, run_id=run.run_id, dag_id=DAG_ID)
 
     check_waiting()
 

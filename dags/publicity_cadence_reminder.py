@@ -26,57 +26,18 @@ logical date, else the trigger time), `dry_run`, `resend`. WeChat source: env `G
 
 from __future__ import annotations
 
-from airflow.sdk import dag, get_current_context, task
-from gxq import cadences, dagkit
+from airflow.sdk import dag
+from gxq import dagkit
+from gxq.flow import compute, notify, publish
 
 DAG_ID = "publicity_cadence_reminder"
 
 
-@dag(
-    dag_id=DAG_ID,
-    schedule=cadences.schedule_for(DAG_ID),
-    start_date=dagkit.START_DATE,
-    catchup=False,
-    default_args=dagkit.default_args(DAG_ID),
-    params=dagkit.params_for(DAG_ID),
-    tags=cadences.tags_for(DAG_ID),
-    doc_md=__doc__,
-    max_active_runs=1,
-)
+@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
 def publicity_cadence_reminder():
-    # Three steps, not five: the run's moment and the counts are one cheap read, and the holiday
-    # calendar's yearly warning goes out with the reminder (each task is a process: a year of
-    # this DAG is ~100 runs; docs/benchmarks.md).
-    @task
-    def count_week() -> dict:
-        """统计截止时刻与本周已完成: D, its ISO week and report key (validated; gxq_ops migrated first),
-        then WeChat posts and work-information submissions in [Monday 00:00, D)."""
-        from gxq.publicity import pipeline
-
-        run = pipeline.resolve(get_current_context())
-        return {"run": run, "counts": pipeline.count(run)}
-
-    @task
-    def publish_report(counted: dict) -> dict:
-        """report.json (behind list, targets), and reminder.md when a reminder is due."""
-        from gxq.publicity import pipeline
-
-        return pipeline.publish(counted["run"], counted["counts"], dagkit.run_id(get_current_context()))
-
-    @task
-    def send_notices(counted: dict, report: dict) -> dict:
-        """提醒: to `publicity` only when behind (Friday's is urgent); 节假日日历到期检查: warn `ops`
-        once a year when next year's holidays are unknown."""
-        from gxq.publicity import pipeline
-
-        context = get_current_context()
-        dry_run, resend = dagkit.flags(context)
-        run_id = dagkit.run_id(context)
-        return {"reminder": pipeline.notify(report, dry_run=dry_run, resend=resend, run_id=run_id),
-                "calendar": pipeline.calendar_check(counted["run"], dry_run=dry_run, resend=resend, run_id=run_id)}
-
-    counted = count_week()
-    send_notices(counted, publish_report(counted))
+    counted = compute(DAG_ID)  # D (as_of), its week, report key 2021-W09-wed; counts over [Monday 00:00, D)
+    report = publish(counted)  # report.json, and reminder.md when a reminder is due
+    notify(counted, report)  # 提醒 when behind (Friday's urgent); the holiday calendar's yearly check
 
 
 publicity_cadence_reminder()

@@ -67,7 +67,7 @@ def current_runs(now: dt.datetime) -> dict[str, tuple[str, dict]]:
     logical = now.astimezone(TZ).replace(second=0, microsecond=0).isoformat()
     runs = {}
     for cadence in cadences.CADENCES:
-        if cadence.dag_id in SCHEDULED_ONLY or cadence.cadence == "adhoc":
+        if cadence.dag_id in SCHEDULED_ONLY or cadence.frequency == "adhoc":
             continue  # 随时兑现 is an operator's decision: it would pay the monthly batch's awards
         if (cadence.area != "policy" or cadence.dag_id == WAITS_FOR_REVIEW) and scheduler_covers(cadence.dag_id, now):
             continue  # (the 月兑现: its scheduled run is the batch left waiting for approval)

@@ -1,10 +1,10 @@
 """Every DAG of the project, declared once (DAG 登记表): id, 中文 name, when it runs, which period a
 run covers, its params, the notices it sends and to whom.
 
-Everything else reads this table: the DAG files (schedule, params, tags), the ops alerts and the
-outbox keys (a run's period), the policy and innovation pipelines, ``python -m gxq.calendar.moved``,
-the 看板 (names and labels) and the deadline watch. A run's period is derived here and nowhere else:
-:func:`run_period` (a DAG task's context) and :func:`covers` (a logical date).
+Everything else reads this table: the DAG files (``gxq.dagkit.dag_args``), the run value
+(:mod:`gxq.run`: a run's period, report key and as_of come from its entry's period rule), the ops
+alerts, the pipelines, ``python -m gxq.calendar.moved``, the 看板 (names and labels) and the deadline
+watch. A DAG id is written here and nowhere else in the package (the DAG file names its own).
 
 Schedules are on China's statutory working calendar in Asia/Shanghai (holidays skipped, 调休
 make-up days worked; :mod:`gxq.calendar.timetables`); each also names its plain-cron equivalent,
@@ -13,20 +13,27 @@ The monthly and quarterly runs keep roughly the old calendar days (the 5th, 10th
 ordinary month and never fall on a holiday; each stays inside the week, month or quarter after the
 one it covers.
 
-Adding a DAG: add one :class:`Cadence` to ``CADENCES`` and write the DAG file with
-``dag_id=DAG_ID, schedule=cadences.schedule_for(DAG_ID), params=dagkit.params_for(DAG_ID),
-tags=cadences.tags_for(DAG_ID)``; its tasks take their period from
-``cadences.run_period(context, DAG_ID)``. For example, a monthly DAG run on the 2nd working day
-that covers the previous month::
+Adding a DAG: add one :class:`Cadence` to ``CADENCES``, then write the DAG file as
+``@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)``; its first step builds the run value with
+``gxq.run.Run.from_context(context, DAG_ID)``. The real entry of the task-tracking DAG, a monthly
+DAG run on the 2nd working day that covers the previous month::
 
     Cadence(
-        dag_id="plan_task_tracking", name="营商环境重点任务跟踪", label="任务跟踪", area="tasks",
-        cadence="monthly", when="每月第2个工作日 09:00",
+        dag_id="plan_task_tracking", name="任务清单督查（序时进度）", label="任务督查", area="tracking",
+        frequency="monthly", when="每月第2个工作日 09:00",
         timetable=("nth_working_day", (2, "09:00", "month")), cron="0 9 3 * *",
-        period_rule="previous_month", params=(MONTH_PERIOD,), sources=("dept_supervision",),
-        notices=(NoticeKind("task_tracking", "office", "任务跟踪月报"),),
-        tags=("gxq", "tasks", "任务跟踪", "monthly"),
+        period_rule="previous_month", max_active_runs=1,
+        params=(_period("Month to track (督查月份).", "2021-06"),),
+        notices=(NoticeKind("task_tracking", "office", "任务清单督查月报"), ...),
+        sources=("dept_supervision",),
+        tags=("gxq", "tasks", "任务清单", "督查", "monthly"),
     ),
+
+Adding a period rule (what a run at moment D covers, and its report key): one entry in ``RULES``,
+a :class:`PeriodRule`. ``as_of=True`` makes D the run's ``as_of`` (an ``as_of`` param may set it on
+a manual run); ``key`` names the run's report folder and outbox key when it is not the period key.
+For example ``minute`` (the urgent-petition watch, every 10 minutes): D's own minute, keyed
+``2021-03-23T0940``.
 
 Imported at DAG-parse time and by the 看板: standard library and :mod:`gxq.periods` only; the
 timetable classes are imported when a schedule is built.
@@ -35,7 +42,6 @@ timetable classes are imported when a schedule is built.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,7 +80,7 @@ class Cadence:
     name: str  # 中文 name of the work
     label: str  # short 中文 label (看板, documents)
     area: str  # the gxq subpackage that does the work
-    cadence: str  # daily | weekly | monthly | quarterly | adhoc
+    frequency: str  # how often it runs: daily | weekly | monthly | quarterly | adhoc
     when: str  # 中文: when it runs
     # Working-calendar timetable (kind, args), None for manual only:
     #   ("weekday_or_next", (weekday, "HH:MM"))        that weekday, else the next working day
@@ -83,9 +89,8 @@ class Cadence:
     #   ("cron", ("*/10 * * * *",))                     a plain cron on every day, holidays included
     timetable: tuple | None
     cron: str | tuple[str, ...] | None  # the plain-calendar equivalent
-    # What a run at logical date D covers: previous_week | previous_month | previous_quarter |
-    # week_so_far (D's own ISO week up to D) | minute (D's own local minute). A manual run may
-    # name its period instead, in the param ``period_param``.
+    # What a run at logical date D covers: a key of RULES. A manual run may name its period instead
+    # (a ``period`` param), or its moment (an ``as_of`` param) when the rule has one.
     period_rule: str
     params: tuple[ParamSpec, ...] = ()
     notices: tuple[NoticeKind, ...] = ()
@@ -94,24 +99,45 @@ class Cadence:
     owner: str = OWNER
     # Period keys a ``period`` param may name; empty: the rule's own kind.
     period_kinds: tuple[str, ...] = ()
-    period_param: str = "period"  # the param a manual run names its period in
+    max_active_runs: int | None = None  # None: Airflow's default
+
+    @property
+    def rule(self) -> PeriodRule:
+        return RULES[self.period_rule]
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return self.period_kinds or RULES[self.period_rule][1]
+        return self.period_kinds or self.rule.kinds
 
 
-def _week_so_far(when: dt.datetime) -> periods.Period:
-    return periods.week_so_far(when)[0]
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-# rule -> (logical date -> the period it covers, the period kind)
-RULES: dict[str, tuple[Callable[[dt.datetime], periods.Period], tuple[str, ...]]] = {
-    "previous_week": (periods.previous_week, ("week",)),
-    "previous_month": (periods.previous_month, ("month",)),
-    "previous_quarter": (periods.previous_quarter, ("quarter",)),
-    "week_so_far": (_week_so_far, ("week",)),
-    "minute": (periods.minute_of, ("minute",)),
+def _period_key(period: periods.Period, when: dt.datetime) -> str:
+    return period.key
+
+
+@dataclass(frozen=True)
+class PeriodRule:
+    """What a run at moment D (its logical date, aware) covers (报告期规则), and its report key."""
+
+    covers: Callable[[dt.datetime], periods.Period]
+    kinds: tuple[str, ...]  # the period kinds a ``period`` param may name
+    # The report folder and outbox key of a run covering ``period`` at local moment D.
+    key: Callable[[periods.Period, dt.datetime], str] = _period_key
+    as_of: bool = False  # the run counts up to D: D is its as_of (an ``as_of`` param may set it)
+
+
+# One entry per rule; a DAG names its rule in ``Cadence.period_rule``.
+RULES: dict[str, PeriodRule] = {
+    "previous_week": PeriodRule(periods.previous_week, ("week",)),
+    "previous_month": PeriodRule(periods.previous_month, ("month",)),
+    "previous_quarter": PeriodRule(periods.previous_quarter, ("quarter",)),
+    # D's own ISO week up to D; two runs of a week keep their reports: 2021-W09-wed, 2021-W09-fri.
+    "week_so_far": PeriodRule(lambda d: periods.week_containing(periods.to_local(d)), ("week",),
+                              key=lambda p, d: f"{p.key}-{WEEKDAY_KEYS[d.weekday()]}", as_of=True),
+    # D's own local minute (a watch run every few minutes): 2021-03-23T0940; D is its as_of.
+    "minute": PeriodRule(periods.minute_of, ("minute",), as_of=True),
 }
 
 def _period(description: str, example: str) -> ParamSpec:
@@ -146,9 +172,9 @@ _REVIEW_PARAMS = (
 CADENCES: tuple[Cadence, ...] = (
     Cadence(
         dag_id="petition_weekly_bulletin", name="市民服务平台情况通报", label="情况通报", area="petitions",
-        cadence="weekly", when="每周一 09:00, 遇节假日顺延至下一工作日",
+        frequency="weekly", when="每周一 09:00, 遇节假日顺延至下一工作日",
         timetable=("weekday_or_next", (0, "09:00")), cron="0 9 * * 1",
-        period_rule="previous_week",
+        period_rule="previous_week", max_active_runs=1,
         params=(
             ParamSpec("period", "ISO week to report (通报周), e.g. 2021-W09; empty: the week before the logical "
                       "date's week.", pattern=WEEK_PATTERN),
@@ -164,7 +190,7 @@ CADENCES: tuple[Cadence, ...] = (
     ),
     Cadence(
         dag_id="petition_bulletin_deadline_watch", name="通报截止检查", label="通报截止检查", area="notify",
-        cadence="weekly", when="每周一 12:00, 遇节假日顺延至下一工作日 (通报截止时刻)",
+        frequency="weekly", when="每周一 12:00, 遇节假日顺延至下一工作日 (通报截止时刻)",
         timetable=("weekday_or_next", (0, "12:00")), cron="0 12 * * 1",
         period_rule="previous_week",  # the week of the bulletin due at that moment
         notices=(NoticeKind("deadline_missed", "ops", "通报超时告警"),),
@@ -172,7 +198,7 @@ CADENCES: tuple[Cadence, ...] = (
     ),
     Cadence(
         dag_id="policy_redemption_monthly", name="政策兑现 · 月兑现", label="月兑现", area="policy",
-        cadence="monthly", when="每月第3个工作日 09:00",
+        frequency="monthly", when="每月第3个工作日 09:00",
         timetable=("nth_working_day", (3, "09:00", "month")), cron="0 9 5 * *",
         period_rule="previous_month",
         params=(_period("兑现月份 Month to redeem", "2021-03"), *_REVIEW_PARAMS),
@@ -181,7 +207,7 @@ CADENCES: tuple[Cadence, ...] = (
     ),
     Cadence(
         dag_id="policy_redemption_quarterly", name="政策兑现 · 季兑现", label="季兑现", area="policy",
-        cadence="quarterly", when="每季首月第6个工作日 09:00",
+        frequency="quarterly", when="每季首月第6个工作日 09:00",
         timetable=("nth_working_day", (6, "09:00", "quarter")), cron="0 9 10 1,4,7,10 *",
         period_rule="previous_quarter",
         params=(_period("兑现季度 Quarter to redeem", "2021-Q1"), *_REVIEW_PARAMS),
@@ -191,7 +217,7 @@ CADENCES: tuple[Cadence, ...] = (
     ),
     Cadence(
         dag_id="policy_redemption_adhoc", name="政策兑现 · 随时兑现", label="随时兑现", area="policy",
-        cadence="adhoc", when="手动触发 (无调度)",
+        frequency="adhoc", when="手动触发 (无调度)",
         timetable=None, cron=None,
         period_rule="previous_month", period_kinds=("month", "quarter"),
         params=(
@@ -206,7 +232,7 @@ CADENCES: tuple[Cadence, ...] = (
     ),
     Cadence(
         dag_id="policy_review_watch", name="兑现批次待审核提醒", label="待审核提醒", area="policy",
-        cadence="daily", when="每个工作日 09:30 (周一至周五, 节假日不运行)",
+        frequency="daily", when="每个工作日 09:30 (周一至周五, 节假日不运行)",
         timetable=("working_weekdays", tuple((d, "09:30") for d in range(5))), cron="30 9 * * 1-5",
         period_rule="week_so_far",
         notices=(NoticeKind("policy_review_reminder", "finance", "兑现批次待审核提醒"),
@@ -215,9 +241,9 @@ CADENCES: tuple[Cadence, ...] = (
     ),
     Cadence(
         dag_id="innovation_monthly_evaluation", name="自创区重大项目月评价", label="月评价", area="innovation",
-        cadence="monthly", when="每月第4个工作日 09:00 (月兑现的次日)",
+        frequency="monthly", when="每月第4个工作日 09:00 (月兑现的次日)",
         timetable=("nth_working_day", (4, "09:00", "month")), cron="0 9 6 * *",
-        period_rule="previous_month",
+        period_rule="previous_month", max_active_runs=1,
         params=(_period("Month to evaluate (评价月份).", "2021-03"),),
         notices=(
             NoticeKind("innovation_scorecard", "office", "月评价记分卡"),
@@ -230,9 +256,9 @@ CADENCES: tuple[Cadence, ...] = (
     ),
     Cadence(
         dag_id="innovation_quarterly_dispatch", name="自创区重大项目季调度", label="季调度", area="innovation",
-        cadence="quarterly", when="每季首月第8个工作日 09:00",
+        frequency="quarterly", when="每季首月第8个工作日 09:00",
         timetable=("nth_working_day", (8, "09:00", "quarter")), cron="0 9 12 1,4,7,10 *",
-        period_rule="previous_quarter",
+        period_rule="previous_quarter", max_active_runs=1,
         params=(_period("Quarter to dispatch (调度季度).", "2021-Q1"),),
         notices=(
             NoticeKind("innovation_agenda", "office", "季度调度会议程"),
@@ -246,9 +272,9 @@ CADENCES: tuple[Cadence, ...] = (
     ),
     Cadence(
         dag_id="publicity_cadence_reminder", name="宣传工作提醒", label="宣传提醒", area="publicity",
-        cadence="weekly", when="周三 10:00、周五 15:00, 仅工作日, 遇节假日顺延至本周下一工作日",
+        frequency="weekly", when="周三 10:00、周五 15:00, 仅工作日, 遇节假日顺延至本周下一工作日",
         timetable=("working_weekdays", ((2, "10:00"), (4, "15:00"))), cron=("0 10 * * 3", "0 15 * * 5"),
-        period_rule="week_so_far",
+        period_rule="week_so_far", max_active_runs=1,
         params=(
             ParamSpec("as_of", "Count up to this moment (统计截止时刻), e.g. 2021-03-03T10:00 (Asia/Shanghai) or "
                       "2021-03-03T10:00:00+08:00; empty: the run's logical date."),
@@ -262,10 +288,10 @@ CADENCES: tuple[Cadence, ...] = (
         tags=("gxq", "publicity", "宣传", "weekly"),
     ),
     Cadence(
-        dag_id="plan_task_tracking", name="任务清单督查（序时进度）", label="任务督查", area="tasks",
-        cadence="monthly", when="每月第2个工作日 09:00",
+        dag_id="plan_task_tracking", name="任务清单督查（序时进度）", label="任务督查", area="tracking",
+        frequency="monthly", when="每月第2个工作日 09:00",
         timetable=("nth_working_day", (2, "09:00", "month")), cron="0 9 3 * *",
-        period_rule="previous_month",
+        period_rule="previous_month", max_active_runs=1,
         params=(_period("Month to track (督查月份).", "2021-06"),),
         notices=(
             NoticeKind("task_tracking", "office", "任务清单督查月报"),
@@ -278,9 +304,9 @@ CADENCES: tuple[Cadence, ...] = (
     ),
     Cadence(
         dag_id="petition_urgent_watch", name="急险工单即时监测（先予处置）", label="急险监测", area="urgent",
-        cadence="every10min", when="每 10 分钟, 每天 (含节假日)",
+        frequency="every10min", when="每 10 分钟, 每天 (含节假日)",
         timetable=("cron", ("*/10 * * * *",)), cron="*/10 * * * *",
-        period_rule="minute", period_param="as_of",
+        period_rule="minute", max_active_runs=1,
         params=(
             ParamSpec("as_of", "监测时刻 (as_of, Asia/Shanghai) e.g. 2021-03-23T09:40, for a manual run without "
                       "a logical date; empty: the logical date, or the run time to the minute.",
@@ -296,9 +322,9 @@ CADENCES: tuple[Cadence, ...] = (
     ),
     Cadence(
         dag_id="assessment_rectification", name="三轮评估 整改跟踪", label="评估整改", area="assessment",
-        cadence="weekly", when="每周二 10:00, 遇节假日顺延至下一工作日 (周一通报之后)",
+        frequency="weekly", when="每周二 10:00, 遇节假日顺延至下一工作日 (周一通报之后)",
         timetable=("weekday_or_next", (1, "10:00")), cron="0 10 * * 2",
-        period_rule="previous_week",
+        period_rule="previous_week", max_active_runs=1,
         params=(
             ParamSpec("period", "ISO week to follow (跟踪周), e.g. 2021-W27; empty: the week before the logical "
                       "date's week.", pattern=WEEK_PATTERN),
@@ -317,7 +343,6 @@ CADENCES: tuple[Cadence, ...] = (
 )
 
 BY_ID: dict[str, Cadence] = {c.dag_id: c for c in CADENCES}
-WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def get(dag_id: str) -> Cadence:
@@ -329,6 +354,14 @@ def get(dag_id: str) -> Cadence:
 
 def in_area(area: str) -> tuple[Cadence, ...]:
     return tuple(c for c in CADENCES if c.area == area)
+
+
+def dag_of(area: str) -> str:
+    """The id of the one DAG of a capability (``tracking`` -> ``plan_task_tracking``)."""
+    found = in_area(area)
+    if len(found) != 1:
+        raise KeyError(f"{area!r} has {len(found)} DAGs in gxq.cadences.CADENCES, not one")
+    return found[0].dag_id
 
 
 def tags_for(dag_id: str) -> list[str]:
@@ -345,63 +378,25 @@ def notice_label(dag_id: str, kind: str) -> str | None:
     return None
 
 
-# --- the period of a run: derived here only --------------------------------------------------
+# --- the period of a run: derived here only (gxq.run builds the run value on it) ---------------
 
 
 def covers(dag_id: str, when: dt.datetime) -> periods.Period:
     """The period a run of ``dag_id`` at logical date ``when`` covers (Asia/Shanghai)."""
-    return RULES[get(dag_id).period_rule][0](when)
-
-
-def period_for(dag_id: str, logical_date: dt.datetime | None, run_time: dt.datetime | None = None,
-               param: str | None = None) -> periods.Period:
-    """The period of one run: the ``param`` key when given (validated against the DAG's period
-    kinds), else what the logical date covers, else (a manual run) what its run time covers."""
-    cadence = get(dag_id)
-    return periods.from_run(logical_date, run_time, param, RULES[cadence.period_rule][0], cadence.kinds)
-
-
-@functools.cache
-def fails_at_once(error: type[Exception]) -> type[Exception]:
-    """``error`` as an ``AirflowFailException`` too: raised in a task, it fails the task at once,
-    without retries (retrying cannot mend an operator's bad param), and callers that catch
-    ``error`` still do."""
-    # Deferred: Airflow is there when a task runs; the 看板 and the plain pipelines import this module.
-    from airflow.sdk.exceptions import AirflowFailException
-
-    return type(f"Invalid{error.__name__}", (AirflowFailException, error), {"__module__": __name__})
-
-
-def run_period(context: dict, dag_id: str) -> periods.Period:
-    """The period of the running task's DAG run (``period_for`` on an Airflow task context).
-
-    An invalid ``period`` param (``2021-W54``, a month given to a weekly DAG, not a string) fails
-    the task at once, without retries, with an error naming the DAG, the value and the form."""
-    params = context.get("params") or {}
-    dag_run = context.get("dag_run")
-    run_time = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
-    value = params.get(get(dag_id).period_param)
-    try:
-        if value not in (None, "") and not isinstance(value, str):
-            raise periods.PeriodError(f"{get(dag_id).period_param} must be a string such as {_example(dag_id)}, "
-                                      f"got {value!r}")
-        return period_for(dag_id, context.get("logical_date"), run_time, value or None)
-    except periods.PeriodError as exc:
-        raise fails_at_once(periods.PeriodError)(f"{dag_id}: invalid period param: {exc}") from None
-
-
-def _example(dag_id: str) -> str:
-    examples = {"week": "2021-W09", "month": "2021-03", "quarter": "2021-Q1", "minute": "2021-03-23T09:40"}
-    return " or ".join(examples[k] for k in get(dag_id).kinds)
+    return get(dag_id).rule.covers(when)
 
 
 def report_key(dag_id: str, when: dt.datetime) -> str:
-    """The key of a run's report folder and outbox entries: the period key, or for a run within
-    its week (``week_so_far``) the week and the weekday (``2021-W09-wed``)."""
-    period = covers(dag_id, when)
-    if get(dag_id).period_rule == "week_so_far":
-        return f"{period.key}-{WEEKDAY_KEYS[periods.to_local(when).weekday()]}"
-    return period.key
+    """The key of a run's report folder and outbox entries at logical date ``when``: the period key,
+    or what the rule makes of it (``2021-W09-wed`` for a run within its week)."""
+    rule = get(dag_id).rule
+    return rule.key(rule.covers(when), periods.to_local(when))
+
+
+def example_key(dag_id: str) -> str:
+    """What a ``period`` param of ``dag_id`` looks like, for error messages."""
+    examples = {"day": "2021-03-23", "week": "2021-W09", "month": "2021-03", "quarter": "2021-Q1"}
+    return " or ".join(examples[k] for k in get(dag_id).kinds)
 
 
 # --- schedules -------------------------------------------------------------------------------

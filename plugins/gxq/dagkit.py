@@ -1,5 +1,7 @@
-"""What every DAG file of the project shares (DAG 公共配置): start date, default args with the
-``ops`` failure alert, and the params (built from the DAG's entry in :mod:`gxq.cadences`).
+"""What every DAG file of the project shares (DAG 公共配置): the ``@dag`` arguments of a registered
+DAG in one call (:func:`dag_args`: schedule, start date, default args with the ``ops`` failure alert,
+params, tags, from its entry in :mod:`gxq.cadences`), and :func:`step`, the task decorator of every
+step (a :class:`gxq.run.RunError` fails the task at once, without retries).
 
 Imported at DAG-parse time: keep it light (no pandas, SQLAlchemy engines, Apprise, openpyxl).
 """
@@ -7,13 +9,17 @@ Imported at DAG-parse time: keep it light (no pandas, SQLAlchemy engines, Appris
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import pendulum
-from airflow.sdk import Param
+from airflow.sdk import Param, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from gxq import cadences
 from gxq.cadences import OWNER, TIMEZONE
+from gxq.run import RunError
 
 # The plan's year: any date of 2021 on can be run or backfilled (docs/reference.md "Time").
 START_DATE = pendulum.datetime(2021, 1, 1, tz=TIMEZONE)
@@ -70,11 +76,39 @@ def params_for(dag_id: str) -> dict:
     return common_params(**own)
 
 
-def flags(context: dict) -> tuple[bool, bool]:
-    params = context.get("params") or {}
-    return bool(params.get("dry_run")), bool(params.get("resend"))
+def dag_args(dag_id: str) -> dict[str, Any]:
+    """The ``@dag`` keyword arguments of a registered DAG (the file adds ``doc_md=__doc__``)."""
+    cadence = cadences.get(dag_id)
+    args = {
+        "dag_id": dag_id,
+        "schedule": cadences.schedule_for(dag_id),
+        "start_date": START_DATE,
+        "catchup": False,
+        "default_args": default_args(dag_id),
+        "params": params_for(dag_id),
+        "tags": list(cadence.tags),
+    }
+    if cadence.max_active_runs is not None:
+        args["max_active_runs"] = cadence.max_active_runs
+    return args
 
 
-def run_id(context: dict) -> str | None:
-    dag_run = context.get("dag_run")
-    return getattr(dag_run, "run_id", None)
+def fail_at_once(fn: Callable) -> Callable:
+    """``fn`` with a :class:`RunError` turned into Airflow's ``AirflowFailException`` (no retries:
+    retrying cannot mend an operator's input)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RunError as exc:
+            raise AirflowFailException(str(exc)) from exc
+
+    return wrapper
+
+
+def step(fn: Callable | None = None, **task_kwargs: Any):
+    """``@task`` for a step of the step contract; a :class:`RunError` fails it at once."""
+    if fn is None:
+        return lambda f: step(f, **task_kwargs)
+    return task(fail_at_once(fn), **task_kwargs)

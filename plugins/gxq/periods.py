@@ -190,22 +190,28 @@ def parse_key(key: str, kinds: tuple[str, ...] = ("week", "month", "quarter")) -
     raise PeriodError(f"invalid period {key!r}: expected {wanted}")
 
 
-def from_run(
-    logical_date: dt.datetime | None,
-    run_time: dt.datetime | None,
-    param: str | None,
-    derive,
-    kinds: tuple[str, ...],
-) -> Period:
-    """The period of one DAG run.
+MOMENT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2})?)?$", re.ASCII)
 
-    A run with a logical date derives it with ``derive(D)``; a run without one (a manual
-    trigger) takes the ``period`` param when given, else ``derive(run time)``.
-    """
-    if param:
-        return parse_key(param, kinds)
-    if logical_date is not None:
-        return derive(logical_date)
-    if run_time is None:
-        run_time = dt.datetime.now(dt.UTC)
-    return derive(run_time)
+
+def parse_moment(value) -> dt.datetime:
+    """An operator's moment (an ``as_of`` param: ISO date-time; without zone Asia/Shanghai; a bare
+    date is that day's start) as an aware local datetime to the second."""
+    if isinstance(value, dt.datetime):
+        when = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            if not MOMENT_RE.match(text):
+                raise ValueError(text)
+            when = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise PeriodError(
+                f"must be an ISO date-time such as 2021-03-03T10:00 or 2021-03-03T10:00:00+08:00, got {value!r}"
+            ) from None
+        if len(text) <= 10:  # a bare date means that day's start: nothing of the day is counted
+            when = dt.datetime.combine(when.date(), dt.time())
+    else:
+        raise PeriodError(f"must be an ISO date-time string, got {value!r}")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=TZ)
+    return when.astimezone(TZ).replace(microsecond=0)

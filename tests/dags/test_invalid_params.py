@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pendulum
 import pytest
-from gxq import cadences, periods
+from gxq import cadences
 
 from tests.conftest import sqlite_conn_json
 
@@ -26,13 +26,19 @@ def test_every_dag_with_a_period_takes_only_period():
 
 
 @pytest.mark.parametrize("dag_id", PERIOD_DAGS)
-def test_run_period_fails_without_retry(dag_id):
+def test_a_bad_period_fails_the_step_without_retry(dag_id):
     from airflow.sdk.exceptions import AirflowFailException
+    from gxq import dagkit
+    from gxq.run import Run, RunError
+
+    @dagkit.fail_at_once
+    def plan(params):
+        return Run.from_context({"params": params, "logical_date": None, "dag_run": None}, dag_id)
 
     for bad in ("2021-W54", "2021-13", "2021-Q5", "2021-W09; DROP TABLE x", 202103):
         with pytest.raises(AirflowFailException) as err:
-            cadences.run_period({"params": {"period": bad}, "logical_date": None, "dag_run": None}, dag_id)
-        assert isinstance(err.value, periods.PeriodError)  # callers that catch PeriodError still do
+            plan({"period": bad})
+        assert isinstance(err.value.__cause__, RunError)
         assert dag_id in str(err.value) and "invalid period param" in str(err.value)
         assert str(bad)[:8] in str(err.value)
 
@@ -82,4 +88,4 @@ def test_publicity_bad_as_of_fails_at_once(private_dagbag, empty_ops):
         logical_date=pendulum.datetime(2021, 3, 3, 10, tz="Asia/Shanghai"), run_conf={"as_of": "2021-03-32T10:00"})
     assert dr.state == "failed"
     ti = _first_failed(dr)
-    assert ti.task_id == "count_week" and ti.try_number == 1
+    assert ti.task_id == "compute" and ti.try_number == 1

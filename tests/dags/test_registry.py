@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from gxq import cadences, periods
+from gxq import cadences
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,6 +28,8 @@ def test_dag_is_built_from_its_entry(dagbag, cadence):
     else:
         assert dag.timetable.summary == cadences.timetable_for(cadence.dag_id).summary
     assert cadence.period_rule in cadences.RULES
+    if cadence.max_active_runs is not None:
+        assert dag.max_active_runs == cadence.max_active_runs
 
 
 def test_plain_schedules_are_the_crons(monkeypatch):
@@ -51,10 +53,12 @@ def test_what_a_run_covers():
 
 
 def test_a_run_period_param_is_checked_against_the_dags_kinds():
+    from gxq.run import Run, RunError
+
     ctx = {"params": {"period": "2021-Q1"}, "logical_date": None, "dag_run": None}
-    assert cadences.run_period(ctx, "policy_redemption_adhoc").key == "2021-Q1"
-    with pytest.raises(periods.PeriodError):
-        cadences.run_period(ctx, "policy_redemption_monthly")
+    assert Run.from_context(ctx, "policy_redemption_adhoc").key == "2021-Q1"
+    with pytest.raises(RunError):
+        Run.from_context(ctx, "policy_redemption_monthly")
     with pytest.raises(KeyError, match="not a registered DAG"):
         cadences.get("no_such_dag")
 

@@ -76,10 +76,3 @@ def test_kinds_restrict_keys():
     with pytest.raises(PeriodError, match="week key"):
         periods.parse_key("2021-03", kinds=("week",))
     assert periods.parse_key("2021-03", kinds=("month", "quarter")).kind == "month"
-
-
-def test_from_run_prefers_param_then_logical_date_then_run_time():
-    d = dt.datetime(2021, 3, 8, 1, tzinfo=dt.UTC)
-    assert periods.from_run(d, None, None, periods.previous_week, ("week",)).key == "2021-W09"
-    assert periods.from_run(d, None, "2021-W02", periods.previous_week, ("week",)).key == "2021-W02"
-    assert periods.from_run(None, d, None, periods.previous_week, ("week",)).key == "2021-W09"

@@ -7,7 +7,13 @@ import json
 
 import pytest
 from gxq.innovation import notices, pipeline, render
-from gxq.periods import PeriodError
+from gxq.run import Run, RunError
+
+MONTHLY, QUARTERLY = pipeline.dag_for("month"), pipeline.dag_for("quarter")
+
+
+def _run(period: str) -> Run:
+    return Run.for_period(QUARTERLY if "Q" in period else MONTHLY, period)
 
 from .conftest import DeptDB
 
@@ -36,8 +42,8 @@ def small_zone(tmp_path, use_conns, output_dir):
 def test_scorecard_files(small_zone):
     import openpyxl
 
-    report = pipeline.evaluate("monthly", "2021-03")
-    paths = pipeline.render_outputs("monthly", report)
+    report = pipeline.compute(_run("2021-03"))
+    paths = pipeline.render(_run("2021-03"), report)
     html = render.read_text(paths["scorecard_html"])
     assert "自创区重大项目月评价记分卡（2021年3月）" in html
     assert html.count('class="light red"') >= 1 and "软件园扩建项目" in html
@@ -65,9 +71,9 @@ def test_charts_use_a_cjk_font():
 
 
 def test_monthly_notices(small_zone):
-    report = pipeline.evaluate("monthly", "2021-03")
-    paths = pipeline.render_outputs("monthly", report)
-    batch = notices.monthly_notices(pipeline.MONTHLY_DAG_ID, report, paths)
+    report = pipeline.compute(_run("2021-03"))
+    paths = pipeline.render(_run("2021-03"), report)
+    batch = notices.monthly_notices(MONTHLY, report, paths)
     by_key = {(n.recipient, n.kind): n for n in batch}
     assert set(by_key) == {("office", "innovation_scorecard"), ("U01", "innovation_monthly"),
                            ("U02", "innovation_monthly"), ("office", "innovation_monthly_unassigned"),
@@ -83,10 +89,10 @@ def test_monthly_notices(small_zone):
 def test_agenda_letters_and_quarterly_notices(small_zone):
     import docx
 
-    report = pipeline.evaluate("quarterly", "2021-Q1")
+    report = pipeline.compute(_run("2021-Q1"))
     assert [d["project_id"] for d in report["dispatch"]] == ["XM1", "XM2", "XM4"]
     assert report["dispatch"][1]["statuses"] == {"2021-01": "red", "2021-02": "unreported", "2021-03": "yellow"}
-    paths = pipeline.render_outputs("quarterly", report)
+    paths = pipeline.render(_run("2021-Q1"), report)
     document = docx.Document(paths["agenda_docx"])
     text = "\n".join(p.text for p in document.paragraphs)
     assert "自创区重大项目季度调度会议程（2021年第一季度）" in text
@@ -101,7 +107,7 @@ def test_agenda_letters_and_quarterly_notices(small_zone):
     assert "XM1 软件园扩建项目（U01）：全季度红灯" in text
     assert "督 办 函" in letter_text and "软件园扩建项目" in letter_text and letter_text.startswith("督 办 函")
 
-    batch = notices.quarterly_notices(pipeline.QUARTERLY_DAG_ID, report, paths)
+    batch = notices.quarterly_notices(QUARTERLY, report, paths)
     keys = {(n.recipient, n.kind) for n in batch}
     assert {("office", "innovation_agenda"), ("U01", "innovation_dispatch"), ("U02", "innovation_dispatch"),
             ("office", "innovation_dispatch_unassigned"), ("U01", "supervision_letter:XM1")} <= keys
@@ -110,35 +116,29 @@ def test_agenda_letters_and_quarterly_notices(small_zone):
 
 
 def test_run_without_airflow_writes_report_last_and_is_reproducible(small_zone):
-    first = pipeline.run("monthly", "2021-03", dry_run=True)
-    path = small_zone / pipeline.MONTHLY_DAG_ID / "2021-03" / "report.json"
+    first = pipeline.run_all(_run("2021-03"))
+    path = small_zone / MONTHLY / "2021-03" / "report.json"
     text = path.read_text(encoding="utf-8")
     assert json.loads(text) == first
-    pipeline.run("monthly", "2021-03", dry_run=True)
+    pipeline.run_all(_run("2021-03"))
     assert path.read_text(encoding="utf-8") == text
 
 
-@pytest.mark.parametrize(("cadence", "value"), [("monthly", "2021-Q1"), ("monthly", "2021-13"),
-                                                ("quarterly", "2021-03"), ("quarterly", "Q1")])
-def test_period_param_is_validated(cadence, value, tmp_path, use_conns):
-    from tests.conftest import sqlite_conn_json
-
-    use_conns({"gxq_ops": sqlite_conn_json(tmp_path / "gxq_ops.db")})
-    with pytest.raises(PeriodError, match="period|month"):
-        pipeline.resolve_period({"params": {"period": value}, "logical_date": None}, cadence)
+@pytest.mark.parametrize(("dag_id", "value"), [(MONTHLY, "2021-Q1"), (MONTHLY, "2021-13"),
+                                               (QUARTERLY, "2021-03"), (QUARTERLY, "Q1")])
+def test_period_param_is_validated(dag_id, value):
+    with pytest.raises(RunError, match="invalid period param"):
+        Run.from_context({"params": {"period": value}, "logical_date": None}, dag_id)
 
 
-def test_period_from_logical_date(tmp_path, use_conns):
+def test_period_from_logical_date():
     import pendulum
 
-    from tests.conftest import sqlite_conn_json
-
-    use_conns({"gxq_ops": sqlite_conn_json(tmp_path / "gxq_ops.db")})
     # 2021-04-01 00:30 in Shanghai is still 2021-03-31 in UTC: the period is local
     d = pendulum.datetime(2021, 4, 1, 0, 30, tz="Asia/Shanghai")
-    assert pipeline.resolve_period({"params": {}, "logical_date": d}, "monthly") == "2021-03"
-    assert pipeline.resolve_period({"params": {}, "logical_date": d}, "quarterly") == "2021-Q1"
-    assert pipeline.resolve_period({"params": {"period": "2021-06"}, "logical_date": None}, "monthly") == "2021-06"
+    assert Run.from_context({"params": {}, "logical_date": d}, MONTHLY).key == "2021-03"
+    assert Run.from_context({"params": {}, "logical_date": d}, QUARTERLY).key == "2021-Q1"
+    assert Run.from_context({"params": {"period": "2021-06"}, "logical_date": None}, MONTHLY).key == "2021-06"
 
 
 def test_empty_department_database_still_reports(tmp_path, use_conns, output_dir):
@@ -149,13 +149,13 @@ def test_empty_department_database_still_reports(tmp_path, use_conns, output_dir
 
     db = DeptDB(f"sqlite:///{tmp_path / 'empty.db'}", sqlite_conn_json(tmp_path / "empty.db"))
     use_conns({"dept_innovation": db.conn_json, "gxq_ops": sqlite_conn_json(tmp_path / "gxq_ops.db")})
-    report = pipeline.run("monthly", "2021-01", dry_run=True)
+    report = pipeline.run_all(_run("2021-01"))
     assert {k: report[k] for k in ("projects", "indicators", "composite_score", "units")} == {
         "projects": [], "indicators": [], "composite_score": None, "units": []}
     assert report["counts"] == {"green": 0, "yellow": 0, "red": 0, "unreported": 0}
-    folder = output_dir / pipeline.MONTHLY_DAG_ID / "2021-01"
+    folder = output_dir / MONTHLY / "2021-01"
     assert "本月无在建重大项目" in (folder / "scorecard.html").read_text(encoding="utf-8")
     assert openpyxl.load_workbook(folder / "scorecard.xlsx").sheetnames[0] == "红黄绿灯"
-    quarter = pipeline.run("quarterly", "2021-Q1", dry_run=True)
+    quarter = pipeline.run_all(_run("2021-Q1"))
     assert quarter["dispatch"] == [] and quarter["supervision_letters"] == []
-    assert (output_dir / pipeline.QUARTERLY_DAG_ID / "2021-Q1" / "agenda.docx").is_file()
+    assert (output_dir / QUARTERLY / "2021-Q1" / "agenda.docx").is_file()

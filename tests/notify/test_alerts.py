@@ -134,13 +134,15 @@ def test_failure_alert_end_to_end(airflow_db, json_sink, apprise_config, tmp_pat
 def test_deadline_watch_dag(dagbag, ops_engine, json_sink, apprise_config):
     """The working equivalent under `airflow dags test`: the watch DAG at Monday 12:00."""
     from gxq import store
-    from gxq.notify.deadlines import BULLETIN_DAG_ID, bulletin_week_due
+    from gxq.notify.deadlines import bulletin_week_due
+    from gxq.run import Run
 
     from tests.conftest import run_dag
 
     web = json_sink()
     apprise_config({web.url: "ops"})
-    assert bulletin_week_due(pendulum.datetime(2021, 3, 8, 12, tz="Asia/Shanghai"))[0] == "2021-W09"
+    watch = Run.at("petition_bulletin_deadline_watch", pendulum.datetime(2021, 3, 8, 12, tz="Asia/Shanghai"))
+    assert bulletin_week_due(watch)[0] == "2021-W09"
 
     dr = run_dag(dagbag, "petition_bulletin_deadline_watch", pendulum.datetime(2021, 3, 8, 12, tz="Asia/Shanghai"))
     assert str(dr.state).endswith("success")
@@ -149,7 +151,7 @@ def test_deadline_watch_dag(dagbag, ops_engine, json_sink, apprise_config):
     run_dag(dagbag, "petition_bulletin_deadline_watch", pendulum.datetime(2021, 3, 8, 12, tz="Asia/Shanghai"))
     assert len(web.messages) == 1
     # The next week's bulletin was issued in time: no alert.
-    store.record_report(ops_engine, BULLETIN_DAG_ID, "2021-W10", {"period": "2021-W10"})
+    store.record_report(ops_engine, "petition_weekly_bulletin", "2021-W10", {"period": "2021-W10"})
     dr = run_dag(dagbag, "petition_bulletin_deadline_watch", pendulum.datetime(2021, 3, 15, 12, tz="Asia/Shanghai"))
     assert str(dr.state).endswith("success") and len(web.messages) == 1
     record_scenario("deadline-watch-dag[sqlite]", runs=3, messages=len(web.messages), duplicates=web.duplicates())
@@ -158,15 +160,19 @@ def test_deadline_watch_dag(dagbag, ops_engine, json_sink, apprise_config):
 @pytest.mark.parametrize("ops_engine", ["sqlite"], indirect=True)
 def test_deadline_watch_skips_backfill_runs(ops_engine, json_sink, apprise_config, monkeypatch):
     """A backfill of the watch over past weeks alerts nobody; a manual run of the same week does."""
+    from dataclasses import replace
+
     from gxq.notify.deadlines import check_bulletin_deadline
+    from gxq.run import Run
 
     monkeypatch.delenv("GXQ_DEADLINE_ALERT_ALL_RUNS", raising=False)
     web = json_sink()
     apprise_config({web.url: "ops"})
     when = pendulum.datetime(2021, 3, 8, 12, tz="Asia/Shanghai")
-    out = check_bulletin_deadline(when, run_id="backfill__2021-03-08", engine=ops_engine, run_type="backfill")
+    watch = Run.at("petition_bulletin_deadline_watch", when, dry_run=False)
+    out = check_bulletin_deadline(replace(watch, run_id="backfill__2021-03-08", run_type="backfill"), engine=ops_engine)
     assert out["skipped"] == "backfill" and not out["alerted"] and web.messages == []
-    out = check_bulletin_deadline(when, run_id="manual__2021-03-08", engine=ops_engine, run_type="manual")
+    out = check_bulletin_deadline(replace(watch, run_id="manual__2021-03-08", run_type="manual"), engine=ops_engine)
     assert out["alerted"] and len(web.messages) == 1 and "2021-W09" in web.messages[0]["title"]
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from gxq import periods
 from gxq.petitions import compute, pipeline
+from gxq.run import Run, RunError
 
 W09 = periods.parse_key("2021-W09")  # 2021-03-01 00:00 .. 2021-03-08 00:00 (local)
 
@@ -26,22 +27,22 @@ def unit_row(report: dict, code: str) -> dict:
 def test_week_from_logical_date_in_shanghai_not_utc():
     # Sunday 2021-03-07 17:00 UTC is Monday 2021-03-08 01:00 in Shanghai: the bulletin of W09.
     d = dt.datetime(2021, 3, 7, 17, 0, tzinfo=dt.UTC)
-    assert pipeline.resolve_week(None, d).key == "2021-W09"
+    assert Run.at(pipeline.DAG_ID, d).key == "2021-W09"
     # 15:59 UTC is Sunday 23:59 local, still inside W09: the bulletin then covers W08.
     d = dt.datetime(2021, 3, 7, 15, 59, tzinfo=dt.UTC)
-    assert pipeline.resolve_week(None, d).key == "2021-W08"
+    assert Run.at(pipeline.DAG_ID, d).key == "2021-W08"
     # Monday 09:00 local, the scheduled time.
     d = dt.datetime(2021, 3, 8, 1, 0, tzinfo=dt.UTC)
-    p = pipeline.resolve_week(None, d)
+    p = Run.at(pipeline.DAG_ID, d).period
     assert (p.key, p.first_day.isoformat(), p.last_day.isoformat()) == ("2021-W09", "2021-03-01", "2021-03-07")
 
 
 def test_week_param_overrides_and_is_validated():
     d = dt.datetime(2021, 3, 8, 1, 0, tzinfo=dt.UTC)
-    assert pipeline.resolve_week("2021-W05", d).key == "2021-W05"
+    assert Run.build(pipeline.DAG_ID, d, period="2021-W05").key == "2021-W05"
     for bad in ("2021-W09'; DROP TABLE petitions; --", "2021-09", "2021-W54", "W09", "2021-w09 or 1=1"):
-        with pytest.raises(periods.PeriodError):
-            pipeline.resolve_week(bad, d)
+        with pytest.raises(RunError, match="invalid period param"):
+            Run.build(pipeline.DAG_ID, d, period=bad)
 
 
 def test_injection_in_week_rejected_before_any_query(dept):

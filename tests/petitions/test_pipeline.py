@@ -131,9 +131,9 @@ def dag(dagbag):
 
 
 def test_dag_steps_and_settings(dag):
-    assert dag.task_dict["compute"].downstream_task_ids == {"supervise", "render", "publish_report", "notify"}
-    assert dag.task_dict["publish_report"].downstream_task_ids == {"notify"}
-    assert set(dag.task_ids) == {"compute", "supervise", "render", "publish_report", "notify"}
+    assert dag.task_dict["compute"].downstream_task_ids == {"supervise", "render", "publish", "notify"}
+    assert dag.task_dict["publish"].downstream_task_ids == {"notify"}
+    assert set(dag.task_ids) == {"compute", "supervise", "render", "publish", "notify"}
     import pendulum
 
     assert dag.catchup is False
@@ -147,14 +147,14 @@ def test_dag_steps_and_settings(dag):
 
 
 def test_period_param_overrides_the_logical_date():
-    from gxq import cadences
+    from gxq.run import Run, RunError
 
     for params, key in (({"period": "2021-W04"}, "2021-W04"), ({}, "2021-W09"), ({"period": ""}, "2021-W09")):
         context = {"params": params, "logical_date": dt.datetime(2021, 3, 8, 1, tzinfo=dt.UTC)}
-        assert cadences.run_period(context, pipeline.DAG_ID).key == key
-    with pytest.raises(periods.PeriodError):
+        assert Run.from_context(context, pipeline.DAG_ID).key == key
+    with pytest.raises(RunError):
         context = {"params": {"period": "2021-W09; DROP TABLE petitions"}, "logical_date": None}
-        cadences.run_period(context, pipeline.DAG_ID)
+        Run.from_context(context, pipeline.DAG_ID)
 
 
 def test_period_param_rejects_injection_at_trigger_time(dag):

@@ -94,7 +94,7 @@ def _load_heating(dept):
 
 def _run(dept, ops, key):
     computed = pipeline.compute_all(key, engine=dept.engine, ops=ops)
-    return pipeline.supervise(key, computed, ops=ops, engine=dept.engine)
+    return pipeline.supervise_week(key, computed, ops=ops, engine=dept.engine)
 
 
 def _stored_states(ops, key):

@@ -169,7 +169,7 @@ def test_bulletin_surges_streets_and_supervision(dept, ops, monkeypatch):
     assert details["燃气"]["weeks"][-1]["period"] == "2021-W09"
     assert details["供水"]["streets"] == [{"street": None, "complaints": 5}]
 
-    supervised = {s["topic"]: s for s in pipeline.supervise("2021-W09", computed, ops=ops, engine=dept.engine)}
+    supervised = {s["topic"]: s for s in pipeline.supervise_week("2021-W09", computed, ops=ops, engine=dept.engine)}
     assert supervised["燃气"]["surge"] is True and supervised["燃气"]["opened_as"] == "top"  # in the top list too
     assert supervised["噪音扰民"]["surge"] is False
     with ops.connect() as conn:
@@ -196,14 +196,14 @@ def test_surging_topic_outside_the_top_list_is_supervised_as_surge(dept, ops):
     computed = pipeline.compute_all("2021-W09", engine=dept.engine, ops=ops)
     assert "燃气" not in {t["topic"] for t in computed["report"]["top_topics"]}
     assert computed["report"]["surges"] == [{"topic": "燃气", "complaints": 6, "baseline_mean": 0.0, "threshold": 3.0}]
-    supervised = {s["topic"]: s for s in pipeline.supervise("2021-W09", computed, ops=ops, engine=dept.engine)}
+    supervised = {s["topic"]: s for s in pipeline.supervise_week("2021-W09", computed, ops=ops, engine=dept.engine)}
     gas = supervised["燃气"]
     assert (gas["state"], gas["opened_as"], gas["opened_as_label"], gas["surge"], gas["rank"], gas["lead_unit"]) == (
         "new", "surge", "突增", True, None, "U10")
     # the next week, a backfill: W10 is computed from the department, W09's list (with its surge) from the store
     _complaints(dept, "燃气", 2, "2021-03-09", lead="U10")
     w10 = pipeline.compute_all("2021-W10", engine=dept.engine, ops=ops)
-    states = {s["topic"]: s for s in pipeline.supervise("2021-W10", w10, ops=ops, engine=dept.engine)}
+    states = {s["topic"]: s for s in pipeline.supervise_week("2021-W10", w10, ops=ops, engine=dept.engine)}
     assert (states["燃气"]["state"], states["燃气"]["opened_week"], states["燃气"]["opened_as"]) == (
         "falling", "2021-W09", "surge")
     with ops.connect() as conn:

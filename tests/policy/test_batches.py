@@ -159,7 +159,7 @@ def test_commitment_shortfalls_quarterly_only(dbs):
     assert [(s["commitment_id"], s["promised_amount"], s["fulfilled_amount"]) for s in report["commitment_shortfalls"]] == [
         ("K1", 50, 0), ("K2", 1000, 999)]
     assert run(M, "2021-03")["commitment_shortfalls"] == []
-    notices = pipeline.render(pipeline.plan(Q, "2021-Q1"), str(output.period_dir(Q, "2021-Q1") / "batch.json"))["notices"]
+    notices = pipeline.render(pipeline.plan_batch(Q, "2021-Q1"), None, str(output.period_dir(Q, "2021-Q1") / "batch.json"))["notices"]
     shortfall = {n["recipient"]: n for n in notices if n["kind"].startswith("commitment_shortfalls")}
     assert set(shortfall) == {"U04", "U14"}  # 就业 -> 人社局, 产值 -> 科工局
     assert "K2" in shortfall["U14"]["body"] and "K1" in shortfall["U04"]["body"]
@@ -181,7 +181,7 @@ def test_adhoc_shares_the_ledger_and_is_identified_by_period_and_sorted_ids(dbs)
     assert other["batch_id"] != adhoc["batch_id"] and other["items"] == []
     assert run(M, "2021-03")["items"] == []          # already paid by the adhoc batch
     assert run(Q, "2021-Q1")["items"] == []
-    default = pipeline.plan(A, "2021-03")            # default: every 认定类 policy but the examples
+    default = pipeline.plan_batch(A, "2021-03")            # default: every 认定类 policy but the examples
     assert default["policy_ids"] == ["hte_first_certification", "specialized_sme_certification"]
     assert batches.ledger_duplicates(ops) == 0 and len(ledger_rows(ops)) == 2
 
@@ -225,18 +225,18 @@ def test_ledger_unique_key_refuses_a_second_payment(dbs):
 def test_adhoc_params_are_validated_before_any_query(monkeypatch, period, policy_ids, message):
     # the department connection points nowhere: a query would fail differently
     monkeypatch.setenv("AIRFLOW_CONN_DEPT_POLICY", '{"conn_type": "sqlite", "host": "/nonexistent/dept.db"}')
-    with pytest.raises(pipeline.PolicyRunError, match=None) as err:
-        pipeline.plan(A, period, policy_ids)
+    with pytest.raises(pipeline.RunError, match=None) as err:
+        pipeline.plan_batch(A, period, policy_ids)
     assert message in str(err.value)
 
 
 def test_scheduled_runs_refuse_adhoc_params_and_wrong_period_kinds():
-    with pytest.raises(pipeline.PolicyRunError, match="invalid period"):
-        pipeline.plan(M, "2021-Q1")
-    with pytest.raises(pipeline.PolicyRunError, match="invalid period"):
-        pipeline.plan(Q, "2021-03")
-    with pytest.raises(pipeline.PolicyRunError, match="adhoc"):
-        pipeline.plan(M, "2021-03", ["hte_first_certification"])
+    with pytest.raises(pipeline.RunError, match="invalid period"):
+        pipeline.plan_batch(M, "2021-Q1")
+    with pytest.raises(pipeline.RunError, match="invalid period"):
+        pipeline.plan_batch(Q, "2021-03")
+    with pytest.raises(pipeline.RunError, match="adhoc"):
+        pipeline.plan_batch(M, "2021-03", ["hte_first_certification"])
 
 
 def test_workbook_summary_adds_up_and_publicity_lists_items(dbs):

@@ -29,9 +29,9 @@ def _data(dept, n=12):
 
 
 def _start(dag_id, period, run_id, **params):
-    p = pipeline.check_schema(pipeline.plan(dag_id, period, run_id=run_id,
+    p = pipeline.check_schema(pipeline.plan_batch(dag_id, period, run_id=run_id,
                                             review=pipeline.review_params(params, "tester")))
-    ev = pipeline.evaluate(p)
+    ev = pipeline.compute(p)
     return p, ev, pipeline.review_start(p, ev, run_id=run_id, task_id="review", map_index=-1,
                                         base_url="http://airflow.example")
 
@@ -45,8 +45,8 @@ def _answer(p, ev, run_id, option, by="reviewer1", **form):
 
 def _finish(p, ev, decision):
     batch_path = pipeline.issue_batch(p, ev, decision)
-    rendered = pipeline.render(p, batch_path)
-    return json.loads(open(pipeline.publish_report(p, batch_path, rendered), encoding="utf-8").read())
+    rendered = pipeline.render(p, ev, batch_path)
+    return json.loads(open(pipeline.publish(p, ev, batch_path, rendered), encoding="utf-8").read())
 
 
 def _reviews(ops):
@@ -86,7 +86,7 @@ def test_param_approval_needs_both_and_approvers_resolve_roles(monkeypatch):
         review.param_approval({"approved_by": "王某某"})
     with pytest.raises(review.ReviewError, match="without approved_by"):
         review.param_approval({"approval_ref": "x"})
-    with pytest.raises(pipeline.PolicyRunError, match="missing a note"):
+    with pytest.raises(pipeline.RunError, match="missing a note"):
         pipeline.review_params({**AP, "hold": [{"policy_id": HTE, "credit_code": "A", "basis_id": "H"}]})
     monkeypatch.delenv("GXQ_APPROVERS", raising=False)
     monkeypatch.setenv("GXQ_APPROVERS_MONTHLY", "role:finance, zhang")
@@ -124,11 +124,11 @@ def test_review_body_and_one_waiting_request(dbs):
     assert [(r["status"], r["run_id"], r["open_key"]) for r in rows][-1] == ("waiting", "run-A", "monthly|2021-03")
     # the same run asking again (a cleared task) keeps its request; another run does not make a second one
     assert _start(M, "2021-03", "run-A")[2]["ask"]["review_id"] == ask["review_id"]
-    with pytest.raises(pipeline.PolicyRunError, match="already waits for review in run run-A"):
+    with pytest.raises(pipeline.RunError, match="already waits for review in run run-A"):
         _start(M, "2021-03", "run-B")
     assert sum(1 for r in _reviews(ops) if r["status"] == "waiting") == 1
     # outside Airflow nobody can be asked: a new batch needs the params
-    with pytest.raises(pipeline.PolicyRunError, match="needs an approval"):
+    with pytest.raises(pipeline.RunError, match="needs an approval"):
         pipeline.run(M, "2021-04", send=False)
 
 
@@ -173,11 +173,11 @@ def test_param_hold_and_malformed_hold_fails_before_issue(dbs):
     dept, ops = dbs
     _data(dept, n=3)
     bad = [{"policy_id": HTE, "credit_code": "E09", "basis_id": "H09", "note": "x"}]
-    with pytest.raises(pipeline.PolicyRunError, match="not in this batch"):
+    with pytest.raises(pipeline.RunError, match="not in this batch"):
         pipeline.run(M, "2021-03", send=False, hold=bad, **AP)
-    with pytest.raises(pipeline.PolicyRunError, match="missing a note"):
+    with pytest.raises(pipeline.RunError, match="missing a note"):
         pipeline.run(M, "2021-03", send=False, hold=[{"policy_id": HTE, "credit_code": "E00", "basis_id": "H00"}], **AP)
-    assert ledger_rows(ops) == [] and batches.find(ops, pipeline._spec(pipeline.plan(M, "2021-03"))) is None
+    assert ledger_rows(ops) == [] and batches.find(ops, pipeline._spec(pipeline.plan_batch(M, "2021-03"))) is None
     hold = [{"policy_id": HTE, "credit_code": "E02", "basis_id": "H02", "note": "签批附件缺页"}]
     report = pipeline.run(M, "2021-03", send=False, hold=hold, triggered_by="ops_li", **AP)
     assert ("E02", "held_by_review") in {(w["credit_code"], w["reason"]) for w in report["withheld"]}
@@ -191,7 +191,7 @@ def test_reject_issues_nothing_tells_the_unit_and_next_run_asks_afresh(dbs):
     dept, ops = dbs
     _data(dept, n=2)
     p, ev, _ = _start(M, "2021-03", "run-A")
-    with pytest.raises(pipeline.PolicyRunError, match="rejection needs its reason"):
+    with pytest.raises(pipeline.RunError, match="rejection needs its reason"):
         _answer(p, ev, "run-A", review.REJECT)
     assert _reviews(ops)[-1]["status"] == "waiting"  # the answer was not taken: still this run's request
     assert "上次答复未被采纳" in _start(M, "2021-03", "run-A")[2]["ask"]["body"]

@@ -12,6 +12,7 @@ import pytest
 from gxq import sql
 from gxq.cadences import timetable_for
 from gxq.publicity import reminder, source
+from gxq.run import Run
 
 from tests.conftest import pg_conn_json, pg_url, run_dag, sqlite_conn_json
 
@@ -63,10 +64,10 @@ def test_every_2021_reminder_matches_an_independent_count(backend, demo_publicit
     behind_runs = 0
     keys = set()
     for slot in slots:
-        as_of = slot.run_at.replace(tzinfo=reminder.periods.TZ)
-        week, bound, key = reminder.run_key(as_of)
-        got = source.counts(week.start, bound, source="table")
-        expected = _expected(demo_publicity["rows"], week.start, bound)
+        as_of = Run.at(DAG_ID, slot.run_at.replace(tzinfo=reminder.periods.TZ))
+        (start, bound), key = reminder.bounds(as_of), as_of.key
+        got = source.counts(start, bound, source="table")
+        expected = _expected(demo_publicity["rows"], start, bound)
         assert (got.wechat_updates, got.wechat_posts, got.info_submissions) == expected, key
         report = reminder.build_report(as_of, got.to_dict())
         expected_behind = [k for k, n, target in (("wechat_updates", expected[0], 1), ("info_submissions", expected[2], 2))

@@ -5,14 +5,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from gxq import periods
 from gxq.periods import TZ
 from gxq.publicity import reminder, source, weekly_line
+from gxq.run import Run, RunError
+
+DAG_ID = "publicity_cadence_reminder"
+
+
+def _run(as_of) -> Run:
+    return Run.build(DAG_ID, None, as_of=as_of)
 
 
 def counts_at(when: str, **kwargs):
-    as_of = reminder.parse_as_of(when)
-    week, bound, key = reminder.run_key(as_of)
-    return as_of, key, source.counts(week.start, bound, **kwargs)
+    run = _run(when)
+    return run, run.key, source.counts(*reminder.bounds(run), **kwargs)
 
 
 def test_as_of_boundaries(backend):
@@ -77,12 +84,12 @@ def test_service_account_with_its_four_sends_used_is_not_urged_to_post(backend, 
 def test_service_account_with_sends_left_is_urged_and_told_how_many():
     counts = {"wechat_updates": 0, "wechat_posts": 0, "info_submissions": 0, "source": "table", "account_type": "服务号",
               "sends_this_month": 1, "monthly_send_limit": 4, "sends_left": 3}
-    report = reminder.build_report(reminder.parse_as_of("2021-03-10T10:00"), counts)
+    report = reminder.build_report(_run("2021-03-10T10:00"), counts)
     notice = reminder.reminder_notice(report)
     assert report["urged"] == ["wechat_updates", "info_submissions"]
     assert "还剩 3 次" in notice.body
     counts.update(sends_this_month=4, sends_left=0)
-    report = reminder.build_report(reminder.parse_as_of("2021-03-10T10:00"), counts)
+    report = reminder.build_report(_run("2021-03-10T10:00"), counts)
     notice = reminder.reminder_notice(report)
     assert report["urged"] == ["info_submissions"]
     assert "工作信息报送还差 2 篇" in notice.body and "本周不再催办" in notice.body
@@ -137,28 +144,32 @@ def test_updates_are_days_with_a_post(backend, week, updates, posts, behind):
     ],
 )
 def test_as_of_param_and_report_key(value, key, iso):
-    as_of = reminder.parse_as_of(value)
-    assert reminder.run_key(as_of)[2] == key
-    assert as_of.isoformat() == iso
+    run = _run(value)
+    assert run.key == key and run.period.key == key[:8]
+    assert run.as_of.isoformat() == iso
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2021-W09", 42, ""])
 def test_bad_as_of_is_refused(value):
-    with pytest.raises(reminder.AsOfError):
-        reminder.parse_as_of(value)
+    with pytest.raises(periods.PeriodError):
+        periods.parse_moment(value)
+    if value != "":  # an empty param means "not given": the logical date
+        with pytest.raises(RunError, match="invalid as_of param"):
+            _run(value)
 
 
-def test_as_of_for_run_prefers_param_then_logical_date():
+def test_as_of_prefers_param_then_logical_date_then_run_time():
     logical = dt.datetime(2021, 3, 5, 7, 0, tzinfo=dt.UTC)  # Friday 15:00 Shanghai
-    assert reminder.as_of_for_run({"logical_date": logical, "params": {}}) == dt.datetime(2021, 3, 5, 15, tzinfo=TZ)
-    got = reminder.as_of_for_run({"logical_date": logical, "params": {"as_of": "2021-03-03T10:00"}})
-    assert got == dt.datetime(2021, 3, 3, 10, tzinfo=TZ)
+    run = Run.from_context({"logical_date": logical, "params": {}}, DAG_ID)
+    assert run.as_of == dt.datetime(2021, 3, 5, 15, tzinfo=TZ) and run.key == "2021-W09-fri"
+    got = Run.from_context({"logical_date": logical, "params": {"as_of": "2021-03-03T10:00"}}, DAG_ID)
+    assert got.as_of == dt.datetime(2021, 3, 3, 10, tzinfo=TZ) and got.key == "2021-W09-wed"
 
-    class Run:
+    class DagRun:
         run_after = dt.datetime(2021, 3, 3, 2, 0, 30, 123456, tzinfo=dt.UTC)
 
-    got = reminder.as_of_for_run({"logical_date": None, "dag_run": Run(), "params": {}})
-    assert got == dt.datetime(2021, 3, 3, 10, 0, 30, tzinfo=TZ)
+    got = Run.from_context({"logical_date": None, "dag_run": DagRun(), "params": {}}, DAG_ID)
+    assert got.as_of == dt.datetime(2021, 3, 3, 10, 0, 30, tzinfo=TZ)
 
 
 def test_bad_source_setting(monkeypatch):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from gxq.publicity import reminder, source, wechat
+from gxq.run import Run
 
 from tests.publicity.conftest import FakeWeChat
 
@@ -123,18 +124,16 @@ def test_api_source_in_the_reminder(backend, fake_wechat, monkeypatch):
     monthly sends is not urged to post."""
     monkeypatch.setenv("GXQ_WECHAT_SOURCE", "api")
     monkeypatch.setenv("AIRFLOW_CONN_WECHAT_MP", fake_wechat.conn_json("订阅号"))
-    as_of = reminder.parse_as_of("2021-03-03T10:00")
-    week, bound, _ = reminder.run_key(as_of)
-    got = source.counts(week.start, bound)
+    as_of = Run.build("publicity_cadence_reminder", None, as_of="2021-03-03T10:00")
+    got = source.counts(*reminder.bounds(as_of))
     assert got.source == "api" and (got.wechat_updates, got.wechat_posts, got.info_submissions) == (2, 2, 2)
     report = reminder.build_report(as_of, got.to_dict())
     assert report["behind"] == [] and report["source"] == "api"
 
     # W12 Wednesday as a 服务号: March has 5 publications before D -> cap reached
     monkeypatch.setenv("AIRFLOW_CONN_WECHAT_MP", fake_wechat.conn_json("服务号"))
-    as_of = reminder.parse_as_of("2021-03-24T10:00")
-    week, bound, _ = reminder.run_key(as_of)
-    got = source.counts(week.start, bound)
+    as_of = Run.build("publicity_cadence_reminder", None, as_of="2021-03-24T10:00")
+    got = source.counts(*reminder.bounds(as_of))
     assert got.account_type == "服务号" and got.sends_this_month == 5 and got.sends_left == 0
     report = reminder.build_report(as_of, got.to_dict())
     assert report["behind"] == ["wechat_updates"] and report["urged"] == []

@@ -70,28 +70,23 @@ def _context(params, logical_date=None):
 
 @pytest.mark.parametrize("bad", INJECTIONS)
 def test_bad_period_params_rejected_before_any_department_query(demo_dept, statements, bad):
-    from gxq import cadences, periods
-    from gxq.innovation import pipeline as innovation
-    from gxq.petitions import pipeline as petitions
     from gxq.policy import pipeline as policy
+    from gxq.run import Run, RunError
 
     rejected = 0
-    with pytest.raises(periods.PeriodError) as err:
-        petitions.resolve_week(bad, None)
+    with pytest.raises(RunError) as err:
+        Run.from_context(_context({"period": bad}), "petition_weekly_bulletin")
     assert "2021-W09" in str(err.value) or "week" in str(err.value).lower() or "period" in str(err.value).lower()
     rejected += 1
     for dag_id in ("policy_redemption_monthly", "policy_redemption_quarterly", "policy_redemption_adhoc"):
-        with pytest.raises(policy.PolicyRunError) as err:
-            policy.plan(dag_id, bad)
+        with pytest.raises(policy.RunError) as err:
+            policy.plan_batch(dag_id, bad)
         assert "period" in str(err.value)
         rejected += 1
-    for cadence in ("monthly", "quarterly"):
-        with pytest.raises(periods.PeriodError):
-            innovation.resolve_period(_context({"period": bad}), cadence)
+    for dag_id in ("innovation_monthly_evaluation", "innovation_quarterly_dispatch", "plan_task_tracking"):
+        with pytest.raises(RunError):
+            Run.from_context(_context({"period": bad}), dag_id)
         rejected += 1
-    with pytest.raises(periods.PeriodError):
-        cadences.run_period(_context({"period": bad}), "petition_weekly_bulletin")
-    rejected += 1
     assert _dept_statements(statements) == [], "a query reached a department database"
     figures.add("bad_input", "operator_params_rejected", rejected)
 
@@ -103,8 +98,8 @@ def test_bad_period_params_rejected_before_any_department_query(demo_dept, state
 def test_unknown_or_hostile_policy_ids_rejected_before_any_query(demo_dept, statements, policy_ids):
     from gxq.policy import pipeline as policy
 
-    with pytest.raises(policy.PolicyRunError) as err:
-        policy.plan("policy_redemption_adhoc", "2021-03", policy_ids)
+    with pytest.raises(policy.RunError) as err:
+        policy.plan_batch("policy_redemption_adhoc", "2021-03", policy_ids)
     assert "policy_ids" in str(err.value) or "policy" in str(err.value)
     assert len(str(err.value)) < 400, "the message echoes a huge value"
     assert statements == [], "a query ran before the params were validated"
@@ -179,7 +174,7 @@ def _first_step(conn_id):
     if conn_id == "dept_policy":
         from gxq.policy import pipeline
 
-        return lambda: pipeline.evaluate(pipeline.check_schema(pipeline.plan("policy_redemption_quarterly", "2021-Q1")))
+        return lambda: pipeline.compute(pipeline.check_schema(pipeline.plan_batch("policy_redemption_quarterly", "2021-Q1")))
     if conn_id == "dept_innovation":
         from gxq.innovation import monthly
 

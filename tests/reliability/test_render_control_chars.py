@@ -70,7 +70,9 @@ def test_innovation_scorecard_with_control_characters(dept, output_dir):
         ("INSERT INTO indicators VALUES ('I1', :n, 1, 100)", {"n": f"指标{CTRL}"}),
         ("INSERT INTO indicator_monthly VALUES ('I1', '2021-03', 30)", {}),
     ])
-    report = pipeline.run("monthly", "2021-03", dry_run=False)
+    from gxq.run import Run
+
+    report = pipeline.run_all(Run.for_period("innovation_monthly_evaluation", "2021-03", dry_run=False))
     assert report["counts"]["red"] == 1
     assert _office_text(output_dir)
     figures.add("bad_input", "control_char_render_cases")

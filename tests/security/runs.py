@@ -7,12 +7,9 @@ import datetime as dt
 
 def publicity_run(as_of: dt.datetime) -> dict:
     from gxq.publicity import pipeline
+    from gxq.run import Run
 
-    run = pipeline.resolve({"params": {}, "logical_date": as_of, "dag_run": None})
-    counts = pipeline.count(run)
-    report = pipeline.publish(run, counts)
-    pipeline.notify(report)
-    return report
+    return pipeline.run_all(Run.at("publicity_cadence_reminder", as_of, dry_run=False))
 
 
 def run_everything(weeks=("2021-W09",), months=("2021-03",), quarters=("2021-Q1",),
@@ -21,18 +18,19 @@ def run_everything(weeks=("2021-W09",), months=("2021-03",), quarters=("2021-Q1"
     from gxq.innovation import pipeline as innovation
     from gxq.petitions import pipeline as petitions
     from gxq.policy import pipeline as policy
-    from gxq.tasks import pipeline as tasks
+    from gxq.run import Run
+    from gxq.tracking import pipeline as tracking
 
     reports = {}
     for week in weeks:
         reports[("petition_weekly_bulletin", week)] = petitions.run_week(week, dry_run=False)
     for month in months:
         reports[("policy_redemption_monthly", month)] = policy.run("policy_redemption_monthly", month, approved_by="测试审核人", approval_ref="测试〔2021〕1号")
-        reports[("innovation_monthly_evaluation", month)] = innovation.run("monthly", month, dry_run=False)
-        reports[("plan_task_tracking", month)] = tasks.run(month, dry_run=False)
+        reports[("innovation_monthly_evaluation", month)] = innovation.run_all(Run.for_period("innovation_monthly_evaluation", month, dry_run=False))
+        reports[("plan_task_tracking", month)] = tracking.run_all(Run.for_period("plan_task_tracking", month, dry_run=False))
     for quarter in quarters:
         reports[("policy_redemption_quarterly", quarter)] = policy.run("policy_redemption_quarterly", quarter, approved_by="测试审核人", approval_ref="测试〔2021〕1号")
-        reports[("innovation_quarterly_dispatch", quarter)] = innovation.run("quarterly", quarter, dry_run=False)
+        reports[("innovation_quarterly_dispatch", quarter)] = innovation.run_all(Run.for_period("innovation_quarterly_dispatch", quarter, dry_run=False))
     if months:
         reports[("policy_redemption_adhoc", months[0])] = policy.run("policy_redemption_adhoc", months[0], approved_by="测试审核人", approval_ref="测试〔2021〕1号")
     for as_of in publicity:

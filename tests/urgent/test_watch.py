@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 import pytest
-from gxq import periods
 from gxq.urgent import pipeline, watch
 
 AS_OF = "2021-03-23T09:40"
@@ -140,12 +139,13 @@ def test_minutes_toward_zero_and_stage_function():
 @pytest.mark.parametrize("value,key", [("2021-03-23T09:40", KEY), ("2021-12-31T23:50", "2021-12-31T2350")])
 def test_as_of_param_and_minute_keys(value, key):
     from gxq import cadences
+    from gxq.run import Run, RunError
 
     ctx = {"params": {"as_of": value}, "logical_date": None, "dag_run": None}
-    assert cadences.run_period(ctx, pipeline.dag_id()).key == key
-    with pytest.raises(periods.PeriodError):
-        cadences.run_period({"params": {"as_of": "2021-02-30T09:40"}, "logical_date": None, "dag_run": None},
-                            pipeline.dag_id())
+    assert Run.from_context(ctx, pipeline.dag_id()).key == key
+    with pytest.raises(RunError, match="invalid as_of param"):
+        Run.from_context({"params": {"as_of": "2021-02-30T09:40"}, "logical_date": None, "dag_run": None},
+                         pipeline.dag_id())
     # a logical date is taken in Asia/Shanghai, to the minute
     d = dt.datetime(2021, 3, 23, 1, 40, 59, tzinfo=dt.UTC)
     assert cadences.covers(pipeline.dag_id(), d).key == KEY

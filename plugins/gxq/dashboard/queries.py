@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 TZ = ZoneInfo("Asia/Shanghai")
 
 BULLETIN_DAG = "petition_weekly_bulletin"
-POLICY_DAGS = tuple(c.dag_id for c in cadences.in_area("policy") if c.cadence != "daily")  # not the review watch
+POLICY_DAGS = tuple(c.dag_id for c in cadences.in_area("policy") if c.frequency != "daily")  # not the review watch
 INNOVATION_MONTHLY_DAG = "innovation_monthly_evaluation"
 INNOVATION_QUARTERLY_DAG = "innovation_quarterly_dispatch"
 PUBLICITY_DAG = "publicity_cadence_reminder"

@@ -18,6 +18,9 @@ from gxq import output
 from gxq.innovation import pipeline, rules
 from gxq.innovation.source import load
 from gxq.periods import month_period
+from gxq.run import Run
+
+KINDS = {"monthly": "month", "quarterly": "quarter"}  # command -> the period its DAG covers
 
 
 def counts(year: int) -> list[dict]:
@@ -55,9 +58,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{r['period']:8} {r['green']:>6} {r['yellow']:>6} {r['red']:>6} {r['unreported']:>6} {score:>9}")
         return 0
 
-    report = pipeline.run(args.command, args.period, dry_run=not args.send, resend=args.resend)
-    dag_id = pipeline.CADENCES[args.command]
-    print(output.output_root() / dag_id / report["period"])
+    run = Run.for_period(pipeline.dag_for(KINDS[args.command]), args.period, dry_run=not args.send,
+                         resend=args.resend)
+    pipeline.run_all(run)
+    print(output.output_root() / run.dag_id / run.key)
     return 0
 
 

@@ -1,100 +1,110 @@
-"""What the tasks of ``innovation_monthly_evaluation`` and ``innovation_quarterly_dispatch`` call.
+"""The steps of ``innovation_monthly_evaluation`` (月评价) and ``innovation_quarterly_dispatch``
+(季调度), on the project's step contract (docs/ARCHITECTURE.md): each a plain function of the run
+value (:class:`gxq.run.Run`, or its dict as an XCom) that runs and tests without Airflow::
 
-Each step is a plain function (testable without Airflow) taking and returning JSON-able values,
-so the DAG passes them between tasks as XComs:
+    run = plan(run)                   # gxq_ops migrated first; the run value as a dict
+    report = compute(run)             # reads dept_innovation, builds the report
+    paths = render(run, report)       # scorecard / agenda / letters / charts
+    publish(run, report, paths)       # report.json last (after the files), copy in gxq_ops
+    notify(run, report, paths)        # gxq.notify outbox (the DAG's last step)
 
-    period = resolve_period(context, cadence)   # validated key; gxq_ops migrated first
-    report = evaluate(cadence, period)          # reads dept_innovation, builds the report
-    paths = render_outputs(cadence, report)     # scorecard / agenda / letters / charts
-    publish(cadence, report, run_id)            # report.json last, copy in gxq_ops
-    notify(cadence, report, paths, ...)         # gxq.notify outbox (the DAG's last task)
-
-A rerun of a period rebuilds the same report from the same data (nothing depends on "now"); the
-notices of a period are sent once unless ``resend`` is set.
+Which of the two a run is follows from its period: a month is evaluated, a quarter dispatched
+(:data:`FLOWS`). A rerun of a period rebuilds the same report from the same data (nothing depends on
+"now"); the notices of a period are sent once unless ``resend`` is set.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from gxq import cadences, output, store
-from gxq.innovation import monthly, notices, quarterly, render
+from gxq.innovation import monthly, notices, quarterly
+from gxq.innovation import render as rendering
 from gxq.notify import deliver
-from gxq.periods import parse_key
+from gxq.run import Run
 
 log = logging.getLogger(__name__)
 
-MONTHLY_DAG_ID = "innovation_monthly_evaluation"
-QUARTERLY_DAG_ID = "innovation_quarterly_dispatch"
-# cadence -> DAG id; each DAG's period rule is in gxq.cadences.
-CADENCES = {"monthly": MONTHLY_DAG_ID, "quarterly": QUARTERLY_DAG_ID}
+
+@dataclass(frozen=True)
+class Flow:
+    """What differs between the monthly evaluation and the quarterly dispatch."""
+
+    evaluate: Callable[..., dict]
+    render: Callable[[str, dict], dict[str, str]]
+    notices: Callable[[str, dict, dict], list]
+    summary: Callable[[dict], str]
 
 
-def _period(cadence: str, key: str):
-    return parse_key(key, cadences.get(CADENCES[cadence]).kinds)
+FLOWS = {
+    "month": Flow(monthly.evaluate, rendering.write_scorecard, notices.monthly_notices,
+                  lambda r: f"counts {r['counts']}, composite {r['composite_score']}"),
+    "quarter": Flow(quarterly.evaluate, rendering.write_agenda, notices.quarterly_notices,
+                    lambda r: f"{len(r['dispatch'])} project(s) dispatched, {len(r['supervision_letters'])} letter(s)"),
+}
 
 
-def resolve_period(context: dict, cadence: str) -> str:
-    """The run's period key (``period`` param, else the logical date); a bad key fails clearly.
+def dag_for(kind: str) -> str:
+    """The innovation DAG whose runs cover a ``month`` or a ``quarter`` (gxq.cadences)."""
+    return next(c.dag_id for c in cadences.in_area("innovation") if c.kinds == (kind,))
 
-    Migrates ``gxq_ops`` first, as every run must before anything else."""
+
+def _run(run: Run | dict) -> Run:
+    return Run.from_dict(run)
+
+
+def plan(run: Run | dict) -> dict:
+    """The run value, as the DAG passes it on; ``gxq_ops`` migrated first, as every run must."""
+    run = _run(run)
     store.ops_engine()
-    period = cadences.run_period(context, CADENCES[cadence])
-    log.info("%s: period %s", CADENCES[cadence], period.key)
-    return period.key
+    log.info("%s: period %s (%s)", run.dag_id, run.period.key, run.triggered_by)
+    return run.to_dict()
 
 
-def evaluate(cadence: str, period_key: str) -> dict:
-    period = _period(cadence, period_key)
-    if cadence == "monthly":
-        report = monthly.evaluate(period)
-        log.info("%s: counts %s, composite %s, %d data problem(s)", period.key, report["counts"],
-                 report["composite_score"], len(report["data_problems"]))
-    else:
-        report = quarterly.evaluate(period)
-        log.info("%s: %d project(s) dispatched, %d letter(s), %d data problem(s)", period.key,
-                 len(report["dispatch"]), len(report["supervision_letters"]), len(report["data_problems"]))
+def compute(run: Run | dict) -> dict:
+    run = _run(run)
+    report = FLOWS[run.period.kind].evaluate(run.period)
+    log.info("%s: %s, %d data problem(s)", run.period.key, FLOWS[run.period.kind].summary(report),
+             len(report["data_problems"]))
     for problem in report["data_problems"]:
         log.warning("data problem %s %s %s: %s -> %s", problem["kind"], problem["month"], problem["subject"],
                     problem["detail"], problem["rule"])
     return report
 
 
-def render_outputs(cadence: str, report: dict) -> dict[str, str]:
-    dag_id = CADENCES[cadence]
-    if cadence == "monthly":
-        return render.write_scorecard(dag_id, report)
-    return render.write_agenda(dag_id, report)
+def render(run: Run | dict, report: dict) -> dict[str, str]:
+    run = _run(run)
+    return FLOWS[run.period.kind].render(run.dag_id, report)
 
 
-def publish(cadence: str, report: dict, run_id: str | None = None) -> str:
-    """``report.json`` (written after every other file of the run) and its copy in ``gxq_ops``."""
-    dag_id = CADENCES[cadence]
-    path = output.write_report(dag_id, report["period"], report)
-    store.record_report(store.ops_engine(), dag_id, report["period"], report, run_id=run_id)
+def publish(run: Run | dict, report: dict, paths: dict[str, str] | None = None) -> str:
+    """``report.json`` (written after every other file of the run: ``paths``) and its copy in ``gxq_ops``."""
+    run = _run(run)
+    path = output.write_report(run.dag_id, run.key, report)
+    store.record_report(store.ops_engine(), run.dag_id, run.key, report, run_id=run.run_id)
     return str(path)
 
 
-def notify(cadence: str, report: dict, paths: dict[str, str], dry_run: bool = False, resend: bool = False,
-           run_id: str | None = None) -> dict:
+def notify(run: Run | dict, report: dict, paths: dict[str, str]) -> dict:
     """Send the period's notices through the outbox; the outcome is kept beside the report
     (``notifications.json``), not in it, so that report.json stays reproducible."""
-    dag_id = CADENCES[cadence]
-    build = notices.monthly_notices if cadence == "monthly" else notices.quarterly_notices
-    batch = build(dag_id, report, paths)
-    result = deliver(dag_id, report["period"], batch, dry_run=dry_run, resend=resend, run_id=run_id)
+    run = _run(run)
+    batch = FLOWS[run.period.kind].notices(run.dag_id, report, paths)
+    result = deliver(run.dag_id, run.key, batch, dry_run=run.dry_run, resend=run.resend, run_id=run.run_id)
     outcome = result.to_dict()
-    output.write_text(output.period_dir(dag_id, report["period"]) / "notifications.json",
+    output.write_text(output.period_dir(run.dag_id, run.key) / "notifications.json",
                       json.dumps(outcome, ensure_ascii=False, indent=2) + "\n")
     return {k: v for k, v in outcome.items() if k != "notices"}
 
 
-def run(cadence: str, period_key: str, dry_run: bool = True, resend: bool = False) -> dict:
+def run_all(run: Run) -> dict:
     """The whole flow without Airflow (operators' command line and tests)."""
-    store.ops_engine()
-    report = evaluate(cadence, _period(cadence, period_key).key)
-    paths = render_outputs(cadence, report)
-    publish(cadence, report)
-    notify(cadence, report, paths, dry_run=dry_run, resend=resend)
+    plan(run)
+    report = compute(run)
+    paths = render(run, report)
+    publish(run, report, paths)
+    notify(run, report, paths)
     return report

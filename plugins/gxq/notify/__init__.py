@@ -3,8 +3,8 @@
 A DAG says what to send to whom, as its last task::
 
     from gxq.notify import Notice, deliver
-    result = deliver(dag_id, period.key, [Notice("U01", "bulletin", subject, body)],
-                     dry_run=dry_run, resend=resend, run_id=dagkit.run_id(context))
+    result = deliver(run.dag_id, run.key, [Notice("U01", "bulletin", subject, body)],
+                     dry_run=run.dry_run, resend=run.resend, run_id=run.run_id)
     report["notifications"] = result.to_dict()
 
 The outbox (table ``gxq_notify_outbox`` in ``gxq_ops``) masks, records, dedupes and sends; see

@@ -20,6 +20,7 @@ from gxq.notify import channels
 from gxq.notify.model import DeliveryFailed, Notice
 from gxq.notify.outbox import _send_once, deliver
 from gxq.notify.templates import render
+from gxq.run import Run, RunError, logical_date
 
 log = logging.getLogger("gxq.notify.alerts")
 
@@ -50,18 +51,16 @@ def log_url(dag_id: str, run_id: str | None, task_id: str, try_number: int | Non
 
 
 def _period_key(dag_id: str, context: dict) -> str:
-    """The failed run's report key (gxq.cadences), for the alert text and the outbox key."""
+    """The failed run's report key (its run value), for the alert text and the outbox key."""
+    if dag_id in cadences.BY_ID:
+        try:
+            return Run.from_context(context, dag_id).key
+        except RunError:  # an alert must go out even for a run whose params are bad
+            log.debug("period of %s not derivable; using the param or the logical date", dag_id, exc_info=True)
     params = context.get("params") or {}
     if params.get("period"):
         return str(params["period"])[:40]
-    logical = context.get("logical_date")
-    if dag_id in cadences.BY_ID:
-        try:
-            if logical is not None:
-                return cadences.report_key(dag_id, logical)
-            return cadences.run_period(context, dag_id).key
-        except Exception:  # an alert must go out even when the period cannot be derived
-            log.debug("period of %s not derivable; using the logical date", dag_id, exc_info=True)
+    logical = logical_date(context)
     if logical is not None:
         try:
             return periods.to_local(logical).strftime("%Y-%m-%d")
@@ -79,7 +78,7 @@ def build_task_failed_notice(context: dict):
     map_index = getattr(ti, "map_index", None)
     dag_run = context.get("dag_run")
     run_id = getattr(ti, "run_id", None) or getattr(dag_run, "run_id", None) or context.get("run_id")
-    logical = context.get("logical_date")
+    logical = logical_date(context)
     exc = context.get("exception")
     period_key = _period_key(dag_id, context)
     url = log_url(dag_id, run_id, task_id, try_number, map_index)

@@ -25,13 +25,16 @@ from gxq.notify.alerts import base_url
 from gxq.notify.model import Notice
 from gxq.notify.outbox import deliver
 from gxq.notify.templates import render
+from gxq.run import Run
 from gxq.store.tables import reports
 
 log = logging.getLogger("gxq.notify.deadlines")
 
-BULLETIN_DAG_ID = "petition_weekly_bulletin"
-WATCH_DAG_ID = "petition_bulletin_deadline_watch"
 TZ = ZoneInfo(cadences.TIMEZONE)
+
+
+def bulletin_dag_id() -> str:
+    return cadences.dag_of("petitions")
 
 
 def _parse_time(value):
@@ -54,47 +57,40 @@ def _local(value) -> str:
     return when.astimezone(TZ).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def bulletin_week_due(logical_date) -> tuple[str, dt.datetime]:
-    """(week key, due time) of the bulletin a watch run at ``logical_date`` checks.
-
-    The watch runs at 12:00 on the bulletin's day; the bulletin of that day covers the last
-    complete ISO week before the day's week, due at 12:00 local that day.
-    """
-    when = _parse_time(logical_date) if not isinstance(logical_date, dt.datetime) else logical_date
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=TZ)
-    local = when.astimezone(TZ)
-    due = local.replace(hour=12, minute=0, second=0, microsecond=0)
-    return cadences.covers(WATCH_DAG_ID, local).key, due
+def bulletin_week_due(run: Run) -> tuple[str, dt.datetime]:
+    """(week key, due time) of the bulletin a watch run checks: the week its rule covers (the last
+    complete ISO week before the run's day), due at 12:00 local on the run's day."""
+    due = run.moment.astimezone(TZ).replace(hour=12, minute=0, second=0, microsecond=0)
+    return run.period.key, due
 
 
-def check_bulletin_deadline(logical_date, run_id: str | None = None, dry_run: bool = False,
-                            resend: bool = False, engine=None, run_type: str | None = None) -> dict:
+def check_bulletin_deadline(run: Run, engine=None) -> dict:
     """Has this week's bulletin been issued (``gxq_reports``)? If not, alert ``ops`` (once a week).
 
     A *backfill* run of the watch checks nothing: it is created long after its Monday noon, beside
     the backfilled bulletins themselves, and would alert ops for every week of the range
     (``GXQ_DEADLINE_ALERT_ALL_RUNS=1`` checks them anyway, for drills). Scheduled and manual runs
     check."""
-    week, due = bulletin_week_due(logical_date)
-    if (run_type or "").lower() == "backfill" and not os.environ.get("GXQ_DEADLINE_ALERT_ALL_RUNS"):
+    week, due = bulletin_week_due(run)
+    if run.run_type == "backfill" and not os.environ.get("GXQ_DEADLINE_ALERT_ALL_RUNS"):
         log.info("deadline watch of %s (backfill run): the deadline passed long ago, nothing to check", week)
         return {"week": week, "due": due.isoformat(), "issued_at": None, "alerted": False, "skipped": "backfill"}
     engine = store.ensure_schema(engine) if engine is not None else store.ops_engine()
-    issued = _issued_at(engine, BULLETIN_DAG_ID, week)
+    bulletin = bulletin_dag_id()
+    issued = _issued_at(engine, bulletin, week)
     result = {"week": week, "due": due.isoformat(), "issued_at": issued, "alerted": False}
     if issued:
         log.info("bulletin %s issued at %s UTC: deadline %s met or no longer open", week, issued, due)
         return result
     subject, body = render(
         "deadline_missed",
-        dag_id=BULLETIN_DAG_ID, run_id=run_id or "—", run_type="watch", period_key=week,
+        dag_id=bulletin, run_id=run.run_id or "—", run_type="watch", period_key=week,
         state="未发布 / not issued", due="Monday 12:00 Asia/Shanghai",
-        deadline_time=due.strftime("%Y-%m-%d %H:%M %Z"), logical_date=_local(logical_date),
-        link=f"{base_url()}/dags/{BULLETIN_DAG_ID}",
+        deadline_time=due.strftime("%Y-%m-%d %H:%M %Z"), logical_date=_local(run.moment),
+        link=f"{base_url()}/dags/{bulletin}",
     )
-    delivery = deliver(WATCH_DAG_ID, week, [Notice("ops", f"deadline_missed:{week}", subject, body)],
-                       dry_run=dry_run, resend=resend, engine=engine, run_id=run_id)
+    delivery = deliver(run.dag_id, week, [Notice("ops", f"deadline_missed:{week}", subject, body)],
+                       dry_run=run.dry_run, resend=run.resend, engine=engine, run_id=run.run_id)
     result.update(alerted=True, notifications=delivery.to_dict())
     return result
 

@@ -1,6 +1,7 @@
-"""The bulletin's steps, one function per DAG task (check_schema → compute → supervise → render →
-publish_report → notify). Plain Python: each step runs and tests without Airflow; values passed
-between steps are JSON-serialisable (they travel as XComs).
+"""The bulletin's steps on the project's step contract (docs/ARCHITECTURE.md): plan → compute →
+supervise → render → publish → notify, each a plain function of the run value (:class:`gxq.run.Run`
+or its dict) that runs and tests without Airflow; values passed between steps are JSON-serialisable
+(they travel as XComs).
 """
 
 from __future__ import annotations
@@ -9,39 +10,48 @@ import datetime as dt
 import logging
 from collections import Counter
 
-from gxq import cadences, output, periods, store, units
+from gxq import output, periods, store, units
 from gxq.connections import engine_for
 from gxq.notify import deliver
-from gxq.petitions import DAG_ID, compute, daily, rules, supervision
+from gxq.petitions import DAG_ID, daily, rules, supervision
+from gxq.petitions import compute as petition_sql
 from gxq.petitions import render as rendering
 from gxq.petitions.notices import build_notices
 from gxq.publicity import weekly_line
+from gxq.run import Run
 from gxq.store import ops_engine
 
 log = logging.getLogger(__name__)
 TREND_WEEKS = 8
 
 
-def resolve_week(period_param, logical_date, run_time=None) -> periods.Period:
-    """The week of a run: the ``period`` param (validated) or the week before D's week."""
-    if period_param not in (None, "") and not isinstance(period_param, str):
-        raise periods.PeriodError(f"period must be a string such as 2021-W09, got {period_param!r}")
-    return cadences.period_for(DAG_ID, logical_date, run_time, period_param or None)
-
-
 def dept_engine():
-    return engine_for(compute.CONN_ID)
+    return engine_for(petition_sql.CONN_ID)
 
 
-# --- check_schema ---------------------------------------------------------------------------
+# --- plan -----------------------------------------------------------------------------------
 
 
 def check_schema(week_key: str) -> str:
     """gxq_ops created or migrated first; then the department columns the bulletin reads."""
     period = periods.parse_key(week_key, ("week",))
     ops_engine()
-    compute.check_schema(dept_engine())
+    petition_sql.check_schema(dept_engine())
     return period.key
+
+
+def plan(run: Run | dict) -> dict:
+    """The run value, once gxq_ops is migrated and the department columns are checked (a cheap read,
+    before any query)."""
+    run = Run.from_dict(run)
+    check_schema(run.key)
+    log.info("%s: week %s (%s)", run.dag_id, run.key, run.triggered_by)
+    return run.to_dict()
+
+
+def compute(run: Run | dict) -> dict:
+    """The week's report, year to date, trend and ranking."""
+    return compute_all(Run.from_dict(run).key)
 
 
 # --- compute --------------------------------------------------------------------------------
@@ -84,7 +94,7 @@ def week_surges(week_rows: list[dict], counts: dict[str, int], baseline_rows: li
     topic × 街道, for the office) and ``surge_details`` (streets, lead units and the 9 weeks of
     each surging topic, for the bulletin's 突增事项 section and charts).
 
-    ``week_rows``: the week's complaints per topic, street, lead unit and day (``compute.topics``); ``counts``: its complaints per topic (as
+    ``week_rows``: the week's complaints per topic, street, lead unit and day (``petition_sql.topics``); ``counts``: its complaints per topic (as
     for ``top_topics``); ``baseline_rows``: the stored per-day topic counts of the 8 weeks before.
     """
     weeks = baseline_weeks(period)
@@ -119,7 +129,7 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
     """The contract report plus the extras (year to date, trend, ranking, 突增 detail, names,
     publicity line).
 
-    The week is read from the department (``compute.compute_week``) and its per-unit and per-topic,
+    The week is read from the department (``petition_sql.compute_week``) and its per-unit and per-topic,
     per-day counts stored in ``gxq_ops``; the year to date, the trend, the ranking month and the
     surges' 8-week baselines are sums of stored days (``gxq.petitions.daily``), reading from the
     department only days never stored.
@@ -127,7 +137,7 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
     engine = engine or dept_engine()
     ops = ops or daily.ops_store()
     period = periods.parse_key(week_key, ("week",))
-    result = compute.compute_week(engine, period)
+    result = petition_sql.compute_week(engine, period)
     report, detail = result["report"], result["detail"]
 
     source = daily.source_key(engine)
@@ -245,7 +255,7 @@ def week_topics_from_dept(engine, ops=None):
 
     def get(week_key: str) -> supervision.WeekTopics:
         period = periods.parse_key(week_key, ("week",))
-        top, counts, rows = compute.week_topics(engine, period)
+        top, counts, rows = petition_sql.week_topics(engine, period)
         surges = None
         if ops is not None:
             source = daily.source_key(engine)
@@ -258,7 +268,11 @@ def week_topics_from_dept(engine, ops=None):
     return get
 
 
-def supervise(week_key: str, computed: dict, ops=None, engine=None) -> list[dict]:
+def supervise(run: Run | dict, computed: dict) -> list[dict]:
+    return supervise_week(Run.from_dict(run).key, computed)
+
+
+def supervise_week(week_key: str, computed: dict, ops=None, engine=None) -> list[dict]:
     """Record W's list (top topics and surges), derive every item's state as of W, record the states."""
     ops = ops or ops_engine()
     engine = engine or dept_engine()
@@ -285,37 +299,38 @@ def assemble_report(computed: dict, supervised: list[dict]) -> dict:
     return report
 
 
-def render(week_key: str, computed: dict, supervised: list[dict]) -> dict:
+def render(run: Run | dict, computed: dict, supervised: list[dict]) -> dict:
+    run = Run.from_dict(run)
     report = assemble_report(computed, supervised)
     ctx = rendering.build_context(report, computed["overdue"], computed["invalid"], computed["unit_names"])
-    folder = output.period_dir(DAG_ID, week_key)
-    files = rendering.write_files(folder, ctx)
+    files = rendering.write_files(output.period_dir(run.dag_id, run.key), ctx)
     return {"report": report, "files": {k: str(v) for k, v in files.items()}}
 
 
-def publish_report(week_key: str, rendered: dict, run_id: str | None = None) -> str:
-    path = output.write_report(DAG_ID, week_key, rendered["report"])
-    store.record_report(store.ops_engine(), DAG_ID, week_key, rendered["report"], run_id=run_id)
+def publish(run: Run | dict, computed: dict, rendered: dict) -> str:
+    """report.json (after the files people read) and its copy in gxq_ops."""
+    run = Run.from_dict(run)
+    path = output.write_report(run.dag_id, run.key, rendered["report"])
+    store.record_report(store.ops_engine(), run.dag_id, run.key, rendered["report"], run_id=run.run_id)
     return str(path)
 
 
 # --- notify ---------------------------------------------------------------------------------
 
 
-def notify(week_key: str, computed: dict, rendered: dict, dry_run: bool = False, resend: bool = False,
-           run_id: str | None = None):
+def notify(run: Run | dict, computed: dict, rendered: dict) -> dict:
+    run = Run.from_dict(run)
     notices = build_notices(rendered["report"], computed["overdue"], computed["invalid"], computed["unit_names"],
                             rendered["files"])
-    return deliver(DAG_ID, week_key, notices, dry_run=dry_run, resend=resend, run_id=run_id)
+    return deliver(run.dag_id, run.key, notices, dry_run=run.dry_run, resend=run.resend, run_id=run.run_id).to_dict()
 
 
 def run_week(week_key: str, dry_run: bool = True, resend: bool = False, send: bool = True) -> dict:
     """All steps in-process (for operators and scripts): returns the report."""
-    key = check_schema(week_key)
-    computed = compute_all(key)
-    supervised = supervise(key, computed)
-    rendered = render(key, computed, supervised)
-    publish_report(key, rendered)
+    run = plan(Run.for_period(DAG_ID, week_key, dry_run=dry_run, resend=resend))
+    computed = compute(run)
+    rendered = render(run, computed, supervise(run, computed))
+    publish(run, computed, rendered)
     if send:
-        notify(key, computed, rendered, dry_run=dry_run, resend=resend)
+        notify(run, computed, rendered)
     return rendered["report"]

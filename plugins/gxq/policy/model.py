@@ -20,7 +20,7 @@ NOTHING = Money(0)
 
 LEVELS = ("国家", "省", "市", "区")
 KINDS = ("认定类", "申报类")  # 认定类: paid without application (免申即享); 申报类: on approved application
-CADENCES = ("monthly", "quarterly")
+PAYMENT_CYCLES = ("monthly", "quarterly")  # how often a policy is paid (Policy.cadence)
 CATEGORIES = ("科技创新", "金融支持", "税收优惠", "用工补贴", "知识产权质押贴息", "人才")
 
 
@@ -143,7 +143,7 @@ class Policy:
             raise ValueError(f"policy {self.id}: an example's source says 虚构")
         assert self.level in LEVELS, self.level
         assert self.kind in KINDS, self.kind
-        assert self.cadence in CADENCES, self.cadence
+        assert self.cadence in PAYMENT_CYCLES, self.cadence
         assert self.category in CATEGORIES, self.category
         assert self.basis in ("certification", "application"), self.basis
 

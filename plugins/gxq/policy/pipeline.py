@@ -1,5 +1,6 @@
-"""The steps of the three 政策兑现 DAGs (check_schema → evaluate → review → issue_batch → render →
-publish_report → notify), as plain functions that run and test without Airflow. They pass small
+"""The steps of the three 政策兑现 DAGs on the project's step contract (plan → compute → review →
+issue_batch → render → publish → notify), as plain functions that run and test without Airflow.
+After ``compute`` each step takes the run's plan and the evaluation's path first (:mod:`gxq.flow`). They pass small
 dicts (the run plan) and file paths between them; the batch itself lives in gxq_ops.
 
 The review (审核后报财政, :mod:`gxq.policy.review`) comes from the run's params (``approved_by`` +
@@ -34,16 +35,13 @@ from gxq.policy.catalogue import PolicyParamError, parse_policy_ids
 from gxq.policy.evaluate import Evaluation, check_columns
 from gxq.policy.evaluate import evaluate as run_rules
 from gxq.policy.model import money_json
+from gxq.run import Run, RunError
 
 log = logging.getLogger(__name__)
 
 # The 政策兑现 DAGs (gxq.cadences): their cadence (monthly | quarterly | adhoc) names the policies
 # they pay, their period kinds what a period param may be.
-POLICY_DAGS = {c.dag_id: c for c in cadences.in_area("policy") if c.cadence in ("monthly", "quarterly", "adhoc")}
-
-
-class PolicyRunError(ValueError):
-    """A run that cannot start: bad params (period, policy_ids), named in the message."""
+POLICY_DAGS = {c.dag_id: c for c in cadences.in_area("policy") if c.frequency in ("monthly", "quarterly", "adhoc")}
 
 
 def review_params(params: dict | None, triggered_by: str | None = None) -> dict:
@@ -54,40 +52,49 @@ def review_params(params: dict | None, triggered_by: str | None = None) -> dict:
         approval = review.param_approval(params)
         holds = review.parse_holds(params.get("hold"))
     except review.ReviewError as exc:
-        raise PolicyRunError(str(exc)) from None
+        raise RunError(str(exc)) from None
     return {"approval": approval, "holds": holds, "triggered_by": triggered_by}
 
 
-def plan(dag_id: str, period_key: str, policy_ids=None, dry_run: bool = False, resend: bool = False,
+def plan(run: Run | dict) -> dict:
+    """The step ``plan``: the run's batch (:func:`plan_batch` of its period, ``policy_ids`` and review
+    params, checked before any query), once gxq_ops is migrated and dept_policy's columns checked."""
+    run = Run.from_dict(run)
+    p = plan_batch(run.dag_id, run.period.key, run.params.get("policy_ids"), run.dry_run, run.resend, run.run_id,
+                   review=review_params(run.params, run.triggered_by))
+    return check_schema(p)
+
+
+def plan_batch(dag_id: str, period_key: str, policy_ids=None, dry_run: bool = False, resend: bool = False,
          run_id: str | None = None, review: dict | None = None) -> dict:
     """Validate the run's params before any query and fix what the run covers (its batch).
     ``review``: :func:`review_params` of the run (default: none given, a person is asked)."""
     if dag_id not in POLICY_DAGS:
-        raise PolicyRunError(f"not a policy redemption DAG: {dag_id!r}")
-    cadence = POLICY_DAGS[dag_id].cadence
+        raise RunError(f"not a policy redemption DAG: {dag_id!r}")
+    cadence = POLICY_DAGS[dag_id].frequency
     try:
         period = parse_key(period_key, POLICY_DAGS[dag_id].kinds)
     except PeriodError as exc:
-        raise PolicyRunError(f"{dag_id}: period: {exc}") from None
+        raise RunError(f"{dag_id}: period: {exc}") from None
     if cadence == "adhoc":
         try:
             ids = parse_policy_ids(policy_ids)
         except PolicyParamError as exc:
-            raise PolicyRunError(f"{dag_id}: {exc}") from None
+            raise RunError(f"{dag_id}: {exc}") from None
         asked = policy_ids not in (None, "", [])
         paid, skipped = catalogue.select([catalogue.get(pid) for pid in ids], period)
         if asked and skipped:  # named by the operator: refused, not silently left out
-            raise PolicyRunError(f"{dag_id}: policy_ids: " + "; ".join(
+            raise RunError(f"{dag_id}: policy_ids: " + "; ".join(
                 f"{pid} not paid ({catalogue.SKIP_REASONS[why]}"
                 + (f", {catalogue.EXAMPLES_ENV}=1 turns examples on)" if why == "example" else ")")
                 for pid, why in sorted(skipped.items())))
     else:
         if policy_ids not in (None, "", []):
-            raise PolicyRunError(f"{dag_id}: policy_ids is an adhoc (随时兑现) param; scheduled runs pay their cadence's policies")
+            raise RunError(f"{dag_id}: policy_ids is an adhoc (随时兑现) param; scheduled runs pay their cadence's policies")
         paid, skipped = catalogue.select(catalogue.for_cadence(cadence), period)
     ids = [p.id for p in paid]
     if not ids:
-        raise PolicyRunError(f"{dag_id} {period.key}: no rule to pay (skipped: {', '.join(sorted(skipped))})")
+        raise RunError(f"{dag_id} {period.key}: no rule to pay (skipped: {', '.join(sorted(skipped))})")
     if skipped:
         log.info("%s %s: rules skipped: %s", dag_id, period.key,
                  ", ".join(f"{pid} ({why})" for pid, why in sorted(skipped.items())))
@@ -122,7 +129,7 @@ def check_schema(p: dict) -> dict:
     return p
 
 
-def evaluate(p: dict) -> str:
+def compute(p: dict) -> str:
     """Every candidate award of the run's policies up to the period's end; path of its JSON."""
     period = parse_key(p["period_key"])
     policies = [catalogue.get(pid) for pid in p["policy_ids"]]
@@ -165,7 +172,7 @@ def review_start(p: dict, evaluation_path: str, *, run_id: str | None = None, ta
     try:
         review.check_holds(holds, batches.unpaid(engine, spec, ev))
     except review.ReviewError as exc:
-        raise PolicyRunError(f"{p['dag_id']} {p['period_key']}: {exc}") from None
+        raise RunError(f"{p['dag_id']} {p['period_key']}: {exc}") from None
     if rv.get("approval"):
         decision = {**rv["approval"], "status": "approved", "note": None, "holds": holds,
                     "decided_at": _now_local(), "triggered_by": rv.get("triggered_by")}
@@ -177,7 +184,7 @@ def review_start(p: dict, evaluation_path: str, *, run_id: str | None = None, ta
     if given is not None:
         return {"decision": given}
     if not can_ask:
-        raise PolicyRunError(f"{p['dag_id']} {p['period_key']}: batch {p['batch_id']} needs an approval: "
+        raise RunError(f"{p['dag_id']} {p['period_key']}: batch {p['batch_id']} needs an approval: "
                              "give approved_by and approval_ref (审核后报财政)")
     return _ask(p, ev, engine, run_id=run_id, task_id=task_id, map_index=map_index, holds=holds, base_url=base_url)
 
@@ -201,7 +208,7 @@ def _ask(p: dict, ev, engine, *, run_id, task_id, map_index, holds, base_url, pr
                                         summary=view.summary, approvers=approvers,
                                         triggered_by=rv.get("triggered_by"))
     except review.ReviewBusy as exc:
-        raise PolicyRunError(str(exc)) from None
+        raise RunError(str(exc)) from None
     output.write_text(folder / "review_request.md", f"# {view.subject}\n\n{view.body}")
     log.info("%s %s: batch %s waits for review (request %s; approvers %s)", p["dag_id"], p["period_key"],
              p["batch_id"], review_id, approvers or "any user allowed to answer")
@@ -225,7 +232,7 @@ def review_answer(p: dict, evaluation_path: str, *, run_id: str | None, chosen: 
                   responded_by: dict | None, responded_at) -> dict:
     """The reviewer's answer from Required Actions: stored with the request; the decision
     (approved with its holds, or rejected with the reason). An answer that cannot be taken
-    (unknown award, hold without note, rejection without reason) raises PolicyRunError."""
+    (unknown award, hold without note, rejection without reason) raises RunError."""
     engine = store.ops_engine()
     spec = _spec(p)
     existing = batches.find(engine, spec)
@@ -262,7 +269,7 @@ def review_answer(p: dict, evaluation_path: str, *, run_id: str | None, chosen: 
     except review.ReviewError as exc:
         if review_id is not None:  # the request stays this run's: clearing the task asks again
             review.note_problem(engine, review_id, str(exc))
-        raise PolicyRunError(f"{p['dag_id']} {p['period_key']}: the answer of {by} cannot be taken: {exc}; "
+        raise RunError(f"{p['dag_id']} {p['period_key']}: the answer of {by} cannot be taken: {exc}; "
                              "nothing was issued; clear the review task to ask again") from None
     decision = {"status": status, "by": by, "ref": ref[:250], "via": "ui", "note": note, "holds": holds,
                 "decided_at": decided_at, "triggered_by": (p.get("review") or {}).get("triggered_by")}
@@ -310,9 +317,9 @@ def issue_batch(p: dict, evaluation_path: str, decision: dict | None = None) -> 
     elif status == "issued_before":
         batch = batches.find(engine, _spec(p))
         if batch is None:
-            raise PolicyRunError(f"batch {p['batch_id']} was issued before but is not in gxq_ops")
+            raise RunError(f"batch {p['batch_id']} was issued before but is not in gxq_ops")
     else:
-        raise PolicyRunError(f"batch {p['batch_id']}: no approval, nothing issued (审核后报财政)")
+        raise RunError(f"batch {p['batch_id']}: no approval, nothing issued (审核后报财政)")
     log.info("batch %s (%s): %d item(s), %s yuan, %d withheld%s", batch.batch_id, batch.status,
              len(batch.items), batch.total_amount, len(batch.withheld),
              "; newly issued" if batch.newly_issued else "; as issued before (frozen)")
@@ -325,7 +332,7 @@ def _load_batch(path: str):
     return Batch.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def render(p: dict, batch_path: str) -> dict:
+def render(p: dict, evaluation_path: str, batch_path: str) -> dict:
     """Workbook, 兑现公示 HTML and the notices; returns {files, notices}."""
     batch = _load_batch(batch_path)
     folder = run_dir(p)
@@ -383,7 +390,7 @@ def build_report(batch, files: list[str] | None = None) -> dict:
     return report
 
 
-def publish_report(p: dict, batch_path: str, rendered: dict) -> str:
+def publish(p: dict, evaluation_path: str, batch_path: str, rendered: dict) -> str:
     """Write report.json last (dry runs: under dry_run/, not recorded in gxq_ops)."""
     batch = _load_batch(batch_path)
     report = build_report(batch, rendered.get("files"))
@@ -398,7 +405,7 @@ def publish_report(p: dict, batch_path: str, rendered: dict) -> str:
     return str(path)
 
 
-def notify(p: dict, rendered: dict) -> dict:
+def notify(p: dict, evaluation_path: str, rendered: dict) -> dict:
     """Send the notices through the outbox (dry run: recorded, not sent)."""
     notices = [Notice(recipient=n["recipient"], kind=n["kind"], subject=n["subject"], body=n["body"],
                       attachments=list(n.get("attachments") or [])) for n in rendered["notices"]]
@@ -413,14 +420,14 @@ def run(dag_id: str, period_key: str, policy_ids=None, dry_run: bool = False, re
     """Every step in order, outside Airflow; returns the report. A new batch needs
     ``approved_by`` + ``approval_ref`` (nobody can be asked here); a rerun of an issued one does not."""
     rv = review_params({"approved_by": approved_by, "approval_ref": approval_ref, "hold": hold}, triggered_by)
-    p = check_schema(plan(dag_id, period_key, policy_ids, dry_run, resend, run_id, review=rv))
-    evaluation_path = evaluate(p)
+    p = check_schema(plan_batch(dag_id, period_key, policy_ids, dry_run, resend, run_id, review=rv))
+    evaluation_path = compute(p)
     decision = review_start(p, evaluation_path, run_id=run_id, can_ask=False)["decision"]
     batch_path = issue_batch(p, evaluation_path, decision)
-    rendered = render(p, batch_path)
-    report_path = publish_report(p, batch_path, rendered)
+    rendered = render(p, evaluation_path, batch_path)
+    report_path = publish(p, evaluation_path, batch_path, rendered)
     if send:
-        notify(p, rendered)
+        notify(p, evaluation_path, rendered)
     return json.loads(Path(report_path).read_text(encoding="utf-8"))
 
 
@@ -439,10 +446,10 @@ def year_holds(dag_id: str, period_key: str, per_batch: int, held_before: set) -
     holding them would (each with a note)."""
     if per_batch <= 0:
         return []
-    p = check_schema(plan(dag_id, period_key))
+    p = check_schema(plan_batch(dag_id, period_key))
     if batches.find(store.ops_engine(), _spec(p)) is not None:
         return []
-    ev = _evaluation(evaluate(p))
+    ev = _evaluation(compute(p))
     withheld_other = {key for key, reason in zip(ev.identities(), ev.awards["withhold_reason"]) if reason}
     keys = sorted(batches.unpaid(store.ops_engine(), _spec(p), ev) - withheld_other - held_before)[:per_batch]
     return [{"policy_id": k[0], "credit_code": k[1], "basis_id": k[2], "note": "演示:暂缓待核"} for k in keys]

@@ -11,7 +11,7 @@ A batch is reviewed between evaluation and issue. The review either
 
 This module is the part that runs without Airflow: holds (parse, check), who may answer, the
 review request's Markdown body, and the ``policy_reviews`` rows in gxq_ops (one waiting request
-per batch: the unique ``open_key``). The operator that waits is :class:`gxq.policy.tasks.BatchReview`.
+per batch: the unique ``open_key``). The operator that waits is :class:`gxq.policy.steps.BatchReview`.
 """
 
 from __future__ import annotations

@@ -1,64 +1,75 @@
-"""Task bodies of ``publicity_cadence_reminder`` (the DAG file only wires them)."""
+"""The steps of ``publicity_cadence_reminder`` on the project's step contract (docs/ARCHITECTURE.md):
+plan → compute → publish → notify (nothing to render but ``reminder.md``), each a plain function of the run value (its ``as_of`` is D, the
+moment counted up to; its key ``2021-W09-wed``). Nothing to render but ``reminder.md``, written with
+the report."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from gxq import cadences, output, store
+from gxq import output, store
 from gxq.calendar import coverage
 from gxq.masking import mask_text
 from gxq.notify import deliver
 from gxq.publicity import reminder, source
+from gxq.run import Run
 
 log = logging.getLogger(__name__)
-DAG_ID = reminder.DAG_ID
 
 
-def resolve(context: dict) -> dict:
-    """D, the week and the report key of this run; gxq_ops migrated first."""
+def plan(run: Run | dict) -> dict:
+    """The run value (D, its week and report key); gxq_ops migrated first."""
+    run = Run.from_dict(run)
     store.ops_engine()
-    try:
-        as_of = reminder.as_of_for_run(context)
-    except reminder.AsOfError as exc:  # a bad as_of param fails at once, without retries
-        raise cadences.fails_at_once(reminder.AsOfError)(f"{DAG_ID}: invalid as_of param: {exc}") from None
-    week, bound, key = reminder.run_key(as_of)
-    return {"as_of": as_of.isoformat(timespec="seconds"), "period": week.key, "report_key": key,
-            "start": week.start.isoformat(sep=" "), "end": bound.isoformat(sep=" ")}
+    log.info("%s: %s as of %s (%s)", run.dag_id, run.key, run.as_of, run.triggered_by)
+    return run.to_dict()
 
 
-def count(run: dict) -> dict:
+def compute(run: Run | dict) -> dict:
     """Counts over [Monday 00:00, D) from the configured sources."""
-    got = source.counts(dt.datetime.fromisoformat(run["start"]), dt.datetime.fromisoformat(run["end"]))
-    return got.to_dict()
+    return source.counts(*reminder.bounds(Run.from_dict(run))).to_dict()
 
 
-def publish(run: dict, counts: dict, run_id: str | None = None) -> dict:
+def publish(run: Run | dict, counts: dict) -> dict:
     """report.json (and reminder.md for people when a reminder is due), copy in gxq_ops."""
-    report = reminder.build_report(dt.datetime.fromisoformat(run["as_of"]), counts)
+    run = Run.from_dict(run)
+    report = reminder.build_report(run, counts)
     notice = reminder.reminder_notice(report)
     if notice is not None:
-        folder = output.period_dir(DAG_ID, run["report_key"])
+        folder = output.period_dir(run.dag_id, run.key)
         output.write_text(folder / "reminder.md", f"# {mask_text(notice.subject)}\n\n{mask_text(notice.body)}")
-    output.write_report(DAG_ID, run["report_key"], report)
-    store.record_report(store.ops_engine(), DAG_ID, run["report_key"], report, run_id=run_id)
+    output.write_report(run.dag_id, run.key, report)
+    store.record_report(store.ops_engine(), run.dag_id, run.key, report, run_id=run.run_id)
     return report
 
 
-def notify(report: dict, *, dry_run: bool = False, resend: bool = False, run_id: str | None = None) -> dict:
-    """The reminder to ``publicity`` when behind; nothing otherwise."""
+def notify(run: Run | dict, counts: dict, report: dict) -> dict:
+    """The reminder to ``publicity`` when behind; nothing otherwise. Then the holiday calendar's
+    yearly check (节假日日历到期检查: ``ops`` warned once a year when next year is missing)."""
+    run = Run.from_dict(run)
+    return {"reminder": _remind(run, report), "calendar": calendar_check(run)}
+
+
+def _remind(run: Run, report: dict) -> dict:
     notice = reminder.reminder_notice(report)
     if notice is None:
-        log.info("%s %s: on target (or nothing that can still be done): no reminder",
-                 DAG_ID, report["report_key"])
+        log.info("%s %s: on target (or nothing that can still be done): no reminder", run.dag_id, run.key)
         return {"sent": 0, "reason": "not behind" if not report["behind"] else "nothing can be urged"}
-
-    result = deliver(DAG_ID, report["report_key"], [notice], dry_run=dry_run, resend=resend, run_id=run_id)
+    result = deliver(run.dag_id, run.key, [notice], dry_run=run.dry_run, resend=run.resend, run_id=run.run_id)
     return result.to_dict()
 
 
-def calendar_check(run: dict, *, dry_run: bool = False, resend: bool = False, run_id: str | None = None) -> dict:
-    """节假日日历到期检查: warn ops (once per year) when next year's calendar is missing."""
-    as_of = dt.datetime.fromisoformat(run["as_of"])
-    return coverage.check(DAG_ID, as_of.date(), checked_at=run["as_of"], dry_run=dry_run, resend=resend,
-                          run_id=run_id)
+def calendar_check(run: Run) -> dict:
+    as_of: dt.datetime = run.as_of
+    return coverage.check(run.dag_id, as_of.date(), checked_at=as_of.isoformat(timespec="seconds"),
+                          dry_run=run.dry_run, resend=run.resend, run_id=run.run_id)
+
+
+def run_all(run: Run) -> dict:
+    """The whole flow without Airflow (tests)."""
+    plan(run)
+    counts = compute(run)
+    report = publish(run, counts)
+    notify(run, counts, report)
+    return report

@@ -16,16 +16,14 @@ moved to Thursday by a holiday is ``-thu``), so both runs of a week keep their r
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Any
 
-from gxq import cadences, periods
+from gxq import periods
 from gxq.calendar import workdays
 from gxq.notify import Notice
 from gxq.publicity import source as sources
 from gxq.publicity.texts import render_notice, render_text
+from gxq.run import Run
 
-DAG_ID = "publicity_cadence_reminder"
 # 实施方案: 营商公众号每周更新1–2次 (at least one update); 每周向上报送工作信息2篇以上 (targets per
 # ISO week). The posts (articles) have no target: one update may carry several.
 TARGETS = {"wechat_updates": 1, "info_submissions": 2}
@@ -35,51 +33,9 @@ UNITS = {"wechat_updates": "次", "info_submissions": "篇"}
 URGENT_FROM_WEEKDAY = 4  # Friday (or a make-up Saturday): the week's last reminder
 
 
-class AsOfError(ValueError):
-    """An ``as_of`` param that is not a date-time."""
-
-
-def parse_as_of(value: Any) -> dt.datetime:
-    """An operator's ``as_of`` (ISO date-time; without zone: Asia/Shanghai) as aware local time."""
-    if isinstance(value, dt.datetime):
-        when = value
-    elif isinstance(value, str) and value.strip():
-        text = value.strip().replace("Z", "+00:00")
-        if not re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2})?)?$", text):
-            text = "invalid"
-        try:
-            when = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise AsOfError(
-                f"as_of must be an ISO date-time such as 2021-03-03T10:00 or 2021-03-03T10:00:00+08:00, got {value!r}"
-            ) from None
-        if len(text) <= 10:  # a bare date means that day's start: nothing of the day is counted
-            when = dt.datetime.combine(when.date(), dt.time())
-    else:
-        raise AsOfError(f"as_of must be an ISO date-time string, got {value!r}")
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=periods.TZ)
-    return when.astimezone(periods.TZ).replace(microsecond=0)
-
-
-def as_of_for_run(context: dict) -> dt.datetime:
-    """D of this run: the ``as_of`` param, else the logical date, else the run's start time."""
-    params = context.get("params") or {}
-    if params.get("as_of"):
-        return parse_as_of(params["as_of"])
-    logical = context.get("logical_date")
-    if logical is None:
-        dag_run = context.get("dag_run")
-        logical = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
-    if logical is None:
-        logical = dt.datetime.now(dt.UTC)
-    return periods.to_local(logical).replace(microsecond=0)
-
-
-def run_key(as_of: dt.datetime) -> tuple[periods.Period, dt.datetime, str]:
-    """(week, D as naive local bound, report period key) of a run at ``as_of``."""
-    week, bound = periods.week_so_far(as_of)
-    return week, bound, cadences.report_key(DAG_ID, as_of)
+def bounds(run: Run) -> tuple[dt.datetime, dt.datetime]:
+    """[Monday 00:00, D) of a run, as naive local datetimes (how the department databases store time)."""
+    return run.period.start, run.as_of.astimezone(periods.TZ).replace(tzinfo=None)
 
 
 def behind(counts: dict[str, int], targets: dict[str, int] = TARGETS) -> list[str]:
@@ -95,20 +51,20 @@ def not_urged(counts: dict, behind_keys: list[str]) -> dict[str, str]:
     return out
 
 
-def build_report(as_of: dt.datetime, counts: dict) -> dict:
+def build_report(run: Run, counts: dict) -> dict:
     """report.json of a run (docs/reference.md keys first, then what explains them)."""
-    week, _bound, key = run_key(as_of)
+    as_of = run.as_of
     late = behind(counts)
     skipped = not_urged(counts, late)
     return {
-        "period": week.key,
+        "period": run.period.key,
         "as_of": as_of.astimezone(periods.TZ).isoformat(timespec="seconds"),
         "wechat_updates": int(counts["wechat_updates"]),
         "wechat_posts": int(counts["wechat_posts"]),
         "info_submissions": int(counts["info_submissions"]),
         "targets": dict(TARGETS),
         "behind": late,
-        "report_key": key,
+        "report_key": run.key,
         "urged": [k for k in late if k not in skipped],
         "not_urged": skipped,
         "urgent": as_of.astimezone(periods.TZ).weekday() >= URGENT_FROM_WEEKDAY,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from gxq import sql
 from gxq.connections import engine_for
-from gxq.tasks.rules import Milestone, Report, Target, TaskData
+from gxq.tracking.rules import Milestone, Report, Target, TaskData
 
 CONN_ID = "dept_supervision"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from gxq.tasks import rules
-from gxq.tasks.rules import Book, Milestone, Report, Target, TaskData
+from gxq.tracking import rules
+from gxq.tracking.rules import Book, Milestone, Report, Target, TaskData
 
 D = dt.date
 JAN_1, DEC_31 = D(2021, 1, 1), D(2021, 12, 31)

@@ -2,7 +2,7 @@
 the 公文 layout of the bulletin, an Excel workbook of every target, a burn-up chart per red target
 (序时进度 curve vs reported actuals, CJK font), and the texts of the notices.
 
-Every text comes from a template in ``include/templates/tasks`` and goes through
+Every text comes from a template in ``include/templates/tracking`` and goes through
 ``gxq.masking.mask_text`` before it is written.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 from gxq import office, output, templating, units
 from gxq.masking import mask_text
 from gxq.office import pyplot, to_png, xml_safe
-from gxq.tasks import rules
-from gxq.tasks.supervision import STATE_LABELS
+from gxq.tracking import rules
+from gxq.tracking.supervision import STATE_LABELS
 
 ISSUER = "大连高新区营商环境建设局"
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2}
@@ -25,7 +25,7 @@ LIGHT_SHORT = {"green": "绿", "yellow": "黄", "red": "红", None: "—"}
 
 def render_template(name: str, **ctx) -> str:
     ctx.setdefault("num", num)
-    return mask_text(templating.render(f"tasks/{name}", **ctx)) or ""
+    return mask_text(templating.render(f"tracking/{name}", **ctx)) or ""
 
 
 def num(value) -> str:

@@ -1,13 +1,13 @@
 """The month's report of ``plan_task_tracking`` (任务清单 督查: 序时进度).
 
 Contract keys (period, as_of, targets, counts, units, reminders, escalated) from
-:func:`gxq.tasks.rules.contract_report`. Extra keys, for people and the 看板:
+:func:`gxq.tracking.rules.contract_report`. Extra keys, for people and the 看板:
 
 - ``target_details``: per listed target, its heading, title, measure, target, dates, curve, last
   report day, forecast (run rate, linear targets on track or behind) and last month's light;
   red targets also carry their burn-up points (expected at each month end, reported actuals);
 - ``supervision``: the 督办 items open at the end of M or closed in it, with their history
-  (:mod:`gxq.tasks.supervision`);
+  (:mod:`gxq.tracking.supervision`);
 - ``trend``: counts by light for each month of M's year up to M;
 - ``data_problems``: the targets left out and the rows that name no target, with the rule applied.
 
@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 
 from gxq.periods import Period, month_period
-from gxq.tasks import rules, supervision
-from gxq.tasks.rules import Book, TaskData
-from gxq.tasks.source import load
+from gxq.tracking import rules, supervision
+from gxq.tracking.rules import Book, TaskData
+from gxq.tracking.source import load
 
 
 def _months_back(month: Period, n: int) -> list[Period]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gxq.tasks.supervision import items_as_of
+from gxq.tracking.supervision import items_as_of
 
 
 def months(*lights_by_month):

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from gxq.notify import Notice
-from gxq.tasks import render
+from gxq.tracking import render
 
 OFFICE = "office"
 OPS = "ops"

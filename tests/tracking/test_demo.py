@@ -9,7 +9,7 @@ import random
 from gxq.demo import supervision as demo
 from gxq.demo import vocab
 from gxq.periods import month_period
-from gxq.tasks import monthly, rules
+from gxq.tracking import monthly, rules
 
 
 def _data() -> rules.TaskData:

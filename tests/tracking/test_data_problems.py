@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from gxq.run import Run
 
 from tests.conftest import sqlite_conn_json
 
@@ -28,13 +29,13 @@ CASES = {
 
 @pytest.mark.parametrize("kind", list(CASES))
 def test_each_data_problem_alone(kind, dept, use_conns, output_dir, tmp_path, monkeypatch):
-    from gxq.tasks import pipeline
+    from gxq.tracking import pipeline
 
     _seed_good(dept)
     CASES[kind](dept)
     use_conns({"dept_supervision": dept.conn_json, "gxq_ops": sqlite_conn_json(tmp_path / "ops.db")})
     monkeypatch.delenv("GXQ_APPRISE_CONFIG", raising=False)  # demo channel: notices as files
-    report = pipeline.run("2021-03", dry_run=False)
+    report = pipeline.run_all(Run.for_period("plan_task_tracking", "2021-03", dry_run=False))
     assert [t["target_id"] for t in report["targets"]] == [GOOD]
     assert report["targets"][0]["status"] == "on_track"
     subject = "T99" if kind == "unknown_target" else "T02"

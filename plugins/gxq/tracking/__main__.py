@@ -1,8 +1,8 @@
 """Command line for operators (运维命令), without Airflow:
 
-    python -m gxq.tasks counts 2021          # targets by light (and status) for each month of a year
-    python -m gxq.tasks run 2021-06          # report, documents; notices recorded, not sent
-    python -m gxq.tasks run 2021-06 --send
+    python -m gxq.tracking counts 2021          # targets by light (and status) for each month of a year
+    python -m gxq.tracking run 2021-06          # report, documents; notices recorded, not sent
+    python -m gxq.tracking run 2021-06 --send
 
 Connections as everywhere (``AIRFLOW_CONN_DEPT_SUPERVISION`` / ``AIRFLOW_CONN_GXQ_OPS`` or the SQLite
 files in ``$GXQ_DATA_DIR``); files under ``$GXQ_OUTPUT_DIR``.
@@ -15,10 +15,11 @@ import json
 import sys
 from collections import Counter
 
-from gxq import output
+from gxq import cadences, output
 from gxq.periods import month_period
-from gxq.tasks import pipeline, rules
-from gxq.tasks.source import load
+from gxq.run import Run
+from gxq.tracking import pipeline, rules
+from gxq.tracking.source import load
 
 
 def counts(year: int) -> list[dict]:
@@ -35,7 +36,7 @@ def counts(year: int) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gxq.tasks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m gxq.tracking", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("counts", help="targets by light for each month of a year")
     c.add_argument("year", type=int)
@@ -55,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             statuses = ", ".join(f"{k} {v}" for k, v in row["statuses"].items() if v)
             print(f"{row['period']:8} {row['green']:>6} {row['yellow']:>6} {row['red']:>6}   {statuses}")
         return 0
-    report = pipeline.run(args.period, dry_run=not args.send, resend=args.resend)
-    print(output.output_root() / pipeline.DAG_ID / report["period"])
+    (cadence,) = cadences.in_area("tracking")
+    run = Run.for_period(cadence.dag_id, args.period, dry_run=not args.send, resend=args.resend)
+    pipeline.run_all(run)
+    print(output.output_root() / run.dag_id / run.key)
     return 0
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from gxq.demo import vocab
 from gxq.periods import month_period
-from gxq.tasks import monthly, notices, render
+from gxq.tracking import monthly, notices, render
 
-from tests.tasks.test_demo import _data
+from tests.tracking.test_demo import _data
 
 NAMES = dict(vocab.UNITS)
 

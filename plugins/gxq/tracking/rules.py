@@ -74,7 +74,7 @@ class Report:
 
 @dataclass
 class TaskData:
-    """The department's rows, as read (see :mod:`gxq.tasks.source`)."""
+    """The department's rows, as read (see :mod:`gxq.tracking.source`)."""
 
     targets: list[Target]
     milestones: list[Milestone] = field(default_factory=list)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from gxq.tasks.tables import supervised_items, supervised_states
+from gxq.tracking.tables import supervised_items, supervised_states
 
 STATE_LABELS = {"opened": "新增督办", "open": "督办中", "closed": "已销号"}
 LOOKBACK_MONTHS = 24  # how far back the loop is replayed (the plan's tasks run a year)
