@@ -22,6 +22,10 @@ if [[ ! -f "$GXQ_DATA_DIR/dept_petitions.db" || ! -f "$GXQ_DATA_DIR/dept_supervi
   echo "[run] seeding demo department databases (rolling window ending $today) into $GXQ_DATA_DIR"
   python -m gxq.demo.generate --data-dir "$GXQ_DATA_DIR" --today "$today"
   echo "$today" >"$GXQ_DATA_DIR/demo-window.txt"
+else
+  # the same day's rows again, with the urgent petitions (急险) put around this moment, so that the
+  # urgent-petition watch's first runs have alerts to send (a few seconds)
+  python -m gxq.demo.generate --data-dir "$GXQ_DATA_DIR" --today "$today" --only dept_petitions
 fi
 
 log="$AIRFLOW_HOME/standalone.log"

@@ -15,6 +15,8 @@ Sections (板块):
                              platforms' refused or waiting messages with the platform's reason
 - :func:`publicity_section`  宣传报送: the latest cadence reminder's counts
 - :func:`tasks_section`      任务清单督查: lights by unit, escalations, the month's reminders, 督办事项
+- :func:`urgent_section`     急险工单: the urgent petitions open as of the watch's latest run, their
+                             stages, and what was notified (督办 included)
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ INNOVATION_MONTHLY_DAG = "innovation_monthly_evaluation"
 INNOVATION_QUARTERLY_DAG = "innovation_quarterly_dispatch"
 PUBLICITY_DAG = "publicity_cadence_reminder"
 TASKS_DAG = "plan_task_tracking"
+URGENT_DAGS = tuple(c.dag_id for c in cadences.in_area("urgent"))
+URGENT_STAGES = ("dispatch_overdue", "feedback_overdue", "dispatch_due_soon", "feedback_due_soon", "in_time")
+URGENT_STAGE_LABELS = {"dispatch_overdue": "分拨超时", "feedback_overdue": "反馈超时", "dispatch_due_soon": "即将分拨到期",
+                       "feedback_due_soon": "即将反馈到期", "in_time": "时限内"}
+URGENT_STALE_MINUTES = 30  # the watch runs every 10 minutes: older than this, the 看板 says so
 
 REPORTS_TABLE = "gxq_reports"
 OUTBOX_TABLE = "gxq_notify_outbox"
@@ -732,6 +739,45 @@ def tasks_section(engine) -> Section:
     return Section(data=data)
 
 
+# --- 急险工单 ----------------------------------------------------------------------------------
+
+
+def urgent_section(engine, now: dt.datetime | None = None) -> Section:
+    """The urgent petitions open as of the watch's latest run (its stored report), the ones not in
+    time first (the alerts' order), with what was notified (``petition_urgent_notified``)."""
+    stored = _reports(engine, URGENT_DAGS, limit=1)
+    if not stored:
+        return Section(note="尚无急险监测（petition_urgent_watch 未运行）", available=False)
+    rep = stored[0]["report"]
+    watched = [w for w in rep.get("watched_petitions") or [] if isinstance(w, dict)]
+    order = {stage: i for i, stage in enumerate(URGENT_STAGES)}
+    told: dict[str, set] = {}
+    if watched and has_table(engine, "petition_urgent_notified"):
+        t = sa.table("petition_urgent_notified", sa.column("petition_id"), sa.column("stage"))
+        ids = [w.get("petition_id") for w in watched]
+        with engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                for r in conn.execute(sa.select(t.c.petition_id, t.c.stage).where(t.c.petition_id.in_(ids[i:i + 500]))):
+                    told.setdefault(r.petition_id, set()).add(r.stage)
+    escalated = set(rep.get("escalated") or [])
+    rows = []
+    for w in sorted(watched, key=lambda w: (order.get(w.get("stage"), 99), str(w.get("petition_id")))):
+        stage = w.get("stage")
+        rows.append({**w, "stage_label": URGENT_STAGE_LABELS.get(stage, stage), "alert": stage != "in_time",
+                     "overdue": stage in ("dispatch_overdue", "feedback_overdue"),
+                     "escalated": w.get("petition_id") in escalated,
+                     "notified": stage in told.get(w.get("petition_id"), set()),
+                     "due_local": to_local(w.get("due_at")), "received_local": to_local(w.get("received_at"))})
+    as_of = to_local(rep.get("as_of"))
+    now_local = (now or dt.datetime.now(TZ)).astimezone(TZ).replace(tzinfo=None)
+    stale = as_of is not None and (now_local - as_of) > dt.timedelta(minutes=URGENT_STALE_MINUTES)
+    counts = {stage: sum(1 for r in rows if r["stage"] == stage) for stage in URGENT_STAGES}
+    data = {"period": rep.get("period"), "as_of": as_of, "stale": stale, "watched": rep.get("watched"),
+            "counts": counts, "labels": URGENT_STAGE_LABELS, "escalated": len(escalated),
+            "excluded": sum(_num(v) for v in (rep.get("excluded") or {}).values())}
+    return Section(data=data, rows=rows, note=None if rows else "当前没有监测中的急险工单")
+
+
 # --- the whole page -------------------------------------------------------------------------
 
 def reviews_section(engine, today: dt.date | None = None) -> Section:
@@ -763,6 +809,7 @@ def reviews_section(engine, today: dt.date | None = None) -> Section:
 
 SECTIONS = {
     "bulletin": lambda e, today: bulletin_section(e),
+    "urgent": lambda e, today: urgent_section(e),
     "reviews": reviews_section,
     "supervised": supervised_section,
     "batches": lambda e, today: batches_section(e),

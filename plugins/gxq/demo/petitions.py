@@ -117,7 +117,7 @@ def content(random, topic: dict, street: str) -> str:
 
 def generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR) -> Iterator[tuple[str, tuple]]:
     """Yield ``(table, row)`` for units, petitions and petition_units, in received order."""
-    first_day, last_day, snapshot = window.first_day, window.last_day, window.snapshot
+    first_day, last_day, snapshot, now = window.first_day, window.last_day, window.snapshot, window.now
     for code, name in vocab.UNITS:
         yield "units", (code, name)
 
@@ -262,6 +262,36 @@ def generate(rng, scale: float = 1.0, window: Window = DEMO_YEAR) -> Iterator[tu
                         for co in rng.sample(candidates, 1 if r > 0.03 or len(candidates) < 2 else 2):
                             yield "petition_units", (pid, co, "co")
         day += timedelta(days=1)
+    if now is not None:
+        yield from urgent_now(rng, now)
+
+
+# 急险 around the moment a rolling demo is seeded (gxq.urgent's watch): (id suffix, received,
+# dispatch due, dispatched, feedback due, lead unit, topic, street), as offsets in minutes from now.
+# Seen by a run within ten minutes: one 130 minutes overdue (督办), one due in 10 minutes (due soon,
+# then overdue), one fed back due in 45 minutes, one fed back 40 minutes late, one in time.
+URGENT_NOW = (
+    ("1", -250, -130, None, 4320, None, "燃气", "黄泥川街道"),
+    ("2", -110, 10, None, 4320, None, "暴雨积水", "凌水街道"),
+    ("3", -180, -60, -150, 45, "U12", "供水", "七贤岭街道"),
+    ("4", -360, -240, -330, -40, "U10", "燃气", "大连湾街道"),
+    ("5", -30, 90, None, 4320, None, "排水管网", "龙王塘街道"),
+)
+
+
+def urgent_now(rng, now: datetime) -> Iterator[tuple[str, tuple]]:
+    """A few urgent petitions around ``now`` (see URGENT_NOW)."""
+    random = rng.random
+    for suffix, received, due, dispatched, feedback_due, lead, topic_name, street in URGENT_NOW:
+        at = [None if m is None else now + timedelta(minutes=m) for m in (received, due, dispatched, feedback_due)]
+        pid = f"P{now:%Y%m%d}U{suffix}"
+        yield "petitions", (
+            pid, _ts(at[0]), "8890热线", "求助", topic_name, street, True, citizen_name(random), citizen_phone(random),
+            content(random, vocab.TOPICS[topic_name], street), _ts(at[1]), _ts(at[2]), _ts(at[3]), None, None,
+            "办理中" if at[2] is not None else "待分拨", None, None,
+        )
+        if lead is not None:
+            yield "petition_units", (pid, lead, "lead")
 
 
 def _cum(weights) -> list[float]:

@@ -10,7 +10,10 @@ Two windows:
   today in Asia/Shanghai), extracted at the end of that day. The plan year is the year of the day
   92 days before, so the window always holds the previous quarter and at least four months. Data
   are deterministic for a given day and seed. After unpausing the DAGs, the scheduled runs of the
-  current week, month and quarter find real figures.
+  current week, month and quarter find real figures. A rolling window seeded for today also knows
+  the moment it was seeded (``now``): the demo puts a few urgent petitions (急险) around it, so that
+  the urgent-petition watch has something to say in its first runs (the rest stays the same for a
+  given day and seed).
 
 In a rolling window the policy data begin where the demo's payment ledger does: award bases
 (认定 dates of the 认定类 policies, approval times of the 申报类 ones) fall only from the first day of
@@ -34,6 +37,7 @@ class Window:
     year: int  # the plan year: the generators' 2021 moved here
     snapshot: dt.datetime  # the extraction moment (naive local): nothing at or after it exists
     rolling: bool = False
+    now: dt.datetime | None = None  # a rolling window seeded today: the moment (naive local minute)
 
     @property
     def offset(self) -> int:
@@ -90,8 +94,12 @@ def today_local() -> dt.date:
     return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
-def rolling(today: dt.date | None = None) -> Window:
-    """The rolling window ending on ``today`` (default: today in Asia/Shanghai)."""
-    today = today or today_local()
+def rolling(today: dt.date | None = None, now: dt.datetime | None = None) -> Window:
+    """The rolling window ending on ``today`` (default: today in Asia/Shanghai). ``now`` (naive
+    local) defaults to the current minute when the window ends today, else None."""
+    current = dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, second=0, microsecond=0)
+    today = today or current.date()
+    if now is None and today == current.date():
+        now = current
     year = (today - dt.timedelta(days=92)).year
-    return Window(year, dt.datetime.combine(today + dt.timedelta(days=1), dt.time()), rolling=True)
+    return Window(year, dt.datetime.combine(today + dt.timedelta(days=1), dt.time()), rolling=True, now=now)

@@ -170,6 +170,42 @@ def _fmt(value: dt.datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
+URGENT_ESCALATE = dt.timedelta(minutes=120)  # as the 急险 watch: late by two hours or more is 督办
+
+
+def urgent_week(engine, period: periods.Period) -> dict:
+    """急险 in the week (the bulletin's extra ``urgent``): the valid urgent petitions received in W,
+    those dispatched and fed back on time (dispatched_at ≤ dispatch_due_at, feedback_at ≤
+    feedback_due_at), and those that were or are late by 120 minutes or more at either step as of
+    W's end (督办). Times after W's end count as not happened yet; a NULL due time is never due."""
+    end = period.end
+    received = dispatched = fed_back = escalated = 0
+    for r in sql.query(engine, "petitions/urgent_week", _window(period.start, end)):
+        t = {c: _as_of_end(r[c], end, event=c in ("dispatched_at", "feedback_at"))
+             for c in ("dispatch_due_at", "dispatched_at", "feedback_due_at", "feedback_at")}
+        received += 1
+        dispatched += bool(t["dispatched_at"] and t["dispatch_due_at"] and t["dispatched_at"] <= t["dispatch_due_at"])
+        fed_back += bool(t["feedback_at"] and t["feedback_due_at"] and t["feedback_at"] <= t["feedback_due_at"])
+        late = [(t["dispatched_at"] or end) - t["dispatch_due_at"] if t["dispatch_due_at"] else None,
+                (t["feedback_at"] or end) - t["feedback_due_at"]
+                if t["dispatched_at"] and t["feedback_due_at"] else None]
+        escalated += any(x is not None and x >= URGENT_ESCALATE for x in late)
+    return {"received": received, "dispatched_on_time": dispatched, "fed_back_on_time": fed_back,
+            "escalated": escalated}
+
+
+def _as_of_end(value, end: dt.datetime, event: bool) -> dt.datetime | None:
+    """A timestamp as known at ``end``: None when NULL or unreadable, and for an event (dispatched,
+    fed back) when it happened only at or after ``end``."""
+    try:
+        when = sql.to_dt(value)
+    except (TypeError, ValueError):
+        return None
+    if event and when is not None and when >= end:
+        return None
+    return when
+
+
 def compute_week(engine, period: periods.Period) -> dict:
     """Every number of the contract's report for one week, plus the detail rows behind them.
 

@@ -163,6 +163,7 @@ def build_context(report: dict, overdue: list[dict], invalid: list[dict], names:
         "surge_rule": SURGE_RULE,
         "surge_charts": [f"surge_{i}" for i in range(1, min(len(surges), SURGE_CHARTS) + 1)],
         "publicity_line": (r.get("publicity") or {}).get("text"),
+        "urgent": r.get("urgent"),
         "tables": tables,
     }
 

@@ -171,7 +171,7 @@ def build(items: list[dict], as_of: str) -> list[Notice]:
     groups: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for it in items:
         groups[(it["recipient"], it["seq"])].append(it)
-    link = dashboard_link()
+    link = dashboard_link() if groups else None
     out = []
     for (recipient, seq), group in sorted(groups.items()):
         kind = KINDS.get(recipient, UNIT_KIND)
