@@ -48,16 +48,21 @@ DEMO_YEAR_RUNS = {
 }
 
 
-def scheduler_covers(dag_id: str, now: dt.datetime) -> bool:
-    """Does the run the scheduler creates on unpausing (``catchup=False``: the latest scheduled
-    one) cover the same period as a run now? Then a demo run would only do the same work twice."""
+def latest_slot(dag_id: str, now: dt.datetime) -> dt.datetime | None:
+    """The logical date of the run the scheduler creates on unpausing (``catchup=False``: the
+    latest scheduled one), in Asia/Shanghai; None without a working-day timetable."""
     timetable = cadences.timetable_for(dag_id)
-    if timetable is None or cadences.plain_schedules():
-        return False
-    local = now.astimezone(TZ).replace(tzinfo=None)
-    slot = timetable.rule.last_at_or_before(local)
-    return slot is not None and (cadences.covers(dag_id, slot.logical.replace(tzinfo=TZ)).key
-                                 == cadences.covers(dag_id, now).key)
+    if getattr(timetable, "rule", None) is None or cadences.plain_schedules():
+        return None  # manual, or a plain cron (a watch every few minutes: its next tick is near)
+    slot = timetable.rule.last_at_or_before(now.astimezone(TZ).replace(tzinfo=None))
+    return slot.logical.replace(tzinfo=TZ) if slot is not None else None
+
+
+def scheduler_covers(dag_id: str, now: dt.datetime) -> bool:
+    """Does the run the scheduler creates on unpausing cover the same period as a run now? Then a
+    demo run would only do the same work twice."""
+    slot = latest_slot(dag_id, now)
+    return slot is not None and cadences.covers(dag_id, slot).key == cadences.covers(dag_id, now).key
 
 
 def current_runs(now: dt.datetime) -> dict[str, tuple[str, dict]]:
@@ -69,9 +74,16 @@ def current_runs(now: dt.datetime) -> dict[str, tuple[str, dict]]:
     for cadence in cadences.CADENCES:
         if cadence.dag_id in SCHEDULED_ONLY or cadence.frequency == "adhoc":
             continue  # 随时兑现 is an operator's decision: it would pay the monthly batch's awards
-        if (cadence.area != "policy" or cadence.dag_id == WAITS_FOR_REVIEW) and scheduler_covers(cadence.dag_id, now):
+        covered = scheduler_covers(cadence.dag_id, now)
+        if covered and (cadence.area != "policy" or cadence.dag_id == WAITS_FOR_REVIEW):
             continue  # (the 月兑现: its scheduled run is the batch left waiting for approval)
-        runs[cadence.dag_id] = (logical, {})
+        if covered:
+            # One run per period: the approved demo run takes the scheduled run's logical date, so
+            # the scheduler, finding it, creates no second run that would wait to approve a batch
+            # already issued.
+            runs[cadence.dag_id] = (latest_slot(cadence.dag_id, now).isoformat(), {})
+        else:
+            runs[cadence.dag_id] = (logical, {})
     return runs
 
 

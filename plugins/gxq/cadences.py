@@ -236,7 +236,8 @@ CADENCES: tuple[Cadence, ...] = (
         timetable=("working_weekdays", tuple((d, "09:30") for d in range(5))), cron="30 9 * * 1-5",
         period_rule="week_so_far",
         notices=(NoticeKind("policy_review_reminder", "finance", "兑现批次待审核提醒"),
-                 NoticeKind("policy_review_escalation", "office", "兑现批次待审核督办")),
+                 NoticeKind("policy_review_escalation", "office", "兑现批次待审核督办"),
+                 NoticeKind("policy_review_superseded", "ops", "过时审核请求待关闭")),
         tags=("gxq", "policy", "政策兑现", "审核"),
     ),
     Cadence(

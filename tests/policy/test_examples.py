@@ -63,9 +63,9 @@ def test_examples_are_not_paid_by_default(dbs, monkeypatch):
     notice = (folder / "notices" / "notice_finance_policy_batch.md").read_text(encoding="utf-8")
     assert "本批次核定的政策:高新技术企业首次认定奖励(大高营领发〔2021〕5号)" in notice
     # adhoc: the default leaves the examples out; naming one is refused with the reason
-    assert pipeline.plan(A, "2021-03")["policy_ids"] == ["hte_first_certification", "specialized_sme_certification"]
-    with pytest.raises(pipeline.PolicyRunError, match="tech_sme_evaluation not paid .*GXQ_POLICY_EXAMPLES=1"):
-        pipeline.plan(A, "2021-03", policy_ids=["tech_sme_evaluation"])
+    assert pipeline.plan_batch(A, "2021-03")["policy_ids"] == ["hte_first_certification", "specialized_sme_certification"]
+    with pytest.raises(pipeline.RunError, match="tech_sme_evaluation not paid .*GXQ_POLICY_EXAMPLES=1"):
+        pipeline.plan_batch(A, "2021-03", policy_ids=["tech_sme_evaluation"])
 
 
 def test_examples_paid_where_the_deployment_turns_them_on(dbs, monkeypatch):

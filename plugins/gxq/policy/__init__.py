@@ -17,7 +17,11 @@ Runs without Airflow.
 APPROVE = "批准"
 APPROVE_WITH_HOLDS = "批准(暂缓所填奖励)"
 REJECT = "驳回"
-OPTIONS = [APPROVE, APPROVE_WITH_HOLDS, REJECT]
+# Chosen by policy_review_watch (through the REST API) when the batch was issued meanwhile by
+# another run: the request is closed, this run issues and pays nothing (a person choosing it while
+# the batch is not issued gets the answer refused).
+SUPERSEDED = "已由其他运行出具"
+OPTIONS = [APPROVE, APPROVE_WITH_HOLDS, REJECT, SUPERSEDED]
 # The review form's field of the awards to hold. Not ``hold``: a HITL operator's form fields share
 # the DAG params' namespace, and a field named like the run param ``hold`` (a list) replaced its
 # schema, so that every run given the documented list failed before review.

@@ -145,6 +145,10 @@ class BatchRejected(RuntimeError):
     """The reviewer rejected the batch: nothing is issued."""
 
 
+class BatchSuperseded(BatchRejected):
+    """The batch was issued by another run while this run's review waited: this run issues nothing."""
+
+
 def _evaluation(path: str):
     return Evaluation.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
@@ -236,6 +240,10 @@ def review_answer(p: dict, evaluation_path: str, *, run_id: str | None, chosen: 
     engine = store.ops_engine()
     spec = _spec(p)
     existing = batches.find(engine, spec)
+    option = chosen[0] if chosen else None
+    if option == review.SUPERSEDED:
+        return _superseded(p, engine, existing, run_id=run_id, params_input=params_input or {},
+                           responded_by=responded_by, responded_at=responded_at)
     if existing is not None:  # issued meanwhile by another run (approved by param): that batch stands
         log.warning("%s %s: answer %s came after batch %s was issued (%s); the issued batch stands",
                     p["dag_id"], p["period_key"], chosen, p["batch_id"], (existing.approval or {}).get("via"))
@@ -243,7 +251,6 @@ def review_answer(p: dict, evaluation_path: str, *, run_id: str | None, chosen: 
     with engine.connect() as conn:
         review_id = conn.execute(sa.select(review.reviews.c.review_id).where(
             review.reviews.c.open_key == p["batch_key"], review.reviews.c.run_id == run_id)).scalar()
-    option = chosen[0] if chosen else None
     params_input = params_input or {}
     note = (params_input.get("note") or "").strip() or None
     ref = (params_input.get("ref") or "").strip() or f"Airflow 待办审核 {p['dag_id']}/{run_id}"
@@ -280,6 +287,28 @@ def review_answer(p: dict, evaluation_path: str, *, run_id: str | None, chosen: 
     return decision
 
 
+def _superseded(p: dict, engine, existing, *, run_id, params_input: dict, responded_by, responded_at) -> dict:
+    """The answer :data:`review.SUPERSEDED` (policy_review_watch's, through the REST API): taken only
+    when the batch really was issued by another run; the request is closed and this run issues nothing."""
+    review_id = review.request_of(engine, p["batch_key"], run_id)
+    if existing is None:
+        problem = f"{review.SUPERSEDED!r} chosen but batch {p['batch_id']} has not been issued"
+        if review_id is not None:
+            review.note_problem(engine, review_id, problem)
+        raise RunError(f"{p['dag_id']} {p['period_key']}: the answer cannot be taken: {problem}; "
+                             "nothing was issued; clear the review task to ask again")
+    by = (responded_by or {}).get("name") or (responded_by or {}).get("id") or "unknown"
+    at = responded_at if isinstance(responded_at, dt.datetime) else dt.datetime.fromisoformat(str(responded_at))
+    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    note = (params_input.get("note") or "").strip() or f"批次 {p['batch_id']} 已由其他运行出具"
+    decision = {"status": "superseded", "by": by, "ref": None, "via": "ui", "note": note, "holds": [],
+                "decided_at": at.astimezone(TZ).replace(microsecond=0).isoformat(),
+                "triggered_by": (p.get("review") or {}).get("triggered_by")}
+    decision["review_id"] = review.record_decision(engine, p, decision, review_id=review_id, run_id=run_id)
+    log.info("%s %s: review closed by %s as superseded: %s", p["dag_id"], p["period_key"], by, note)
+    return decision
+
+
 def _tell_rejection(p: dict, decision: dict) -> None:
     """A rejected batch: each competent unit of its policies is told why (through the outbox)."""
     units: dict[str, list[str]] = {}
@@ -309,6 +338,9 @@ def issue_batch(p: dict, evaluation_path: str, decision: dict | None = None) -> 
     status = decision.get("status")
     if p["dry_run"]:
         batch = batches.preview(engine, _spec(p), ev)
+    elif status == "superseded":
+        raise BatchSuperseded(f"batch {p['batch_id']}: this run's review was closed by {decision.get('by')} at "
+                              f"{decision.get('decided_at')}: {decision.get('note')}")
     elif status == "rejected":
         raise BatchRejected(f"batch {p['batch_id']} rejected by {decision.get('by')} at {decision.get('decided_at')}: "
                             f"{decision.get('note')}; nothing issued")

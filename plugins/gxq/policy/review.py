@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from gxq import cadences
 from gxq.periods import TZ
-from gxq.policy import APPROVE, APPROVE_WITH_HOLDS, OPTIONS, REJECT  # noqa: F401 (review.OPTIONS etc.)
+from gxq.policy import APPROVE, APPROVE_WITH_HOLDS, HOLD_FIELD, OPTIONS, REJECT, SUPERSEDED  # noqa: F401
 
 metadata = sa.MetaData()
 
@@ -249,7 +249,7 @@ def build_view(batch, previous: dict | None, links: dict, run_id: str | None, tr
         problems=problems, problems_more=max(0, len(batch.data_problems) - limit), shortfalls=shortfalls,
         shortfalls_more=max(0, len(batch.shortfalls) - limit), links=links, run_id=run_id,
         triggered_by=triggered_by, holds=holds or [], approvers=approvers or [], problem=problem,
-        options={"approve": APPROVE, "hold": APPROVE_WITH_HOLDS, "reject": REJECT})
+        options={"approve": APPROVE, "hold": APPROVE_WITH_HOLDS, "reject": REJECT, "superseded": SUPERSEDED})
     summary = {"items": count, "total_amount": total, "withheld": len(batch.withheld),
                "data_problems": len(batch.data_problems), "shortfalls": len(batch.shortfalls)}
     return ReviewView(subject, body, summary)
@@ -375,18 +375,93 @@ def _link(base_url: str | None, row: dict) -> str:
     return f"{(base_url or '').rstrip('/')}{path}"
 
 
+def superseded(engine) -> list[dict]:
+    """Waiting requests whose batch has been issued meanwhile by another run (approved by param, or
+    answered in another run): each with the issued batch's run, time and approval."""
+    from gxq.policy.batches import approvals, batches
+
+    q = (sa.select(reviews.c.review_id, reviews.c.dag_id, reviews.c.run_id, reviews.c.task_id, reviews.c.map_index,
+                   reviews.c.batch_id, reviews.c.period_key, batches.c.run_id.label("issued_run_id"),
+                   batches.c.issued_at, approvals.c.approved_by, approvals.c.approval_ref)
+         .join(batches, batches.c.batch_key == reviews.c.batch_key)
+         .outerjoin(approvals, approvals.c.batch_id == batches.c.batch_id)
+         # waiting, or closed in gxq_ops when the batch was issued (batches.issue) while its HITL
+         # request still waits in Airflow (no decided_at: nobody has answered it)
+         .where(sa.or_(reviews.c.status == "waiting",
+                       sa.and_(reviews.c.status == "superseded", reviews.c.decided_at.is_(None))))
+         .order_by(reviews.c.review_id))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def superseded_note(row: dict) -> str:
+    """What the closed request says (意见): the batch, the run that issued it, when and who approved it."""
+    by = f",审核人 {row['approved_by']}(审批文号 {row['approval_ref']})" if row.get("approved_by") else ""
+    return (f"批次 {row['batch_id']} 已由运行 {row['issued_run_id'] or '(命令行)'} 于 {local_iso(row['issued_at'])} 出具"
+            f"{by}。本审核请求由系统关闭:本运行不出具、不拨付,无需再答复。")
+
+
+def close_superseded(engine, api, *, dry_run: bool = False) -> list[dict]:
+    """Answer every waiting request of an already issued batch with :data:`SUPERSEDED`, through the
+    REST API a person uses (``api``: :class:`gxq.airflow_api.AirflowApi`), naming the issued batch;
+    the waiting task records it and ends without issuing. Returns the requests closed."""
+    closed = []
+    for row in superseded(engine):
+        note = superseded_note(row)
+        if not dry_run:
+            answered = api.answer_hitl(row["dag_id"], row["run_id"], row["task_id"] or "review", row["map_index"],
+                                       [SUPERSEDED], {HOLD_FIELD: None, "note": note, "ref": None})
+            if answered is None:  # answered before, or the run is gone: nothing waits any more
+                close_request(engine, row["review_id"], note, by=api.user)
+        closed.append({**row, "note": note})
+    return closed
+
+
+def close_request(engine, review_id: int, note: str, by: str) -> None:
+    """Mark a request closed without an answer from its task (its run is gone or answered otherwise)."""
+    with engine.begin() as conn:
+        conn.execute(reviews.update().where(reviews.c.review_id == review_id, reviews.c.decided_at.is_(None)).values(
+            status="superseded", open_key=None, decided_at=_now(), decided_by=by, note=note))
+
+
+def request_of(engine, batch_key: str, run_id: str | None) -> int | None:
+    """This run's request for the batch not answered yet (waiting, or closed by the batch's issue)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(reviews.c.review_id).where(
+            reviews.c.batch_key == batch_key, reviews.c.run_id == run_id, reviews.c.decided_at.is_(None),
+            reviews.c.status.in_(("waiting", "superseded"))).order_by(reviews.c.review_id.desc()).limit(1)).scalar()
+
+
 def check_waiting(engine, today: dt.date, *, base_url: str | None = None, dry_run: bool = False,
-                  resend: bool = False, run_id: str | None = None, dag_id: str = "policy_review_watch") -> dict:
-    """Remind the approvers (tag ``GXQ_APPROVERS_TAG``, default ``finance``) of every batch waiting
-    2 working days or more, and escalate to ``office`` at 5; each once per request (outbox kinds
+                  resend: bool = False, run_id: str | None = None, dag_id: str = "policy_review_watch",
+                  api=None) -> dict:
+    """Close the requests of batches issued meanwhile by another run (:func:`close_superseded`,
+    through ``api``; without one, ``ops`` is told once to close them by hand), then remind the
+    approvers (tag ``GXQ_APPROVERS_TAG``, default ``finance``) of every batch waiting 2 working days
+    or more, and escalate to ``office`` at 5; each once per request (outbox kinds
     ``policy_review_reminder:<review_id>`` / ``policy_review_escalation:<review_id>``)."""
     from gxq.calendar.workdays import working_days
     from gxq.notify import Notice, deliver
     from gxq.policy import render as r
 
     tag = os.environ.get("GXQ_APPROVERS_TAG") or "finance"
-    out = {"waiting": 0, "reminded": [], "escalated": []}
+    out = {"waiting": 0, "reminded": [], "escalated": [], "superseded": []}
+    if api is not None:
+        gone = close_superseded(engine, api, dry_run=dry_run)
+    else:
+        gone = superseded(engine)
+        for row in gone:
+            subject, body = r._subject_body("review_superseded_ops.md.j2", note=superseded_note(row),
+                                            dag_label=cadences.get(row["dag_id"]).label, run_id=row["run_id"],
+                                            period_key=row["period_key"], link=_link(base_url, row))
+            deliver(dag_id, row["period_key"], [Notice(recipient="ops", kind=f"policy_review_superseded:{row['review_id']}",
+                                                       subject=subject, body=body)],
+                    dry_run=dry_run, resend=resend, run_id=run_id)
+    out["superseded"] = [row["batch_id"] for row in gone]
+    closed = {row["review_id"] for row in gone}
     for row in waiting(engine):
+        if row["review_id"] in closed:
+            continue
         out["waiting"] += 1
         asked = row["requested_at"].replace(tzinfo=dt.UTC).astimezone(TZ)
         age = len(working_days(asked.date(), today))
