@@ -9,7 +9,16 @@ PostgreSQL; they expand to identifiers and SQL keywords only, never to values:
 - ``{{ num('col') }}``  a numeric amount, NULL read as 0;
 - ``{{ fen('col') }}``  a numeric amount in yuan as integer fen, half up, NULL read as 0 (PostgreSQL;
   SQLite has no exact decimals: the stored value, which :func:`fen_column` converts);
+- ``{{ bad_ts('col') }}`` / ``{{ bad_date('col') }}``  true when a timestamp / date column holds a
+  value that is not a time / a date (数据质量: never true on PostgreSQL, whose columns are typed);
+- ``{{ ts_value('col') }}``  the timestamp column, NULL when empty or not a time;
 - ``{{ dialect }}``     ``sqlite`` or ``postgresql`` for ``{% if %}`` blocks.
+
+What is a time on SQLite (the one definition, :func:`time_checks`): ``'YYYY-MM-DD HH:MM:SS'`` of a
+real calendar day and clock time, or a bare ``'YYYY-MM-DD'`` (its midnight); a date is a bare
+``'YYYY-MM-DD'`` of a real day. ``''`` is NULL, never bad. Anything else (``2021-06-0x``,
+``2021-02-30``, ``24:00:00``, ``2021-03-01T10:00:00``, trailing text) is not, so a statement can
+quarantine the row instead of comparing text that only looks like a time.
 
 A rule several statements share is written once, as macros in a fragment file (name starting
 with ``_``) that the statements import with the helpers above in scope:
@@ -86,7 +95,40 @@ def render(name: str, dialect: str, **context: Any) -> str:
                     f" ELSE substr({col}, 1, 10) END")
         return f"CAST({col} AS date)"
 
-    return _template(name).render(dialect=dialect, ts=ts, txt=txt, num=num, fen=fen, day=day, **context)
+    checks = time_checks(dialect)
+    return _template(name).render(dialect=dialect, ts=ts, txt=txt, num=num, fen=fen, day=day, **checks, **context)
+
+
+def time_checks(dialect: str) -> dict:
+    """The Jinja helpers ``bad_ts``, ``bad_date`` and ``ts_value`` for a dialect (see the module's
+    docstring). On SQLite a value is a time when SQLite's own calendar, normalising it
+    (``datetime(x, '+0 days')`` turns 02-30 into 03-02 and 24:00 into the next day), gives back the
+    same text: one set-wise expression per column, no Python per row."""
+
+    def _is_time(col: str) -> str:
+        return (f"(length({col}) IN (10, 19)"
+                f" AND datetime({col}, '+0 days') = substr({col} || ' 00:00:00', 1, 19))")
+
+    def bad_ts(col: str) -> str:
+        _check_identifier(col)
+        if dialect != "sqlite":
+            return "(1 = 0)"
+        return f"(COALESCE({col}, '') <> '' AND NOT COALESCE({_is_time(col)}, 0))"
+
+    def bad_date(col: str) -> str:
+        _check_identifier(col)
+        if dialect != "sqlite":
+            return "(1 = 0)"
+        return (f"(COALESCE({col}, '') <> '' AND NOT COALESCE("
+                f"(length({col}) = 10 AND date({col}, '+0 days') = {col}), 0))")
+
+    def ts_value(col: str) -> str:
+        _check_identifier(col)
+        if dialect != "sqlite":
+            return col
+        return f"CASE WHEN {_is_time(col)} THEN {col} END"
+
+    return {"bad_ts": bad_ts, "bad_date": bad_date, "ts_value": ts_value}
 
 
 def _check_identifier(col: str) -> None:

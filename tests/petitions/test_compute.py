@@ -197,11 +197,70 @@ def test_invalid_reasons_checked_in_order(dept):
     r = week(dept)
     assert r["excluded"] == {"missing_received_at": 1, "dispatched_before_received": 1,
                              "feedback_before_received": 1, "bad_satisfaction": 2}
-    assert list(r["excluded"]) == list(compute.rules.INVALID_REASONS)
+    assert list(r["excluded"]) == list(compute.rules.INVALID_REASONS[1:])  # bad_timestamp: SQLite only, below
     quarantine = compute.invalid_rows(compute.read_week(dept.engine, W09))
     assert [(q["petition_id"], q["reason"]) for q in quarantine] == [
         ("A", "missing_received_at"), ("B", "dispatched_before_received"), ("C", "feedback_before_received"),
         ("D", "bad_satisfaction"), ("E", "bad_satisfaction")]
+
+
+@pytest.fixture
+def sqlite_dept(tmp_path):
+    """SQLite only: PostgreSQL's timestamp columns cannot hold text that is not a time."""
+    from tests.petitions.conftest import PetitionsDB
+
+    db = PetitionsDB(f"sqlite:///{tmp_path / 'dept_petitions_text.db'}")
+    yield db
+    db.engine.dispose()
+
+
+@pytest.mark.parametrize("column, text", [
+    ("received", "2021-06-0x"), ("dispatch_due", "2021-03-02 1x:00:00"), ("dispatched", "soon"),
+    ("feedback_due", "2021-02-30 10:00:00"), ("feedback", "2021-03-03 24:00:00"),
+    ("revisited", "2021-03-04T10:00:00"),
+])
+def test_text_that_is_not_a_time_is_quarantined_first(sqlite_dept, column, text):
+    """bad_timestamp comes first: the row fails nothing else, or everything else too."""
+    times = {"received": "2021-03-02 10:00:00", "dispatch_due": "2021-03-02 12:00:00",
+             "feedback_due": "2021-03-03 12:00:00", "revisited": "2021-03-05 10:00:00"}
+    sqlite_dept.add("BAD", kind="投诉", topic="供暖", satisfaction="很好", **{**times, column: text})
+    sqlite_dept.add("GOOD", kind="投诉", topic="供暖", **times)
+    r = week(sqlite_dept)
+    assert r["excluded"] == {"bad_timestamp": 1}
+    assert r["received"] == 1 and r["dispatch"]["due"] == 1 and r["feedback"]["due"] == 1
+    assert [t["complaints"] for t in r["top_topics"]] == [1]
+    quarantine = compute.invalid_rows(compute.read_week(sqlite_dept.engine, W09))
+    assert [(q["petition_id"], q["reason"]) for q in quarantine] == [("BAD", "bad_timestamp")]
+    assert list(r["excluded"]) == [compute.rules.INVALID_REASONS[0]]
+
+
+def test_bad_timestamp_relevance_by_the_parseable_columns(sqlite_dept):
+    """A text that is not a time falls in no week, whatever it sorts like: the row is relevant (and
+    counted in ``excluded``) only when one of its parseable time columns lies in W."""
+    # received_at sorts inside W as text but is no time; nothing else in W: not relevant
+    sqlite_dept.add("TEXT_ONLY", received="2021-03-03 1x:00:00")
+    # the same with a due time in W: relevant, quarantined
+    sqlite_dept.add("DUE_IN_W", received="2021-03-03 1x:00:00", dispatch_due="2021-03-04 10:00:00")
+    # a bad feedback time, received in W: relevant by received_at
+    sqlite_dept.add("RECEIVED_IN_W", received="2021-03-02 10:00:00", feedback="2021-06-0x")
+    # bad, and every parseable column in another week
+    sqlite_dept.add("ELSEWHERE", received="2021-01-04 10:00:00", feedback="2021-06-0x")
+    # ordinary valid rows around them are counted as usual; '' is NULL, never bad
+    sqlite_dept.add("EMPTY", received="2021-03-02 10:00:00", dispatch_due="", feedback="")
+    r = week(sqlite_dept)
+    assert r["excluded"] == {"bad_timestamp": 2}
+    quarantine = compute.invalid_rows(compute.read_week(sqlite_dept.engine, W09))
+    assert [q["petition_id"] for q in quarantine] == ["DUE_IN_W", "RECEIVED_IN_W"]
+    assert r["received"] == 1 and r["dispatch"]["due"] == 0
+
+
+def test_bad_timestamps_never_in_the_backlog_nor_the_days(sqlite_dept):
+    sqlite_dept.add("LATE_BAD", received="2021-02-01 10:00:00", feedback_due="2021-02-10 10:00:00", feedback="x")
+    sqlite_dept.add("LATE", received="2021-02-01 10:00:00", feedback_due="2021-02-10 10:00:00")
+    r = week(sqlite_dept)
+    assert r["overdue_open"] == ["LATE"]
+    days, _topics = compute.window_days(sqlite_dept.engine, dt.date(2021, 2, 1), dt.date(2021, 3, 1))
+    assert sum(d["received"] for d in days) == 1 and sum(d["feedback_due"] for d in days) == 1
 
 
 def test_excluded_counts_only_relevant_invalid_rows(dept):

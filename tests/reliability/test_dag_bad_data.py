@@ -49,6 +49,8 @@ def hostile_run(dagbag, tmp_path_factory):
         _row("P007", "9999-12-31 23:59:59", dispatched_at=None, feedback_at=None),  # far future, due in W
         _row("P008", "2021-03-04 08:00:00", status="已撤销"),
         _row("P009", "", kind=None, citizen_name="\x00" * 50),                  # '' timestamp = NULL
+        _row("P010", "2021-06-0x"),                                           # bad_timestamp (SQLite text)
+        _row("P011", "2021-03-03 08:00:00", feedback_at="2021-03-0x 10:00:00"),  # bad_timestamp
     ]
     links = [{"petition_id": p, "unit_code": u, "role": r} for p, u, r in [
         ("P001", "U01", "lead"), ("P001", "U01", "lead"), ("P001", "U02", "lead"), ("P002", "ZZ9", "lead"),
@@ -79,8 +81,13 @@ def test_hostile_rows_quarantined_and_the_run_succeeds(hostile_run):
     assert str(hostile_run["run"].state) == "success"
     report = json.loads((hostile_run["out"] / "petition_weekly_bulletin" / "2021-W09" / "report.json")
                         .read_text(encoding="utf-8"))
-    assert report["excluded"] == {"missing_received_at": 2, "dispatched_before_received": 1,
+    assert report["excluded"] == {"bad_timestamp": 2, "missing_received_at": 2, "dispatched_before_received": 1,
                                   "feedback_before_received": 1, "bad_satisfaction": 1}
+    assert list(report["excluded"])[0] == "bad_timestamp"  # checked first
+    # reported to ops like the other reasons
+    [notice] = (hostile_run["out"] / "_notices" / "ops").rglob("*quarantine*")
+    text = notice.read_text(encoding="utf-8")
+    assert "bad_timestamp" in text and "P010" in text and "P011" in text
     assert report["received"] == 2  # P001, P002 (P007 far future, P008 withdrawn, the rest invalid)
     assert report["dispatch"]["due"] == 3  # P001, P002, P007
     figures.add("bad_input", "dag_test_runs_on_hostile_data")

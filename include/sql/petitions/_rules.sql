@@ -1,16 +1,26 @@
 {#- The bulletin's rules on one petitions row (alias p), written once for the statements of
     include/sql/petitions, which import this file (with the dialect helpers in scope) and call
-    the macros, e.g. r.counted(). Not a statement itself. The macros take no arguments; values
-    are the statement's bound parameters (:start, :end, :floor). -#}
+    the macros, e.g. r.counted(). Not a statement itself. The macros take no values (only
+    column names); values are the statement's bound parameters (:start, :end, :floor). -#}
 
 {#- The columns the rules read from one petitions row (alias p), normalised by the dialect helpers
     ('' is NULL on SQLite), under their own names: the row source r.figures() and gxq.petitions.compute expect. -#}
+{#- A timestamp that is not a time comes out NULL (ts_value), so that nothing downstream compares or
+    parses it; the row is quarantined as bad_timestamp all the same (invalid_reason). -#}
 {% macro columns() -%}
 {{ txt('p.kind') }} AS kind, {{ txt('p.topic') }} AS topic, {{ txt('p.street') }} AS street,
-               {{ ts('p.received_at') }} AS received_at, {{ ts('p.dispatch_due_at') }} AS dispatch_due_at,
-               {{ ts('p.dispatched_at') }} AS dispatched_at, {{ ts('p.feedback_due_at') }} AS feedback_due_at,
-               {{ ts('p.feedback_at') }} AS feedback_at, {{ ts('p.revisited_at') }} AS revisited_at,
+               {{ ts_value('p.received_at') }} AS received_at, {{ ts_value('p.dispatch_due_at') }} AS dispatch_due_at,
+               {{ ts_value('p.dispatched_at') }} AS dispatched_at, {{ ts_value('p.feedback_due_at') }} AS feedback_due_at,
+               {{ ts_value('p.feedback_at') }} AS feedback_at, {{ ts_value('p.revisited_at') }} AS revisited_at,
                {{ txt('p.satisfaction') }} AS satisfaction
+{%- endmacro %}
+
+{#- bad_timestamp: one of the six timestamp columns the rules read holds text that is not a time
+    (gxq.sql: only SQLite stores text; on PostgreSQL the columns are typed and this is never true).
+    closed_at is read by no rule and not checked. -#}
+{% macro bad_timestamp() -%}
+({{ bad_ts('p.received_at') }} OR {{ bad_ts('p.dispatch_due_at') }} OR {{ bad_ts('p.dispatched_at') }}
+         OR {{ bad_ts('p.feedback_due_at') }} OR {{ bad_ts('p.feedback_at') }} OR {{ bad_ts('p.revisited_at') }})
 {%- endmacro %}
 
 {#- 已撤销: a withdrawn petition counts nowhere, neither in the figures nor in the quarantine. -#}
@@ -20,6 +30,9 @@
     NULL when it passes every check. -#}
 {% macro invalid_reason() -%}
 CASE
+{%- if dialect == 'sqlite' %}
+    WHEN {{ bad_timestamp() }} THEN 'bad_timestamp'
+{%- endif %}
     WHEN {{ ts('p.received_at') }} IS NULL THEN 'missing_received_at'
     WHEN {{ ts('p.dispatched_at') }} < {{ ts('p.received_at') }} THEN 'dispatched_before_received'
     WHEN {{ ts('p.feedback_at') }} < {{ ts('p.received_at') }} THEN 'feedback_before_received'
@@ -32,12 +45,15 @@ END
 {% macro counted() %}{{ not_withdrawn() }} AND {{ invalid_reason() }} IS NULL{% endmacro %}
 
 {#- Relevant to the window [:start, :end): any of the four time columns in it. The raw columns, so
-    that the department's indexes serve each arm ('' is never in range). -#}
+    that the department's indexes serve each arm ('' is never in range). A column that is not a time
+    falls in no window, whatever its text sorts like (on SQLite, in_time() checks it on the rows the
+    range found): a row with a bad timestamp is relevant by its other, parseable columns. -#}
+{% macro in_time(col) %}{% if dialect == 'sqlite' %} AND NOT {{ bad_ts(col) }}{% endif %}{% endmacro %}
 {% macro relevant() -%}
-((p.received_at >= :start AND p.received_at < :end)
-        OR (p.dispatch_due_at >= :start AND p.dispatch_due_at < :end)
-        OR (p.feedback_due_at >= :start AND p.feedback_due_at < :end)
-        OR (p.revisited_at >= :start AND p.revisited_at < :end))
+((p.received_at >= :start AND p.received_at < :end{{ in_time('p.received_at') }})
+        OR (p.dispatch_due_at >= :start AND p.dispatch_due_at < :end{{ in_time('p.dispatch_due_at') }})
+        OR (p.feedback_due_at >= :start AND p.feedback_due_at < :end{{ in_time('p.feedback_due_at') }})
+        OR (p.revisited_at >= :start AND p.revisited_at < :end{{ in_time('p.revisited_at') }}))
 {%- endmacro %}
 
 {#- 超期未反馈 at :end (with counted()): feedback due before :end and not given before :end, whatever

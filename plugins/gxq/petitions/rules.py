@@ -15,12 +15,14 @@ from gxq.rates import rate
 
 # Invalid-row reasons, in the order they are checked (docs/reference.md).
 INVALID_REASONS = (
+    "bad_timestamp",
     "missing_received_at",
     "dispatched_before_received",
     "feedback_before_received",
     "bad_satisfaction",
 )
 REASON_LABELS = {
+    "bad_timestamp": "时间格式错误（不是有效时间）",
     "missing_received_at": "缺少受理时间",
     "dispatched_before_received": "分拨时间早于受理时间",
     "feedback_before_received": "反馈时间早于受理时间",

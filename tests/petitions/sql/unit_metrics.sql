@@ -2,6 +2,7 @@
 -- [start, end), read directly, as the bulletin did before the per-day counts of unit_days.sql.
 -- Valid, not withdrawn petitions with any of received_at, dispatch_due_at, feedback_due_at,
 -- revisited_at in the window; the lead (主办) is the smallest lead code (others count as 协办).
+-- On SQLite a row with a time column that is not a time (bad_timestamp) is left out as well.
 -- The NULL unit row holds petitions without a lead, so the totals are the sum of all rows.
 -- Range predicates use the raw columns so the department's indexes serve them ('' is never in range).
 WITH rel AS (
@@ -19,6 +20,12 @@ WITH rel AS (
         OR (p.feedback_due_at >= :start AND p.feedback_due_at < :end)
         OR (p.revisited_at >= :start AND p.revisited_at < :end))
       AND COALESCE(p.status, '') <> '已撤销'
+{%- if dialect == 'sqlite' %}
+{%- for col in ['received_at', 'dispatch_due_at', 'dispatched_at', 'feedback_due_at', 'feedback_at', 'revisited_at'] %}
+      AND (COALESCE(p.{{ col }}, '') = '' OR (length(p.{{ col }}) = 19 AND datetime(p.{{ col }}, '+0 days') = p.{{ col }})
+           OR (length(p.{{ col }}) = 10 AND date(p.{{ col }}, '+0 days') = p.{{ col }}))
+{%- endfor %}
+{%- endif %}
       AND {{ ts('p.received_at') }} IS NOT NULL
       AND ({{ ts('p.dispatched_at') }} IS NULL OR {{ ts('p.dispatched_at') }} >= {{ ts('p.received_at') }})
       AND ({{ ts('p.feedback_at') }} IS NULL OR {{ ts('p.feedback_at') }} >= {{ ts('p.received_at') }})
