@@ -337,3 +337,32 @@ def test_months_from_one_book_equal_months_evaluated_alone(dept, read_engine):
                                                                   data.indicator_values, rules.Problems())[1]}
         for k in ("2021-01", "2021-02", "2021-03")]
     assert report["comparison"]["previous_statuses"] == {"A": "green", "B": "red"}
+
+
+# --- dates and times that are not (SQLite text) -----------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_dept(tmp_path):
+    """SQLite only: PostgreSQL's date and timestamp columns cannot hold text that is not one."""
+    from gxq.connections import engine_for, parse_conn_value
+
+    from tests.conftest import sqlite_conn_json
+    from tests.innovation.conftest import DeptDB
+
+    path = tmp_path / "dept_innovation_text.db"
+    db = DeptDB(f"sqlite:///{path}", sqlite_conn_json(path))
+    yield db, engine_for("dept_innovation", parse_conn_value("dept_innovation", db.conn_json))
+    db.engine.dispose()
+
+
+def test_a_start_on_or_reported_at_that_is_not_one_is_a_data_problem(sqlite_dept):
+    db, engine = sqlite_dept
+    db.project("BAD_START", start="2021-06-0x").progress("BAD_START", "2021-03", 50, 45)
+    db.project("BAD_STAMP").progress("BAD_STAMP", "2021-03", 50, 45, reported_at="2021-03-2x 10:00:00")
+    db.project("GOOD").progress("GOOD", "2021-03", 50, 45)
+    report = month_report(engine)  # no crash: the run goes on
+    assert [p["project_id"] for p in report["projects"]] == ["BAD_STAMP", "GOOD"]
+    assert by_id(report)["BAD_STAMP"]["status"] == "green"  # read as undated: still the month's only row
+    assert {("bad_start_on", "BAD_START"), ("bad_reported_at", "BAD_STAMP")} <= kinds(report)
+    assert ("missing_start_on", "BAD_START") not in kinds(report)

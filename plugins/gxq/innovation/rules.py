@@ -22,7 +22,9 @@ Data problems (数据问题) never stop a run. Each is handled by the rule state
 - ``no_responsible_unit``: the project is evaluated and listed with ``responsible_unit`` null, it is
   in ``counts`` but in no ``units`` row; its notices go to the office (营商局).
 - ``missing_start_on``: a project without ``start_on`` is not active (its start cannot be shown to
-  be ≤ the month's end) and appears nowhere but here.
+  be ≤ the month's end) and appears nowhere but here; ``bad_start_on`` the same for a start_on
+  that is not a date (text on SQLite: ``2021-06-0x``, ``2021-02-30``).
+- ``bad_reported_at``: a reported_at that is not a time → the row is read as undated.
 - ``unknown_project`` / ``unknown_indicator``: monthly rows of a project or indicator that is not in
   the registry → ignored.
 - ``duplicate_indicator_value``: several values of an indicator for a month → the largest counts
@@ -69,6 +71,8 @@ DATA_PROBLEM_RULES: dict[str, tuple[str, str, str]] = {
     "no_responsible_unit": ("项目无责任单位", "照常评价，不计入单位统计，通知营商局",
                             "listed with unit null, in no unit row; notices to the office"),
     "missing_start_on": ("项目无启动日期", "视为未启动，不参与评价", "not active: appears nowhere else"),
+    "bad_start_on": ("项目启动日期不是有效日期", "视为未启动，不参与评价", "not active: appears nowhere else"),
+    "bad_reported_at": ("报送时间不是有效时间", "视为无报送时间（同月多条时最旧）", "read as undated (oldest of the month)"),
     "unknown_project": ("月报项目不在项目库", "忽略该记录", "rows ignored"),
     "unknown_indicator": ("指标值不在指标库", "忽略该记录", "rows ignored"),
     "duplicate_indicator_value": ("指标同月多个值", "取最大累计值", "largest value_ytd counts"),
@@ -107,6 +111,14 @@ def parse_number(value: Any) -> tuple[float | None, str]:
     if not math.isfinite(number):
         return None, "non_numeric"
     return number, "ok"
+
+
+def _not_a_date(value: Any) -> str | None:
+    """The stored text of a date column that holds something (not NULL, not '') that is no date."""
+    if value is None or isinstance(value, dt.date):
+        return None
+    text = str(value).strip()
+    return text if text and parse_date(text) is None else None
 
 
 def parse_date(value: Any) -> dt.date | None:
@@ -193,6 +205,7 @@ class Project(NamedTuple):
     name: str | None
     responsible_unit: str | None
     start_on: dt.date | None
+    start_on_text: str | None = None  # the stored start_on when it is not a date (bad_start_on)
 
 
 class ProgressRow(NamedTuple):
@@ -219,7 +232,7 @@ class IndicatorValue(NamedTuple):
 def projects_from_tuples(rows: Iterable[tuple]) -> list[Project]:
     """``(project_id, name, responsible_unit, start_on)`` rows, sorted by project_id; rows without
     a project_id are dropped."""
-    out = [Project(pid, clean_code(name), clean_code(unit), parse_date(start))
+    out = [Project(pid, clean_code(name), clean_code(unit), parse_date(start), _not_a_date(start))
            for raw, name, unit, start in rows if (pid := clean_code(raw))]
     return sorted(out, key=lambda p: p.project_id)
 
@@ -319,6 +332,9 @@ def choose_month_row(rows: list[ProgressRow], problems: Problems
     """The counting row of one project and month: ``(plan, actual, gap, reported_at parsed,
     row)``, or ``None`` (no usable row)."""
     stamps = [parse_timestamp(r.reported_at) for r in rows]
+    for row, stamp in zip(rows, stamps):
+        if stamp is None and str(row.reported_at or "").strip():
+            problems.add("bad_reported_at", row.month, row.project_id, f"reported_at={str(row.reported_at)!r}")
     if len(rows) > 1:
         listed = ", ".join(sorted(_fmt(t) for t in stamps if t)) or "none"
         problems.add("duplicate_month", rows[0].month, rows[0].project_id,
@@ -357,7 +373,10 @@ class ProjectBook:
             problems.add("unknown_project", month.key, pid or "(NULL)", "monthly row ignored")
         out = []
         for project in self.projects:
-            pid, name, unit, start = project
+            pid, name, unit, start, start_text = project
+            if start_text is not None:
+                problems.add("bad_start_on", None, pid, f"start_on={start_text!r}")
+                continue
             if start is None:
                 problems.add("missing_start_on", None, pid, "start_on is NULL")
                 continue

@@ -16,6 +16,8 @@ Bad input (数据问题) is never a crash and never silently dropped: a target w
 a target_value <= 0, a due_on before start_on (or a missing date), a ``milestones`` target without
 milestones (each listed whether or not the target has started), or a cumulative report that goes
 down (reports up to as_of) is left out of the month and listed in ``data_problems``; so is a report or milestone naming a target that does not exist.
+A report or milestone without a usable date (NULL, or on SQLite text that is no date, e.g. ``2021-06-0x``) counts
+nowhere and is listed (``undated_report``, ``undated_milestone``); its target goes on with its dated rows.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ PROBLEM_LABELS = {
     "unknown_target": "进度报送所指任务不在任务清单中",
     "milestone_unknown_target": "节点所指任务不在任务清单中或不按节点考核",
     "cumulative_decreased": "累计完成值比此前报送的减少",
+    "undated_report": "进度报送日期缺失或不是有效日期(该条报送不计)",
+    "undated_milestone": "考核节点日期缺失或不是有效日期(该节点不计)",
 }
 
 
@@ -236,6 +240,12 @@ class Book:
             milestones = self.milestones.get(target.target_id, [])
             reports = self.reports.get(target.target_id, [])
             # a bad definition is listed whether or not the target has started: it needs fixing
+            # a report or milestone without a usable date (NULL, or SQLite text that is no date)
+            # counts nowhere; it is listed, and the target goes on with its dated rows
+            problems.extend(_problem("undated_report", target.target_id, f"value_cumulative={r.value:g}")
+                            for r in reports if r.reported_on is None)
+            problems.extend(_problem("undated_milestone", target.target_id, f"value={m.value:g}")
+                            for m in milestones if m.due_on is None)
             problem = definition_problem(target, milestones)
             if problem is None:
                 if target.start_on > as_of:
