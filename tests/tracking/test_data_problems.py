@@ -50,9 +50,9 @@ def test_each_data_problem_alone(kind, dept, use_conns, output_dir, tmp_path, mo
 def test_dates_that_are_not_dates_on_sqlite(tmp_path, use_conns, output_dir, monkeypatch):
     """SQLite text that is no date: a target's dates (bad_dates, left out), a report's and a
     milestone's (listed, the row counts nowhere, the target goes on); sent to ops, no crash."""
-    from gxq.tasks import pipeline
+    from gxq.tracking import pipeline
 
-    from tests.tasks.conftest import DeptDB
+    from tests.tracking.conftest import DeptDB
 
     path = tmp_path / "dept_supervision_text.db"
     dept = DeptDB(f"sqlite:///{path}", sqlite_conn_json(path))
@@ -63,7 +63,7 @@ def test_dates_that_are_not_dates_on_sqlite(tmp_path, use_conns, output_dir, mon
         .milestone("T04", "2021-03-31", 2).report("T04", "2021-03-20", 2)
     use_conns({"dept_supervision": dept.conn_json, "gxq_ops": sqlite_conn_json(tmp_path / "ops.db")})
     monkeypatch.delenv("GXQ_APPRISE_CONFIG", raising=False)  # demo channel: notices as files
-    report = pipeline.run("2021-03", dry_run=False)
+    report = pipeline.run_all(Run.for_period("plan_task_tracking", "2021-03", dry_run=False))
     dept.engine.dispose()
     assert [t["target_id"] for t in report["targets"]] == [GOOD, "T03", "T04"]
     assert {t["target_id"]: t["actual"] for t in report["targets"]}["T03"] == 80  # the undated 90 counts nowhere
