@@ -191,7 +191,7 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
         "data_quality": {"invalid": [{"petition_id": r["petition_id"], "reason": r["reason"]}
                                      for r in detail["invalid"]]},
         "issued_on": period.end.date().isoformat(),
-        "urgent": compute.urgent_week(engine, period),  # 急险 in the week (the watch's 督办 rule)
+        "urgent": petition_sql.urgent_week(engine, period),  # 急险 in the week (the watch's 督办 rule)
     }
     names = units.directory(engine)
     extras["unit_names"] = names  # the unit directory as of this bulletin (the 看板 names units by it)
