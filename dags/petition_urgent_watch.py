@@ -27,7 +27,7 @@ DAG_ID = "petition_urgent_watch"
 
 @dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
 def petition_urgent_watch():
-    @dagkit.step
+    @dagkit.step(**dagkit.publishes(DAG_ID))  # its report is an asset the scorecard is scheduled on
     def watch() -> dict:
         """Stage the urgent petitions as of the run's minute, write the report, notify (急险监测)."""
         from gxq.run import Run

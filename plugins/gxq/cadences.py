@@ -75,6 +75,19 @@ class NoticeKind:
 
 
 @dataclass(frozen=True)
+class Input:
+    """A report another DAG issues that this DAG is built from (an Airflow asset: the producer's
+    publish step updates it, :func:`report_asset`; the consumer is scheduled on it). ``need`` says
+    what a month of the consumer needs of it: ``month`` (the month's report), ``weeks`` (the report
+    of every ISO week counting toward the month, :func:`gxq.periods.weeks_of_month`), ``last_week``
+    (the report of the month's last such week) or ``runs`` (the reports of the runs within the month)."""
+
+    source: str  # the consumer's name for it
+    dag_id: str
+    need: str
+
+
+@dataclass(frozen=True)
 class Cadence:
     dag_id: str
     name: str  # 中文 name of the work
@@ -104,6 +117,9 @@ class Cadence:
     @property
     def rule(self) -> PeriodRule:
         return RULES[self.period_rule]
+    # The other DAGs' reports it is built from; a DAG with inputs is scheduled on their assets
+    # (:func:`inputs_timetable`), not on the clock.
+    inputs: tuple[Input, ...] = ()
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -341,6 +357,31 @@ CADENCES: tuple[Cadence, ...] = (
         sources=("dept_supervision",),
         tags=("gxq", "assessment", "营商环境评估", "整改", "weekly"),
     ),
+    Cadence(
+        dag_id="unit_performance_scorecard", name="营商环境建设绩效考核", label="绩效考核", area="scorecard",
+        frequency="monthly", when="上月各项输入齐备时 (资产触发: 情况通报、急险监测、整改跟踪、任务督查、月评价均已发布该月)",
+        timetable=None, cron=None,
+        period_rule="previous_month", max_active_runs=1,
+        params=(
+            _period("考核月份 Month to score.", "2021-06"),
+            ParamSpec("allow_missing", "缺少输入时仍出具考核 (score with inputs missing; they are named in the "
+                      "report and every document); default false: the run fails after telling ops.",
+                      type=("null", "boolean")),
+        ),
+        inputs=(
+            Input("petitions", "petition_weekly_bulletin", "weeks"),
+            Input("urgent", "petition_urgent_watch", "runs"),
+            Input("tasks", "plan_task_tracking", "month"),
+            Input("rectification", "assessment_rectification", "last_week"),
+            Input("innovation", "innovation_monthly_evaluation", "month"),
+        ),
+        notices=(
+            NoticeKind("scorecard_office", "office", "绩效考核月报"),
+            NoticeKind("scorecard_unit", "units", "本单位绩效考核"),
+            NoticeKind("scorecard_missing_inputs", "ops", "绩效考核缺少输入"),
+        ),
+        tags=("gxq", "scorecard", "绩效考核", "monthly"),
+    ),
 )
 
 BY_ID: dict[str, Cadence] = {c.dag_id: c for c in CADENCES}
@@ -444,4 +485,49 @@ def cron_for(dag_id: str):
 
 def schedule_for(dag_id: str):
     """The ``schedule`` argument of a DAG: None or a timetable."""
+    if get(dag_id).inputs:
+        return inputs_timetable(dag_id)
     return cron_for(dag_id) if plain_schedules() else timetable_for(dag_id)
+
+
+# --- reports as Airflow assets ---------------------------------------------------------------
+
+
+def consumers_of(dag_id: str) -> tuple[Cadence, ...]:
+    """The DAGs built from ``dag_id``'s reports."""
+    return tuple(c for c in CADENCES if any(i.dag_id == dag_id for i in c.inputs))
+
+
+def report_asset(dag_id: str):
+    """The Airflow asset that stands for ``dag_id``'s issued reports (``report.json`` and its copy in
+    gxq_ops), declared here once: the producer's publish step updates it (gxq.dagkit.publishes),
+    its consumers are scheduled on it."""
+    # Deferred: the 看板 and the plain pipelines import this module without Airflow.
+    from airflow.sdk import Asset
+
+    # An ``x-`` scheme is private: Airflow keeps it as is, without looking for a provider's URI
+    # normaliser (which would import the API server's auth models at DAG-parse time).
+    return Asset(name=f"gxq_report__{dag_id}", uri=f"x-gxq://reports/{dag_id}", group="gxq_reports")
+
+
+def partition_key(report_key: str) -> str | None:
+    """The asset partition a report of period ``report_key`` is published under: its local moment
+    (:func:`gxq.periods.anchor`) as ``%Y-%m-%dT%H:%M:%S``, which a consumer's partition mapper
+    turns into its own period (``StartOfMonthMapper``: the month); None when it has no moment."""
+    moment = periods.anchor(report_key)
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def inputs_timetable(dag_id: str):
+    """A monthly DAG built from other DAGs' reports: Airflow's partitioned asset timetable over the
+    reports of its registered inputs, every partition mapped to its month. A run for month M is
+    created once each input has published a report of M (docs/reference.md, 绩效考核)."""
+    # Deferred: Airflow's asset timetables, only when a DAG is built.
+    from airflow.sdk import PartitionedAssetTimetable, StartOfMonthMapper
+
+    assets = [report_asset(i.dag_id) for i in get(dag_id).inputs if i.dag_id in BY_ID]
+    condition = assets[0]
+    for asset in assets[1:]:
+        condition = condition & asset
+    return PartitionedAssetTimetable(assets=condition,
+                                     default_partition_mapper=StartOfMonthMapper(timezone=TIMEZONE))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -19,7 +20,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from gxq import cadences
 from gxq.cadences import OWNER, TIMEZONE
-from gxq.run import RunError
+from gxq.run import Run, RunError
 
 # The plan's year: any date of 2021 on can be run or backfilled (docs/reference.md "Time").
 START_DATE = pendulum.datetime(2021, 1, 1, tz=TIMEZONE)
@@ -112,3 +113,27 @@ def step(fn: Callable | None = None, **task_kwargs: Any):
     if fn is None:
         return lambda f: step(f, **task_kwargs)
     return task(fail_at_once(fn), **task_kwargs)
+
+
+def publishes(dag_id: str) -> dict:
+    """The ``@task`` arguments of a DAG's publish step: when another DAG is built from its reports
+    (:func:`gxq.cadences.consumers_of`), the step updates the report's asset
+    (:func:`gxq.cadences.report_asset`) under the partition of the period it issued
+    (:func:`gxq.cadences.partition_key`), which schedules the consumers; else nothing."""
+    if not cadences.consumers_of(dag_id):
+        return {}
+    asset = cadences.report_asset(dag_id)
+
+    def announce(context: dict, result=None) -> None:
+        # The step returns the path of the report.json it wrote: <output>/<dag_id>/<period key>/report.json.
+        if isinstance(result, str) and result.endswith("report.json"):
+            key = Path(result).parent.name
+        else:  # a step that returns something else: its run's report key
+            key = Run.from_context(context, dag_id).key
+        events = context["outlet_events"][asset]
+        events.extra = {"dag_id": dag_id, "period": key}
+        partition = cadences.partition_key(key)
+        if partition:
+            events.add_partitions(partition)
+
+    return {"outlets": [asset], "post_execute": announce}

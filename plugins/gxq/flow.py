@@ -28,7 +28,7 @@ from typing import Any
 from airflow.sdk import get_current_context
 
 from gxq import cadences
-from gxq.dagkit import step
+from gxq.dagkit import publishes, step
 from gxq.run import Run
 
 
@@ -65,10 +65,17 @@ def render(computed: dict, *upstream: Any) -> Any:
     return _call("render", computed, *upstream)
 
 
-@step
-def publish(computed: dict, *upstream: Any) -> Any:
+@step(task_id="publish")
+def _publish(computed: dict, *upstream: Any) -> Any:
     """report.json, after the files people read, and its copy in gxq_ops."""
     return _call("publish", computed, *upstream)
+
+
+def publish(computed, *upstream: Any):
+    """The publish step of the DAG that ``computed`` (the compute step's output) belongs to; when
+    another DAG is built from its reports, the step also updates the report's Airflow asset under
+    the partition of the period it issued (:func:`gxq.dagkit.publishes`)."""
+    return _publish.override(**publishes(computed.operator.dag_id))(computed, *upstream)
 
 
 @step

@@ -127,6 +127,35 @@ def minute_period(start: dt.datetime) -> Period:
     start = start.replace(second=0, microsecond=0, tzinfo=None)
     return Period(start.strftime("%Y-%m-%dT%H%M"), "minute", start, start + dt.timedelta(minutes=1))
 
+def weeks_of_month(month: Period) -> list[Period]:
+    """The ISO weeks that count toward a month: those whose Thursday falls in it (the ISO rule that
+    puts a week in one year; here in one month), so each week counts in exactly one month."""
+    day = month.first_day + dt.timedelta(days=(3 - month.first_day.weekday()) % 7)
+    weeks = []
+    while day <= month.last_day:
+        weeks.append(week_containing(day))
+        day += dt.timedelta(days=7)
+    return weeks
+
+
+MINUTE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})$", re.ASCII)
+
+
+def anchor(key: str) -> dt.datetime | None:
+    """The local moment a report period stands at on a time line (an asset partition's time): a
+    month its first day, a week its Thursday (so the week falls in the month it counts toward), a
+    minute key such as ``2021-03-23T0940`` that minute; None for other keys (quarters, weekdays)."""
+    if m := MINUTE_RE.match(key):
+        try:
+            return dt.datetime(*(int(g) for g in m.groups()))
+        except ValueError:
+            return None
+    try:
+        period = parse_key(key, ("week", "month"))
+    except PeriodError:
+        return None
+    return period.start + dt.timedelta(days=3) if period.kind == "week" else period.start
+
 
 # --- what a logical date D covers, per cadence (docs/reference.md) ---------------------------------
 

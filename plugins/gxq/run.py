@@ -114,8 +114,10 @@ class Run:
         run_type = getattr(dag_run, "run_type", None)
         run_type = getattr(run_type, "value", run_type)
         own = {k: v for k, v in params.items() if k not in ("dry_run", "resend", "period", "as_of")}
+        # A run Airflow created for an asset partition (gxq.cadences.inputs_timetable: a month) covers it.
+        partition = getattr(dag_run, "partition_key", None)
         return cls.build(
-            dag_id, logical or run_after, period=params.get("period"), as_of=params.get("as_of"),
+            dag_id, logical or run_after, period=params.get("period") or partition, as_of=params.get("as_of"),
             logical_date=periods.to_local(logical) if logical else None,
             run_after=periods.to_local(run_after) if run_after else None,
             dry_run=bool(params.get("dry_run")), resend=bool(params.get("resend")),

@@ -17,6 +17,7 @@ Sections (板块):
 - :func:`tasks_section`      任务清单督查: lights by unit, escalations, the month's reminders, 督办事项
 - :func:`urgent_section`     急险工单: the urgent petitions open as of the watch's latest run, their
                              stages, and what was notified (督办 included)
+- :func:`scorecard_section`  绩效考核: the latest month's ranking, each unit's change and its score trend
 """
 
 from __future__ import annotations
@@ -778,6 +779,46 @@ def urgent_section(engine, now: dt.datetime | None = None) -> Section:
     return Section(data=data, rows=rows, note=None if rows else "当前没有监测中的急险工单")
 
 
+# --- 绩效考核 ----------------------------------------------------------------------------------
+
+
+SCORECARD_DAG = cadences.in_area("scorecard")[0].dag_id
+SCORECARD_TREND_MONTHS = 6
+
+
+def scorecard_section(engine) -> Section:
+    """The latest 绩效考核: the ranking with each unit's score, change against the month before and
+    the points lost per source, its score over the last months (a gap where a month has no
+    scorecard), and the inputs missing when the month is incomplete."""
+    stored = [r for r in _reports(engine, (SCORECARD_DAG,), limit=24) if periods.MONTH_RE.match(r["period_key"])]
+    if not stored:
+        return Section(note="尚无绩效考核（unit_performance_scorecard 未运行）", available=has_table(engine, REPORTS_TABLE))
+    latest = stored[0]
+    rep = latest["report"]
+    by_key = {r["period_key"]: r["report"] for r in stored}
+    month = periods.parse_key(latest["period_key"], ("month",))
+    keys = [month.key]
+    for _ in range(SCORECARD_TREND_MONTHS - 1):
+        month = month.previous()
+        keys.insert(0, month.key)
+    scores = {k: {u.get("unit"): u.get("score") for u in (by_key.get(k) or {}).get("units") or []} for k in keys}
+    sources = ((rep.get("weights") or {}).get("sources")) or {}
+    changes = rep.get("changes") or {}
+    rows = []
+    for u in rep.get("units") or []:
+        lost = {s: round(sum(_num(d.get("points")) for d in u.get("deductions") or [] if d.get("source") == s), 2)
+                for s in sources}
+        rows.append({"unit": u.get("unit"), "score": u.get("score"), "rank": u.get("rank"),
+                     "change": (changes.get(u.get("unit")) or {}).get("score_change"), "lost": lost,
+                     "trend": [scores[k].get(u.get("unit")) for k in keys]})
+    data = {"period": latest["period_key"], "dag_id": SCORECARD_DAG, "complete": rep.get("complete", True),
+            "missing": rep.get("missing_inputs") or [], "sources": {k: v.get("label", k) for k, v in sources.items()},
+            "weights_version": (rep.get("weights") or {}).get("version"), "trend_keys": keys,
+            "rollups": [{"period": r.get("period"), "complete": r.get("complete"), "top": (r.get("units") or [])[:3]}
+                        for r in rep.get("rollups") or []]}
+    return Section(data=data, rows=rows)
+
+
 # --- the whole page -------------------------------------------------------------------------
 
 def reviews_section(engine, today: dt.date | None = None) -> Section:
@@ -817,6 +858,7 @@ SECTIONS = {
     "notices": lambda e, today: notices_section(e),
     "publicity": lambda e, today: publicity_section(e),
     "tasks": lambda e, today: tasks_section(e),
+    "scorecard": lambda e, today: scorecard_section(e),
 }
 
 

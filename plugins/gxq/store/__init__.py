@@ -123,3 +123,25 @@ def record_report(engine, dag_id: str, period_key: str, report: dict, run_id: st
                     .where(reports.c.dag_id == dag_id, reports.c.period_key == period_key)
                     .values(report_json=body, report_hash=digest, run_id=run_id, updated_at=now)
                 )
+
+
+def reports_of(engine, dag_id: str, keys: list[str] | None = None, prefix: str | None = None) -> dict[str, dict]:
+    """The issued reports of ``dag_id`` kept in ``gxq_ops`` (period key -> report): those of the
+    given period ``keys``, or those whose key starts with ``prefix``. Unreadable JSON is left out."""
+    stmt = sa.select(reports.c.period_key, reports.c.report_json).where(reports.c.dag_id == dag_id)
+    if keys is not None:
+        if not keys:
+            return {}
+        stmt = stmt.where(reports.c.period_key.in_(keys))
+    if prefix is not None:
+        stmt = stmt.where(reports.c.period_key.startswith(prefix, autoescape=True))
+    out = {}
+    with engine.connect() as conn:
+        for key, body in conn.execute(stmt):
+            try:
+                value = json.loads(body)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(value, dict):
+                out[key] = value
+    return out
