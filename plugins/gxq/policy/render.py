@@ -33,7 +33,7 @@ def approval_lines(batch: Batch) -> list[tuple[str, str]]:
     if ap.get("note"):
         lines.append(("审核意见", ap["note"]))
     if ap.get("triggered_by"):
-        lines.append(("运行触发人", ap["triggered_by"]))
+        lines.append(("运行触发", trigger_words(ap["triggered_by"])))
     return [(k, mask_text(str(v))) for k, v in lines]
 
 
@@ -56,6 +56,22 @@ def _rule_with_document(pid: str) -> str:
     if p is None:
         return pid
     return f"{p.name}(示例规则,虚构)" if p.invented else f"{p.name}({p.document_no})"
+
+
+def trigger_words(value: str | None) -> str:
+    """Who triggered a batch's run, in words (:func:`gxq.run.triggered_by` gives them to new runs).
+    Batches issued before stored Airflow's repr (``DagRunType.SCHEDULED`` -> 定时调度) or a user's
+    name (-> 手动触发（name）): said in words too."""
+    from gxq import run
+
+    text = str(value or "").strip()
+    if text.startswith("DagRunType."):  # the member's name: BACKFILL_JOB is "backfill"
+        return run.triggered_by(text.split(".", 1)[1].lower().removesuffix("_job"))
+    if text.lower() in run.TRIGGERS:
+        return run.triggered_by(text.lower())
+    if not text or text.startswith((*run.TRIGGERS.values(), run.COMMAND_LINE, "其他")):
+        return text or run.COMMAND_LINE
+    return run.triggered_by("manual", text)
 
 
 def hold_notes(batch: Batch) -> dict:

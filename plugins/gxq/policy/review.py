@@ -248,7 +248,8 @@ def build_view(batch, previous: dict | None, links: dict, run_id: str | None, tr
         change=change, top=top_rows, withheld=withheld_rows, withheld_more=max(0, len(batch.withheld) - limit),
         problems=problems, problems_more=max(0, len(batch.data_problems) - limit), shortfalls=shortfalls,
         shortfalls_more=max(0, len(batch.shortfalls) - limit), links=links, run_id=run_id,
-        triggered_by=triggered_by, holds=holds or [], approvers=approvers or [], problem=problem,
+        triggered_by=r.trigger_words(triggered_by) if triggered_by else None, holds=holds or [],
+        approvers=approvers or [], problem=problem,
         options={"approve": APPROVE, "hold": APPROVE_WITH_HOLDS, "reject": REJECT, "superseded": SUPERSEDED})
     summary = {"items": count, "total_amount": total, "withheld": len(batch.withheld),
                "data_problems": len(batch.data_problems), "shortfalls": len(batch.shortfalls)}
