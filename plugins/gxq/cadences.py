@@ -164,11 +164,13 @@ WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
 MINUTE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"
 
 # Sent for any DAG, not listed per DAG: a task failed (gxq.dagkit.on_task_failure), a notice
-# had no channel for its recipient tag, or a chat platform refused it for good (gxq.notify.outbox).
+# had no channel for its recipient tag, a chat platform refused it for good, or a send cut short
+# was taken over and may have reached its group twice (gxq.notify.outbox).
 COMMON_NOTICES = (
     NoticeKind("task_failed", "ops", "任务失败告警"),
     NoticeKind("unrouted", "ops", "无接收地址告警"),
     NoticeKind("refused", "ops", "平台拒收告警"),
+    NoticeKind("interrupted", "ops", "发送中断接手告警（请核对重复）"),
 )
 
 _POLICY_NOTICES = (

@@ -21,10 +21,10 @@ from tests.notify.conftest import record_scenario
 RUN_ID = "scheduled__2021-03-08T01:00:00+00:00"
 
 
-def failure_context(try_number=1, exc=None):
+def failure_context(try_number=1, exc=None, max_tries=2):
     logical = pendulum.datetime(2021, 3, 8, 9, tz="Asia/Shanghai")
     ti = SimpleNamespace(dag_id="petition_weekly_bulletin", task_id="build_bulletin", try_number=try_number,
-                         map_index=-1, run_id=RUN_ID)
+                         map_index=-1, run_id=RUN_ID, max_tries=max_tries)
     return {
         "ti": ti,
         "task_instance": ti,
@@ -53,6 +53,18 @@ def test_task_failure_alert_reaches_ops_once(ops_engine, json_sink, apprise_conf
     assert len(web.messages) == 2
     record_scenario(f"task-failed-alert[{ops_engine.dialect.name}]", callbacks=3, messages=len(web.messages),
                     duplicates=web.duplicates())
+
+
+def test_task_failure_alert_says_what_happens_next(ops_engine, json_sink, apprise_config):
+    """The alert promises a retry only when Airflow will run one (try_number <= max_tries)."""
+    web = json_sink()
+    apprise_config({web.url: "ops"})
+    task_failed(failure_context(try_number=1, max_tries=2))
+    task_failed(failure_context(try_number=3, max_tries=2))  # the last try: no retry will come
+    first, last = (m["message"] for m in web.messages)
+    assert "Airflow 会自动重试（还有 2 次，下一次是第 2 次）" in first and "不会再自动重试" not in first
+    assert "不会再自动重试" in last and "第 3 次已是最后一次" in last and "清除该任务重跑" in last
+    assert "自动重试（还有" not in last
 
 
 def test_task_failure_alert_never_raises(ops_engine, monkeypatch, tmp_path, json_sink, apprise_config):
@@ -125,6 +137,8 @@ def test_failure_alert_end_to_end(airflow_db, json_sink, apprise_config, tmp_pat
     assert json.loads(line[5:])["state"] == "failed"
     failed = [t for t in web.titles() if "task failed" in t]
     assert len(failed) == 1, web.titles()
+    (alert,) = [m for m in web.messages if "task failed" in m["title"]]
+    assert "不会再自动重试" in alert["message"], alert["message"]  # retries=0: the only try
     record_scenario("dag.test probe (failure alert)", messages=len(web.messages), task_failed_alerts=len(failed),
                     duplicates=web.duplicates())
 

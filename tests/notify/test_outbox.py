@@ -276,7 +276,7 @@ def test_text_attachments_are_masked(ops_engine, smtp_sink, apprise_config, tmp_
 def test_outbox_schema_is_a_branch_of_its_own(ops_engine):
     from gxq import store
 
-    assert "notify_0002" in store.current_revisions(ops_engine)
+    assert "notify_0003" in store.current_revisions(ops_engine)
     for table in ("gxq_notify_outbox", "gxq_notify_delivery", "gxq_notify_bots", "gxq_notify_bot_sends"):
         assert sa.inspect(ops_engine).has_table(table)
 

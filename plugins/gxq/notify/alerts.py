@@ -69,6 +69,21 @@ def _period_key(dag_id: str, context: dict) -> str:
     return "manual"
 
 
+def _tries_left(context: dict, ti) -> int | None:
+    """How many more tries Airflow will run after this failed one (None: unknown).
+
+    Airflow calls ``on_failure_callback`` when the task has failed for good (the last try, or an
+    error that is never retried); a try with ``try_number <= max_tries`` would be retried."""
+    try_number = getattr(ti, "try_number", None)
+    max_tries = getattr(ti, "max_tries", None)
+    if max_tries is None:
+        retries = getattr(context.get("task"), "retries", None)
+        max_tries = retries if isinstance(retries, int) else None
+    if not isinstance(try_number, int) or not isinstance(max_tries, int):
+        return None
+    return max(0, max_tries - try_number + 1)
+
+
 def build_task_failed_notice(context: dict):
     """The ``ops`` notice for a failed task (no sending)."""
     ti = context.get("ti") or context.get("task_instance")
@@ -87,7 +102,7 @@ def build_task_failed_notice(context: dict):
         dag_id=dag_id, task_id=task_id, try_number=try_number, map_index=map_index, run_id=run_id,
         period_key=period_key, logical_date=str(logical) if logical is not None else "（无 / none: manual run）",
         exception=(f"{type(exc).__name__}: {exc}" if exc is not None else "（未知 / unknown）")[:3000],
-        log_url=url,
+        log_url=url, tries_left=_tries_left(context, ti),
     )
     kind = f"task_failed:{task_id}" + (f"[{map_index}]" if map_index is not None and map_index >= 0 else "")
     kind += f":{try_number}@{run_id or ''}"

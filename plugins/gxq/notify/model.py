@@ -29,6 +29,33 @@ class Notice:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Sender:
+    """The Airflow task try that sends (发送者), recorded with each outbox claim.
+
+    ``holder`` names the task instance, the same over its tries: a later try of it may take over
+    at once a claim that an earlier try of it left behind (that try is dead: Airflow runs one try
+    of a task instance at a time); any other sender waits until the claim is stale.
+    ``max_tries`` is Airflow's (retries included): a try with ``try_number <= max_tries`` is
+    followed by another one if it fails.
+    """
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int = -1
+    try_number: int = 1
+    max_tries: int | None = None
+
+    @property
+    def holder(self) -> str:
+        return f"{self.dag_id}|{self.run_id}|{self.task_id}|{self.map_index}"
+
+    @property
+    def task(self) -> str:
+        return self.task_id + (f"[{self.map_index}]" if self.map_index is not None and self.map_index >= 0 else "")
+
+
 @dataclass
 class NoticeOutcome:
     """What happened to one notice in one deliver() call."""
@@ -44,6 +71,9 @@ class NoticeOutcome:
     changed_since_sent: bool = False
     # Refused for good by a chat platform: [{platform, url_id, code, message}]
     refusals: list[dict] = field(default_factory=list)
+    # Sent after taking over a claim whose sender died mid-send (it may have delivered one message
+    # already): {by: "an earlier try (1) of this task" | "run ... task ... try n", claimed_at}
+    taken_over: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -7,8 +7,14 @@ For every notice of a run, in this order:
 2. **record**: insert-or-get the row keyed (dag_id, period_key, recipient, kind) — UNIQUE in the
    table, so concurrent runs share one row; an unsent row takes the latest rendering;
 3. **claim**: one atomic ``UPDATE ... SET status='sending' WHERE status IN (pending, failed,
-   dry_run, unrouted)`` (or a stale ``sending`` claim): of two concurrent runs exactly one gets
-   the row (PostgreSQL re-checks the WHERE after the other's commit; SQLite serialises writers);
+   dry_run, unrouted)``: of two concurrent runs exactly one gets the row (PostgreSQL re-checks the
+   WHERE after the other's commit; SQLite serialises writers). The claim records its holder, the
+   Airflow task try (:class:`~gxq.notify.model.Sender`). A ``sending`` row is taken over (again
+   one atomic ``UPDATE`` on the claim's token) only by a later try of the *same* task instance
+   (its earlier try was killed mid-send: Airflow runs one try at a time) or, by anyone, once the
+   claim is stale (``GXQ_NOTIFY_CLAIM_TTL``, default 600 s): two different runs never send a
+   notice at the same time. A notice sent after a takeover may have reached its group twice (the
+   dead sender may have delivered the message it was sending): ``ops`` is told which, once;
 4. **send** through Apprise, URL by URL, message part by message part, reading the delivery
    result from ``Apprise().notify()`` itself; every delivered part is written to the row at once
    (``channels_json``), so a retry never repeats one. Transient failures are retried with
@@ -16,7 +22,8 @@ For every notice of a run, in this order:
    2 s); a channel that stays down leaves the row ``failed`` and the others go on;
 5. **finish**: ``sent`` (with ``sent_at``) or ``failed`` (with ``last_error``).
 
-After all notices: tags without any URL are reported (log, :attr:`DeliveryResult.unrouted`, one
+After all notices: notices sent after a takeover are named to ``ops`` (check the group for a
+double); tags without any URL are reported (log, :attr:`DeliveryResult.unrouted`, one
 notice to ``ops``) without failing; then, if any notice stayed failed, :class:`DeliveryFailed`.
 """
 
@@ -28,6 +35,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -38,7 +46,7 @@ import sqlalchemy as sa
 from gxq import store
 from gxq.masking import find_unmasked, mask_text
 from gxq.notify import channels, pacing
-from gxq.notify.model import DeliveryFailed, DeliveryResult, Notice, NoticeOutcome
+from gxq.notify.model import DeliveryFailed, DeliveryResult, Notice, NoticeOutcome, Sender
 from gxq.notify.tables import CLAIMABLE, delivery, outbox
 from gxq.notify.templates import render
 from gxq.output import output_root, write_text
@@ -187,21 +195,79 @@ def _stale_cutoff() -> dt.datetime:
     return _now() - dt.timedelta(seconds=_env_float("GXQ_NOTIFY_CLAIM_TTL", 600))
 
 
-def _claim(engine, row_id: int, token: str, run_id: str | None) -> bool:
-    """Atomically take a row for sending; False when another run has it or it is sent."""
+def current_sender() -> Sender | None:
+    """The Airflow task try running this code, or None outside a task (a script, a test)."""
+    if "airflow.sdk" not in sys.modules:  # not inside a task: do not import Airflow for nothing
+        return None
+    try:
+        from airflow.sdk import get_current_context
+
+        ti = get_current_context()["ti"]
+        map_index = getattr(ti, "map_index", None)
+        return Sender(dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id,
+                      map_index=-1 if map_index is None else int(map_index),
+                      try_number=int(getattr(ti, "try_number", None) or 1),
+                      max_tries=getattr(ti, "max_tries", None))
+    except Exception:  # noqa: BLE001 - no task context: an unattributed sender
+        return None
+
+
+def _holder_values(token: str, run_id: str | None, sender: Sender | None) -> dict:
+    now = _now()
+    return {"status": "sending", "claim_token": token, "claimed_at": now, "updated_at": now,
+            "run_id": run_id or (sender.run_id if sender else None),
+            "claim_holder": sender.holder if sender else None,
+            "claim_try": sender.try_number if sender else None}
+
+
+def _claim(engine, row_id: int, token: str, run_id: str | None, sender: Sender | None = None) -> bool:
+    """Atomically take a row for sending; False when someone holds it or it is sent."""
     with engine.begin() as conn:
         res = conn.execute(
             outbox.update()
-            .where(
-                outbox.c.id == row_id,
-                sa.or_(
-                    outbox.c.status.in_(CLAIMABLE),
-                    sa.and_(outbox.c.status == "sending", outbox.c.claimed_at < _stale_cutoff()),
-                ),
-            )
-            .values(status="sending", claim_token=token, claimed_at=_now(), updated_at=_now(), run_id=run_id)
+            .where(outbox.c.id == row_id, outbox.c.status.in_(CLAIMABLE))
+            .values(**_holder_values(token, run_id, sender))
         )
         return res.rowcount == 1
+
+
+def _take_over(engine, row, token: str, run_id: str | None, sender: Sender | None) -> bool:
+    """Atomically take over the claim ``row`` shows, if its sender is dead: an earlier try of
+    this very task instance, or any sender whose claim is stale. False when the claim changed
+    meanwhile or is not ours to take."""
+    dead = [outbox.c.claimed_at < _stale_cutoff()]
+    if sender is not None:
+        dead.append(sa.and_(outbox.c.claim_holder == sender.holder, outbox.c.claim_try < sender.try_number))
+    with engine.begin() as conn:
+        res = conn.execute(
+            outbox.update()
+            .where(outbox.c.id == row["id"], outbox.c.status == "sending",
+                   outbox.c.claim_token == row["claim_token"], sa.or_(*dead))
+            .values(**_holder_values(token, run_id, sender))
+        )
+        return res.rowcount == 1
+
+
+def _holder_text(row, sender: Sender | None) -> str:
+    """Who holds (or held) a row's claim, in words."""
+    holder, tried = row["claim_holder"], row["claim_try"]
+    if holder and sender is not None and holder == sender.holder:
+        return f"an earlier try ({tried}) of this task"
+    if holder:
+        dag_id, run_id, task_id, map_index = (holder.split("|", 3) + ["", "", "", ""])[:4]
+        task = task_id + (f"[{map_index}]" if map_index not in ("", "-1") else "")
+        return f"run {run_id} of {dag_id} (task {task}, try {tried})"
+    return f"another sender (run {row['run_id'] or 'unknown'})"
+
+
+def _held_elsewhere(row, sender: Sender | None) -> str:
+    """Why a notice was not sent: it is claimed by a sender that is not this one's dead try."""
+    ttl = _env_float("GXQ_NOTIFY_CLAIM_TTL", 600)
+    claimed = row["claimed_at"]
+    expires = claimed + dt.timedelta(seconds=ttl) if claimed else None
+    return (f"being sent by {_holder_text(row, sender)} since {claimed:%Y-%m-%d %H:%M:%S} UTC; if that sender died, "
+            f"its claim expires at {expires:%H:%M:%S} UTC and the first attempt after that sends it"
+            if claimed else f"being sent by {_holder_text(row, sender)}")
 
 
 def _reopen_for_resend(engine, row_id: int, r: Rendered, run_id: str | None) -> bool:
@@ -450,14 +516,18 @@ def deliver(
     run_id: str | None = None,
     config_path: str | None = None,
     report_unrouted: bool = True,
+    sender: Sender | None = None,
 ) -> DeliveryResult:
     """Record and send a run's notices through the outbox; see the module docstring.
 
     ``dry_run``: render and record (status ``dry_run``), send nothing. ``resend``: send again
     notices already sent for this period (once per ``run_id``, so a retried task does not resend
-    twice). Raises :class:`DeliveryFailed` after everything was attempted if any notice failed.
+    twice). ``sender``: the task try sending (default: the running Airflow task, if any), recorded
+    with each claim. Raises :class:`DeliveryFailed` after everything was attempted if any notice
+    failed.
     """
     engine = _engine(engine)
+    sender = sender or current_sender()
     result = DeliveryResult(dag_id, period_key)
     seen: set[tuple[str, str]] = set()
     for n in notices:
@@ -489,8 +559,16 @@ def deliver(
 
     for r in rendered:
         row = record(engine, dag_id, period_key, r, run_id=run_id)
-        outcome = _process(engine, apobj, row, r, dag_id, period_key, resend, run_id)
+        outcome = _process(engine, apobj, row, r, dag_id, period_key, resend, run_id, sender)
         _count(result, outcome)
+
+    taken = [n for n in result.notices if n.taken_over and not n.kind.startswith("interrupted:")]
+    if taken and report_unrouted:
+        # Keyed by the claims taken over: a retry of this delivery does not tell ops twice.
+        subjects = {(x.recipient, x.kind): x.subject for x in rendered}
+        r = render_notice(_interrupted_notice(dag_id, period_key, taken, sender, subjects), dag_id, period_key)
+        row = record(engine, dag_id, period_key, r, run_id=run_id)
+        _count(result, _process(engine, apobj, row, r, dag_id, period_key, False, run_id, sender))
 
     if result.unrouted and report_unrouted:
         tags = sorted(set(result.unrouted))
@@ -500,7 +578,7 @@ def deliver(
             ops_notice = _unrouted_notice(dag_id, period_key, tags)
             r = render_notice(ops_notice, dag_id, period_key)
             row = record(engine, dag_id, period_key, r, run_id=run_id)
-            outcome = _process(engine, apobj, row, r, dag_id, period_key, False, run_id)
+            outcome = _process(engine, apobj, row, r, dag_id, period_key, False, run_id, sender)
             _count(result, outcome)
 
     refused = [n for n in result.notices if n.status == "refused" and n.recipient != "ops"]
@@ -509,7 +587,7 @@ def deliver(
         # same refusal does not alert twice.
         r = render_notice(_refused_notice(dag_id, period_key, refused), dag_id, period_key)
         row = record(engine, dag_id, period_key, r, run_id=run_id)
-        _count(result, _process(engine, apobj, row, r, dag_id, period_key, False, run_id))
+        _count(result, _process(engine, apobj, row, r, dag_id, period_key, False, run_id, sender))
 
     log.info(
         "notifications of %s %s: %d sent, %d already sent, %d in progress elsewhere, %d failed "
@@ -539,7 +617,8 @@ def _count(result: DeliveryResult, outcome: NoticeOutcome) -> None:
             result.refused += 1
 
 
-def _process(engine, apobj, row, r: Rendered, dag_id, period_key, resend: bool, run_id) -> NoticeOutcome:
+def _process(engine, apobj, row, r: Rendered, dag_id, period_key, resend: bool, run_id,
+             sender: Sender | None = None) -> NoticeOutcome:
     if row["status"] == "sent":
         if resend and (run_id is None or row["resend_run_id"] != run_id):
             if _reopen_for_resend(engine, row["id"], r, run_id):
@@ -551,23 +630,33 @@ def _process(engine, apobj, row, r: Rendered, dag_id, period_key, resend: bool, 
                                  changed_since_sent=row["payload_hash"] != r.payload_hash)
     token = uuid.uuid4().hex
     deadline = time.monotonic() + _env_float("GXQ_NOTIFY_WAIT_IN_PROGRESS", 120)
-    while not _claim(engine, row["id"], token, run_id):
-        # Another run is sending it right now: wait for its outcome rather than report success
-        # for a notice that may yet fail (or whose sender died: its claim expires after
-        # GXQ_NOTIFY_CLAIM_TTL and is taken over).
+    taken_over = None
+    while not _claim(engine, row["id"], token, run_id, sender):
+        # Someone holds it. Our own earlier try, killed mid-send: take over at once. Another run:
+        # wait for its outcome rather than report success for a notice that may yet fail (or
+        # whose sender died: its claim is taken over once stale, GXQ_NOTIFY_CLAIM_TTL).
         with engine.connect() as conn:
             row = _get(conn, row["id"])
         if row["status"] == "sent":
             return NoticeOutcome(r.recipient, r.kind, "skipped_already_sent", row["id"])
-        if row["status"] == "sending" and time.monotonic() >= deadline:
-            return NoticeOutcome(r.recipient, r.kind, "in_progress", row["id"],
-                                 error=f"being sent by another run (claimed at {row['claimed_at']})")
         if row["status"] == "sending":
+            if _take_over(engine, row, token, run_id, sender):
+                taken_over = {"by": _holder_text(row, sender),
+                              "claimed_at": f"{row['claimed_at']:%Y-%m-%d %H:%M:%S} UTC"}
+                log.warning("%s/%s of %s %s: taking over the claim of %s, which died while sending it; "
+                            "the message it was sending may have been delivered (ops is told to check for a "
+                            "double)", r.recipient, r.kind, dag_id, period_key, taken_over["by"])
+                break
+            if time.monotonic() >= deadline:
+                return NoticeOutcome(r.recipient, r.kind, "in_progress", row["id"],
+                                     error=_held_elsewhere(row, sender))
             time.sleep(0.5)
     with engine.connect() as conn:
         row = _get(conn, row["id"])
     try:
-        return _send_row(engine, apobj, row, token, dag_id, period_key)
+        outcome = _send_row(engine, apobj, row, token, dag_id, period_key)
+        outcome.taken_over = taken_over
+        return outcome
     except Exception as exc:
         # Never leave a claimed row behind: it would wait for the claim TTL.
         _update_owned(engine, row["id"], token, status="failed", claim_token=None,
@@ -582,6 +671,17 @@ def _unrouted_notice(dag_id: str, period_key: str, tags: list[str]) -> Notice:
     if len(kind) > 200:
         kind = "unrouted:" + hashlib.sha256(",".join(tags).encode()).hexdigest()[:16]
     return Notice("ops", kind, subject, body)
+
+
+def _interrupted_notice(dag_id: str, period_key: str, taken: list[NoticeOutcome], sender: Sender | None,
+                        subjects: dict) -> Notice:
+    items = [{"recipient": n.recipient, "kind": n.kind, "subject": subjects.get((n.recipient, n.kind), ""),
+              "status": n.status, "error": n.error,
+              "by": n.taken_over["by"], "claimed_at": n.taken_over["claimed_at"]} for n in taken]
+    subject, body = render("interrupted", dag_id=dag_id, period_key=period_key, items=items,
+                           this=(f"try {sender.try_number} of task {sender.task}" if sender else "this delivery"))
+    digest = hashlib.sha256(json.dumps([[n.outbox_id, n.taken_over["claimed_at"]] for n in taken]).encode())
+    return Notice("ops", f"interrupted:{digest.hexdigest()[:16]}", subject, body)
 
 
 def _refused_notice(dag_id: str, period_key: str, refused: list[NoticeOutcome]) -> Notice:

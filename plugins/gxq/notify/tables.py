@@ -1,8 +1,8 @@
 """SQLAlchemy Core tables of the ``notify`` branch of ``gxq_ops``: the outbox (通知发件箱), each
 message's delivery, and the per-bot send log that paces chat bots.
 
-The migrations ``notify_0001_outbox`` and ``notify_0002_deliveries`` are the source of truth;
-this mirrors them for queries.
+The migrations ``notify_0001_outbox``, ``notify_0002_deliveries`` and ``notify_0003_claim_holder``
+are the source of truth; this mirrors them for queries.
 
 Outbox statuses: ``pending`` (recorded, not yet sent), ``sending`` (claimed by a run right now),
 ``sent``, ``failed`` (a channel stayed down or kept answering "too fast"; the next run or retry
@@ -36,6 +36,11 @@ outbox = sa.Table(
     sa.Column("channels_json", sa.Text, nullable=False, server_default="[]"),
     sa.Column("claim_token", sa.String(64)),
     sa.Column("claimed_at", sa.DateTime),
+    # notify_0003: the Airflow task instance holding the claim ("<dag_id>|<run_id>|<task_id>|<map_index>")
+    # and its try number: a later try of the same task instance may take the claim over at once
+    # (its own earlier try is dead); any other sender waits until the claim is stale.
+    sa.Column("claim_holder", sa.Text),
+    sa.Column("claim_try", sa.Integer),
     sa.Column("run_id", sa.String(250)),
     sa.Column("resend_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("resend_run_id", sa.String(250)),
