@@ -74,7 +74,8 @@ PLATFORM_LABELS = {"wecombot": "企业微信", "dingtalk": "钉钉", "feishu": "
 # "Failed or pending": everything that has not reached its recipient (dry runs excepted:
 # they were never meant to be sent).
 ATTENTION_STATUSES = ("refused", "failed", "unrouted", "pending", "sending")
-WITHHELD_LABELS = {"unknown_enterprise": "企业不在名录", "dishonest": "严重失信", "abnormal": "经营异常"}
+WITHHELD_LABELS = {"unknown_enterprise": "企业不在名录", "dishonest": "严重失信", "abnormal": "经营异常",
+                   "held_by_review": "审核暂缓"}
 
 
 @dataclass
