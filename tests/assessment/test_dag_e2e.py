@@ -212,3 +212,29 @@ def test_postgres_run_matches_the_oracle(dagbag, demo_pg, env):
     assert {k: report[k] for k in CONTRACT_KEYS - {"period", "as_of"}} == expected
     notices = json.loads((out / DAG_ID / WEEK / "notifications.json").read_text(encoding="utf-8"))
     assert notices["sent"] == 0 and notices["dry_run"] >= 5
+
+
+def test_dashboard_section_reads_the_stored_report(sqlite_runs):
+    from gxq.dashboard import queries
+    from gxq.dashboard.render import render_dashboard
+
+    report = json.loads((sqlite_runs["dir"] / "report.json").read_text(encoding="utf-8"))
+    engine = _engine(sqlite_runs["conns"]["gxq_ops"])
+    try:
+        section = queries.assessment_section(engine)
+        sections = queries.dashboard_data(engine, dt.datetime(2021, 9, 28, 11, tzinfo=queries.TZ))
+    finally:
+        engine.dispose()
+    data = section.data
+    assert data["period"] == WEEK and data["as_of"] == report["as_of"]
+    assert [(r["round"], r["closure_rate"]) for r in data["rounds"]] == [
+        (r["round"], r["closure_rate"]) for r in report["rounds"]]
+    overdue_units = {f["unit"] for f in report["findings_overdue"]}
+    assert {u["unit"] for u in data["units"]} == overdue_units
+    assert sum(u["overdue"] for u in data["units"]) == len(report["findings_overdue"])
+    assert all(u["reminded"] for u in data["units"])
+    below = {i["indicator_code"] for i in report["indicators"] if i["target_met"] is False}
+    assert below and {i["indicator_code"] for i in data["below"]} == below
+    page = render_dashboard(sections, now=dt.datetime(2021, 9, 28, 11))
+    assert 'id="assessment"' in page and "三轮评估 整改跟踪" in page and "第一轮（2021年3月）" in page
+    assert all(code in page for code in below)

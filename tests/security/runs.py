@@ -15,6 +15,7 @@ def publicity_run(as_of: dt.datetime) -> dict:
 def run_everything(weeks=("2021-W09",), months=("2021-03",), quarters=("2021-Q1",),
                    publicity=(dt.datetime(2021, 3, 3, 2, tzinfo=dt.UTC),)) -> dict:
     """Reports of every DAG over the given periods (notices really delivered, not dry runs)."""
+    from gxq.assessment import pipeline as assessment
     from gxq.innovation import pipeline as innovation
     from gxq.petitions import pipeline as petitions
     from gxq.policy import pipeline as policy
@@ -24,6 +25,8 @@ def run_everything(weeks=("2021-W09",), months=("2021-03",), quarters=("2021-Q1"
     reports = {}
     for week in weeks:
         reports[("petition_weekly_bulletin", week)] = petitions.run_week(week, dry_run=False)
+    for week in weeks[::13]:  # a quarter apart: the 三轮评估 rounds, without 52 weeks of documents
+        reports[("assessment_rectification", week)] = assessment.run_all(Run.for_period("assessment_rectification", week, dry_run=False))
     for month in months:
         reports[("policy_redemption_monthly", month)] = policy.run("policy_redemption_monthly", month, approved_by="测试审核人", approval_ref="测试〔2021〕1号")
         reports[("innovation_monthly_evaluation", month)] = innovation.run_all(Run.for_period("innovation_monthly_evaluation", month, dry_run=False))

@@ -18,6 +18,8 @@ Sections (板块):
 - :func:`urgent_section`     急险工单: the urgent petitions open as of the watch's latest run, their
                              stages, and what was notified (督办 included)
 - :func:`scorecard_section`  绩效考核: the latest month's ranking, each unit's change and its score trend
+- :func:`assessment_section` 三轮评估整改: closure per round, overdue findings by unit, indicators
+                             below 全市前列
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ URGENT_STAGES = ("dispatch_overdue", "feedback_overdue", "dispatch_due_soon", "f
 URGENT_STAGE_LABELS = {"dispatch_overdue": "分拨超时", "feedback_overdue": "反馈超时", "dispatch_due_soon": "即将分拨到期",
                        "feedback_due_soon": "即将反馈到期", "in_time": "时限内"}
 URGENT_STALE_MINUTES = 30  # the watch runs every 10 minutes: older than this, the 看板 says so
+ASSESSMENT_DAGS = tuple(c.dag_id for c in cadences.in_area("assessment"))
 
 REPORTS_TABLE = "gxq_reports"
 OUTBOX_TABLE = "gxq_notify_outbox"
@@ -820,6 +823,54 @@ def scorecard_section(engine) -> Section:
     return Section(data=data, rows=rows)
 
 
+# --- 三轮评估 整改 ---------------------------------------------------------------------------
+
+
+def assessment_section(engine) -> Section:
+    """The latest 三轮评估 整改跟踪 week: closure (验收销号) per round, the overdue findings by unit
+    (催办, and 督办 at 30 days), and the indicators whose latest city rank is below 全市前列."""
+    from gxq.assessment.render import round_label
+    from gxq.assessment.rules import TARGET_RANK
+
+    stored = _reports(engine, ASSESSMENT_DAGS, limit=1)
+    if not stored:
+        return Section(note="尚无评估整改跟踪", available=has_table(engine, REPORTS_TABLE))
+    rep = stored[0]["report"]
+    order = [r.get("round") for r in rep.get("rounds") or []]
+    rounds = [{**r, "label": round_label(r.get("round"), order)} for r in rep.get("rounds") or []]
+    details = {d.get("finding_id"): d for d in rep.get("finding_details") or []}
+    reminded = set(rep.get("reminders") or [])
+    units = sorted(({**u, "reminded": u.get("unit") in reminded} for u in rep.get("units") or [] if _num(u.get("overdue"))),
+                   key=lambda u: (-_num(u.get("overdue")), -_num(u.get("escalated")), str(u.get("unit"))))
+    trends = {t.get("indicator_code"): t for t in rep.get("indicator_trends") or []}
+    below = []
+    for i in rep.get("indicators") or []:
+        if i.get("target_met") is False:
+            t = trends.get(i.get("indicator_code")) or {}
+            scores = i.get("scores") or {}
+            below.append({**i, "name": t.get("name"), "districts": t.get("districts"),
+                          "score": scores[max(scores)] if scores else None})
+    below.sort(key=lambda i: (-_num(i.get("city_rank")), str(i.get("indicator_code"))))
+    escalated = [details.get(f) or {"finding_id": f} for f in rep.get("escalated") or []]
+    data = {
+        "period": rep.get("period") or stored[0]["period_key"],
+        "dag_id": stored[0]["dag_id"],
+        "as_of": rep.get("as_of"),
+        "rounds": rounds,
+        "units": units,
+        "overdue": len(rep.get("findings_overdue") or []),
+        "escalated": escalated,
+        "awaiting": len(rep.get("awaiting_verification") or []),
+        "due_soon": len(rep.get("due_soon") or []),
+        "below": below,
+        "ranked": sum(1 for i in rep.get("indicators") or [] if i.get("target_met") is not None),
+        "met": sum(1 for i in rep.get("indicators") or [] if i.get("target_met") is True),
+        "target_rank": TARGET_RANK,
+        "problems": len(rep.get("data_problems") or []),
+    }
+    return Section(data=data)
+
+
 # --- the whole page -------------------------------------------------------------------------
 
 def reviews_section(engine, today: dt.date | None = None) -> Section:
@@ -860,6 +911,7 @@ SECTIONS = {
     "publicity": lambda e, today: publicity_section(e),
     "tasks": lambda e, today: tasks_section(e),
     "scorecard": lambda e, today: scorecard_section(e),
+    "assessment": lambda e, today: assessment_section(e),
 }
 
 
