@@ -49,6 +49,7 @@ NOT_HERE = {
 }
 # Commands that need a running Airflow or build benchmark data: their --help must work.
 HELP_ONLY = (r"(bash )?bench/run\.sh", r"python -m bench\b(?!\.)", r"(\.venv/bin/)?python -m bench\.channels\b",
+             r"(\.venv/bin/)?python -m bench\.urgent\b",  # builds 1M/5M databases, starts an Airflow stack
              r"python scripts/demo_trigger\.py", r"python scripts/screenshots\.py",
              r"python scripts/approvals\.py",  # answers Required Actions of a running api-server
              r"(PYTHONPATH=plugins )?(\.venv/bin/)?python -m gxq\.demo\.generate .*--(scale|pg-url-prefix|url)",
