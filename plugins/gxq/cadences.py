@@ -301,6 +301,7 @@ CADENCES: tuple[Cadence, ...] = (
         notices=(
             NoticeKind("reminder", "publicity", "宣传提醒"),
             NoticeKind("reminder_urgent", "publicity", "宣传紧急提醒"),
+            NoticeKind("data_problems", "ops", "数据质量提示"),
             NoticeKind("calendar_coverage", "ops", "节假日日历到期"),
         ),
         sources=("dept_publicity",),

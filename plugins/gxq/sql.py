@@ -15,8 +15,8 @@ PostgreSQL; they expand to identifiers and SQL keywords only, never to values:
 - ``{{ dialect }}``     ``sqlite`` or ``postgresql`` for ``{% if %}`` blocks.
 
 What is a time on SQLite (the one definition, :func:`time_checks`): ``'YYYY-MM-DD HH:MM:SS'`` of a
-real calendar day and clock time, or a bare ``'YYYY-MM-DD'`` (its midnight); a date is a bare
-``'YYYY-MM-DD'`` of a real day. ``''`` is NULL, never bad. Anything else (``2021-06-0x``,
+real calendar day and clock time, or a bare ``'YYYY-MM-DD'`` (its midnight); a date is
+``'YYYY-MM-DD'`` of a real day (or a time as above, its day). ``''`` is NULL, never bad. Anything else (``2021-06-0x``,
 ``2021-02-30``, ``24:00:00``, ``2021-03-01T10:00:00``, trailing text) is not, so a statement can
 quarantine the row instead of comparing text that only looks like a time.
 
@@ -119,8 +119,7 @@ def time_checks(dialect: str) -> dict:
         _check_identifier(col)
         if dialect != "sqlite":
             return "(1 = 0)"
-        return (f"(COALESCE({col}, '') <> '' AND NOT COALESCE("
-                f"(length({col}) = 10 AND date({col}, '+0 days') = {col}), 0))")
+        return bad_ts(col)  # a date column may hold the day's midnight as a full time
 
     def ts_value(col: str) -> str:
         _check_identifier(col)

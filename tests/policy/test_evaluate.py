@@ -207,3 +207,47 @@ def test_an_enterprise_twice_raises_for_its_awards_only(tmp_path):
     with pytest.raises(ValueError, match="credit_code not unique"):
         evaluate(engine, parse_key("2021-Q1"), [policy], with_commitments=False)
     engine.dispose()
+
+
+def test_dates_and_times_that_are_not_on_sqlite(tmp_path):
+    """SQLite text that is no date or time (issue 22.6): listed as a data problem, never paid, never
+    compared as text, no crash; a bad certification blocks its enterprise's "first" until fixed."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'dept_policy_text.db'}")
+    rows = {
+        "enterprises": [{"credit_code": "A", "name": "甲", "abnormal": False, "dishonest": False},
+                        {"credit_code": "B", "name": "乙", "abnormal": False, "dishonest": False}],
+        "certifications": [
+            {"cert_id": "C1", "credit_code": "A", "cert_type": "高新技术企业", "certified_on": "2021-06-0x"},
+            {"cert_id": "C2", "credit_code": "A", "cert_type": "高新技术企业", "certified_on": "2021-07-05"},
+            {"cert_id": "C3", "credit_code": "B", "cert_type": "高新技术企业", "certified_on": "2021-07-06"},
+            {"cert_id": "C4", "credit_code": "B", "cert_type": "专精特新中小企业", "certified_on": "2021-02-30"},
+        ],
+        "applications": [
+            {"application_id": "P1", "credit_code": "A", "policy_id": "ip_pledge_interest",
+             "submitted_at": "2021-09-01 09:00:00", "amount_requested": 1000, "status": "approved",
+             "approved_at": "2021-09-0x 09:00:00"},
+            {"application_id": "P2", "credit_code": "A", "policy_id": "ip_pledge_interest",
+             "submitted_at": "2021-09-01 09:00:00", "amount_requested": 1000, "status": "approved",
+             "approved_at": "2021-09-02 09:00:00"},
+        ],
+        "commitments": [
+            {"commitment_id": "K1", "credit_code": "A", "kind": "投资", "promised_amount": 100,
+             "due_on": "2021-08-3x", "fulfilled_amount": 40},
+            {"commitment_id": "K2", "credit_code": "B", "kind": "投资", "promised_amount": 100,
+             "due_on": "2021-08-01", "fulfilled_amount": 40},
+        ],
+    }
+    build_dept_policy(engine, rows)
+    policies = [catalogue.get(p) for p in ("hte_first_certification", "specialized_sme_certification",
+                                           "ip_pledge_interest")]
+    ev = evaluate(engine, parse_key("2021-Q3"), policies, with_commitments=True)
+    engine.dispose()
+    # C2 is not paid as A's first: A's C1 may be earlier; C3 is B's first; P2 only
+    assert sorted(_by_key(ev)) == [("hte_first_certification", "C3"), ("ip_pledge_interest", "P2")]
+    assert [(d["policy_id"], d["application_id"], d["problem"]) for d in ev.data_problems] == [
+        ("hte_first_certification", "C1", "certified_on_not_a_date"),
+        ("ip_pledge_interest", "P1", "approved_without_approved_at"),
+        ("specialized_sme_certification", "C4", "certified_on_not_a_date"),
+        ("双承诺", "K1", "commitment_due_on_not_a_date"),
+    ]
+    assert [s["commitment_id"] for s in ev.shortfalls] == ["K2"]

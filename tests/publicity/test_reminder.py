@@ -178,3 +178,34 @@ def test_bad_source_setting(monkeypatch):
         source.wechat_source()
     monkeypatch.setenv("GXQ_WECHAT_SOURCE", "API")
     assert source.wechat_source() == "api"
+
+
+def test_times_that_are_not_on_sqlite(tmp_path, use_conns, output_dir, monkeypatch):
+    """SQLite text that is no time (issue 22.6): counted in no week (even where its text sorts inside
+    the window), listed in the report's data_problems and to ops; no crash."""
+    import sqlalchemy as sa
+
+    from tests.conftest import sqlite_conn_json
+    from tests.publicity.conftest import fill
+
+    path = tmp_path / "dept_publicity_text.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    fill(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO wechat_posts VALUES ('WBAD', '2021-03-02 1x:00:00', '坏', 'U01')"))
+        conn.execute(sa.text("INSERT INTO info_submissions VALUES ('SBAD', '2021-03-0x', '坏', '市政府办', 'U01')"))
+    engine.dispose()
+    use_conns({"dept_publicity": sqlite_conn_json(path), "gxq_ops": sqlite_conn_json(tmp_path / "ops.db")})
+    monkeypatch.delenv("GXQ_WECHAT_SOURCE", raising=False)
+    monkeypatch.delenv("GXQ_APPRISE_CONFIG", raising=False)  # demo channel: notices as files
+    from gxq.publicity import pipeline
+
+    report = pipeline.run_all(Run.build(DAG_ID, None, as_of="2021-03-03T10:00", dry_run=False))
+    # the same counts as without the two bad rows (test_as_of_boundaries)
+    assert (report["wechat_updates"], report["wechat_posts"], report["info_submissions"]) == (1, 1, 2)
+    assert report["data_problems"] == [
+        {"table": "info_submissions", "id": "SBAD", "value": "2021-03-0x"},
+        {"table": "wechat_posts", "id": "WBAD", "value": "2021-03-02 1x:00:00"}]
+    [ops] = list((output_dir / "_notices" / "ops" / DAG_ID / "2021-W09-wed").glob("data_problems*.md"))
+    text = ops.read_text(encoding="utf-8")
+    assert "SBAD" in text and "WBAD" in text and "2021-03-0x" in text

@@ -42,13 +42,17 @@ REQUIRED_COLUMNS = {
 # The data problems of 申报类 policies: approved applications that cannot be paid, reported
 # instead of dropped. Label of each ``problem`` code in the outputs.
 PROBLEMS = {
-    "approved_without_approved_at": "已批准但无批准时间",
+    "approved_without_approved_at": "已批准但无批准时间(或批准时间不是有效时间)",
+    "certified_on_not_a_date": "认定日期不是有效日期",
+    "commitment_due_on_not_a_date": "承诺到期日不是有效日期",
     "approved_without_credit_code": "已批准但无统一社会信用代码",
     "negative_amount_requested": "申请金额为负数",
 }
 # Order of the problems of one application id in the outputs (as they were first reported).
 _PROBLEM_ORDER = {"negative_amount_requested": 0, "approved_without_approved_at": 1,
-                  "approved_without_credit_code": 2}
+                  "approved_without_credit_code": 2, "certified_on_not_a_date": 3, "commitment_due_on_not_a_date": 4}
+# The policy_id of a commitment's data problem (双承诺 belongs to no single policy).
+COMMITMENTS = "双承诺"
 
 # Rule files that evaluate every policy using them in one statement: the sql_params key that
 # selects a policy's rows (returned as a column of that name, so each row goes to its policies)
@@ -193,6 +197,15 @@ def _bases(stmt: _Statement, cols: dict, dialect: str, problems: list) -> dict[s
     n = len(cols["basis_id"])
     sqlite = dialect.startswith("sqlite")
     if stmt.basis == "certification":
+        # a certified_on that is not a date comes as None (the statement's bad_date): listed, not paid
+        for i in (i for i, v in enumerate(cols["basis_on"]) if v is None):
+            for policy in stmt.targets[cols[stmt.selector][i] if stmt.selector else None]:
+                problems.append({"policy_id": policy.id, "application_id": str(cols["basis_id"][i]),
+                                 "credit_code": gsql.to_text(cols["credit_code"][i]),
+                                 "problem": "certified_on_not_a_date"})
+        if any(v is None for v in cols["basis_on"]):
+            keep = [i for i, v in enumerate(cols["basis_on"]) if v is not None]
+            cols, n = {k: [v[i] for i in keep] for k, v in cols.items()}, len(keep)
         days = [gsql.to_date(v).isoformat() for v in cols["basis_on"]] if sqlite else cols["basis_on"]
         return {**cols, "basis_on": days, "basis_at": [None] * n, "requested": [0] * n}
     requested = gsql.fen_column(cols["requested_fen"], dialect)
@@ -237,7 +250,13 @@ def _candidates(stmt: _Statement, bases: dict, chunks: dict) -> None:
             chunks[policy.id] = (add, trace)
 
 
-def _shortfalls(rows: list) -> list[dict]:
+def _shortfalls(rows: list, problems: list) -> list[dict]:
+    """The 双承诺 shortfalls; a commitment whose due_on is not a date (None from the statement) goes
+    to ``problems``."""
+    problems.extend({"policy_id": COMMITMENTS, "application_id": str(r["commitment_id"]),
+                     "credit_code": gsql.to_text(r["credit_code"]), "problem": "commitment_due_on_not_a_date"}
+                    for r in rows if r["due_on"] is None)
+    rows = [r for r in rows if r["due_on"] is not None]
     out = [{
         "commitment_id": str(r["commitment_id"]), "credit_code": gsql.to_text(r["credit_code"]),
         "promised_amount": money_json(money(r["promised_amount"])),
@@ -292,7 +311,8 @@ def evaluate(engine, period: Period, policies: list[Policy], with_commitments: b
             _candidates(stmt, _bases(stmt, cols, conn.dialect.name, problems), chunks)
         if with_commitments:
             params = {"start_day": period.start.date().isoformat(), "end_day": period.end.date().isoformat()}
-            ev.shortfalls = _shortfalls(gsql.execute(conn, "policy/commitment_shortfalls", params).mappings().all())
+            ev.shortfalls = _shortfalls(gsql.execute(conn, "policy/commitment_shortfalls", params).mappings().all(),
+                                        problems)
         _concat(ev, chunks, lambda: set(gsql.columns(conn, "policy/enterprises_listed_twice")["credit_code"]))
     ev.data_problems = sorted(problems, key=lambda d: (d["policy_id"], d["application_id"],
                                                        _PROBLEM_ORDER[d["problem"]]))

@@ -48,7 +48,17 @@ def notify(run: Run | dict, counts: dict, report: dict) -> dict:
     """The reminder to ``publicity`` when behind; nothing otherwise. Then the holiday calendar's
     yearly check (节假日日历到期检查: ``ops`` warned once a year when next year is missing)."""
     run = Run.from_dict(run)
-    return {"reminder": _remind(run, report), "calendar": calendar_check(run)}
+    return {"reminder": _remind(run, report), "data_problems": _data_problems(run, report),
+            "calendar": calendar_check(run)}
+
+
+def _data_problems(run: Run, report: dict) -> dict:
+    """数据质量提示 to ``ops`` when a row's time is not a time (it counts nowhere)."""
+    notice = reminder.data_problems_notice(run.dag_id, report)
+    if notice is None:
+        return {"sent": 0}
+    return deliver(run.dag_id, run.key, [notice], dry_run=run.dry_run, resend=run.resend,
+                   run_id=run.run_id).to_dict()
 
 
 def _remind(run: Run, report: dict) -> dict:

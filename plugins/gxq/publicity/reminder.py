@@ -75,6 +75,7 @@ def build_report(run: Run, counts: dict) -> dict:
             "monthly_send_limit": counts.get("monthly_send_limit"),
             "sends_left": counts.get("sends_left"),
         },
+        "data_problems": counts.get("bad_timestamps") or [],
     }
 
 
@@ -123,3 +124,17 @@ def weekly_line(week_period: periods.Period | str, *, source: str | None = None)
         behind_labels=[LABELS[k] for k in late], **counts,
     ).strip()
     return {"period": week.key, **counts, "targets": dict(TARGETS), "behind": late, "text": text}
+
+
+PROBLEM_TABLES = {"wechat_posts": "公众号文章 wechat_posts.published_at", "info_submissions": "工作信息 info_submissions.submitted_at"}
+
+
+def data_problems_notice(run_dag_id: str, report: dict):
+    """数据质量提示 to ``ops``: the rows whose time is not a time (counted nowhere), or None."""
+    problems = report.get("data_problems") or []
+    if not problems:
+        return None
+    rows = [{**p, "column": PROBLEM_TABLES.get(p["table"], p["table"])} for p in problems]
+    subject, body = render_notice("data_problems_ops", dag_id=run_dag_id, period_key=report["report_key"],
+                                  problems=rows)
+    return Notice(recipient="ops", kind="data_problems", subject=subject, body=body)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from gxq import connections, sql
 from gxq.publicity import wechat
@@ -78,6 +78,8 @@ class PublicityCounts:
     account_type: str
     sends_this_month: int  # publications (群发) since the 1st of the month, up to as_of
     monthly_send_limit: int | None
+    # 数据质量: rows whose time is not a time ({"table", "id", "value"}), counted nowhere
+    bad_timestamps: list[dict] = field(default_factory=list)
 
     @property
     def sends_left(self) -> int | None:
@@ -122,7 +124,10 @@ def counts(start: dt.datetime, end: dt.datetime, *, source: str | None = None, c
         week = _table_posts(engine, start, end)
         month = _table_posts(engine, month_start, end)
         kind = account_type("table")
+    bad = [{"table": r["source_table"], "id": str(r["row_id"]), "value": str(r["value"])}
+           for r in sql.query(engine, "publicity/bad_timestamps", with_posts=source == "table")]
     return PublicityCounts(
+        bad_timestamps=bad,
         wechat_updates=week["update_days"],
         wechat_posts=week["posts"],
         info_submissions=submissions,
