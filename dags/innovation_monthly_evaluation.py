@@ -23,17 +23,8 @@ Params: `period` (a month key such as `2021-03`, for manual runs; anything else 
 reproduces its report. Rules and data-problem handling: `plugins/gxq/innovation/rules.py`.
 """
 
-from __future__ import annotations
-
 from airflow.sdk import dag
 from gxq import dagkit, flow
 
 DAG_ID = "innovation_monthly_evaluation"
-
-
-@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
-def innovation_monthly_evaluation():
-    flow.report(DAG_ID)  # compute → render → publish → notify
-
-
-innovation_monthly_evaluation()
+innovation_monthly_evaluation = dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)(flow.report(DAG_ID))()

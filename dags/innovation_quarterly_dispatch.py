@@ -20,17 +20,8 @@ Params: `period` (a quarter key such as `2021-Q1`, for manual runs; anything els
 `dry_run`, `resend`. A rerun of a quarter reproduces its report.
 """
 
-from __future__ import annotations
-
 from airflow.sdk import dag
 from gxq import dagkit, flow
 
 DAG_ID = "innovation_quarterly_dispatch"
-
-
-@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
-def innovation_quarterly_dispatch():
-    flow.report(DAG_ID)  # compute → render → publish → notify
-
-
-innovation_quarterly_dispatch()
+innovation_quarterly_dispatch = dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)(flow.report(DAG_ID))()

@@ -25,17 +25,8 @@ Params: `period` (a month key such as `2021-06`, for manual runs; anything else 
 reproduces its report. Rules and data-problem handling: `plugins/gxq/tracking/rules.py`.
 """
 
-from __future__ import annotations
-
 from airflow.sdk import dag
 from gxq import dagkit, flow
 
 DAG_ID = "plan_task_tracking"
-
-
-@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
-def plan_task_tracking():
-    flow.report(DAG_ID)  # compute → render → publish → notify
-
-
-plan_task_tracking()
+plan_task_tracking = dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)(flow.report(DAG_ID))()

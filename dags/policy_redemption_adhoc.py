@@ -16,18 +16,9 @@ ever paid twice. Steps: compute → review (审核, Required Actions) → issue_
 notify.
 """
 
-from __future__ import annotations
-
 from airflow.sdk import dag
 from gxq import dagkit
 from gxq.policy import steps
 
 DAG_ID = "policy_redemption_adhoc"
-
-
-@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
-def policy_redemption_adhoc():
-    steps.redeem(DAG_ID)  # compute → review → issue_batch → render → publish → notify
-
-
-policy_redemption_adhoc()
+policy_redemption_adhoc = dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)(steps.redeem(DAG_ID))()

@@ -18,18 +18,9 @@ under `dry_run/` without issuing. Steps: compute → review (审核, Required Ac
 render → publish → notify. Rules: `plugins/gxq/policy/catalogue/`.
 """
 
-from __future__ import annotations
-
 from airflow.sdk import dag
 from gxq import dagkit
 from gxq.policy import steps
 
 DAG_ID = "policy_redemption_monthly"
-
-
-@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
-def policy_redemption_monthly():
-    steps.redeem(DAG_ID)  # compute → review → issue_batch → render → publish → notify
-
-
-policy_redemption_monthly()
+policy_redemption_monthly = dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)(steps.redeem(DAG_ID))()

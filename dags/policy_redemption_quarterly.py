@@ -14,18 +14,9 @@ Steps: compute → review (审核, Required Actions) → issue_batch → render 
 notify.
 """
 
-from __future__ import annotations
-
 from airflow.sdk import dag
 from gxq import dagkit
 from gxq.policy import steps
 
 DAG_ID = "policy_redemption_quarterly"
-
-
-@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
-def policy_redemption_quarterly():
-    steps.redeem(DAG_ID)  # compute → review → issue_batch → render → publish → notify
-
-
-policy_redemption_quarterly()
+policy_redemption_quarterly = dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)(steps.redeem(DAG_ID))()

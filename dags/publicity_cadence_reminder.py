@@ -7,7 +7,7 @@
 未达标的，向宣传部门（`publicity`）发送提醒，周五为紧急提醒；均已达标则不发送。按法定工作日历调度：节假日不提醒，
 遇节假日顺延至本周下一个工作日（调休上班日算工作日），本周再无工作日则不提醒。服务号每月只能群发4次，本月已用完时
 不再催促公众号更新。公众号文章可从宣传发布记录库（`wechat_posts` 表）读取，也可直接从微信公众平台接口读取
-（`GXQ_WECHAT_SOURCE=api`，连接 `wechat_mp`）。另检查节假日日历是否覆盖下一年，缺失时提前通知运维（每年一次）。
+（`GXQ_WECHAT_SOURCE=api`，连接 `wechat_mp`）。
 
 **English**: runs Wednesday 10:00 and Friday 15:00 Asia/Shanghai on China's working calendar (never on a
 holiday; moved to the next working day of the same week, else skipped). A logical date D covers its own ISO week
@@ -16,7 +16,6 @@ posts themselves are reported without a target) and work-information submissions
 lists the counts below target; a reminder goes to `publicity` only when something is behind (the Friday one is
 urgent), and a 服务号 that has used its four monthly mass sends is not urged to update. Output:
 `$GXQ_OUTPUT_DIR/publicity_cadence_reminder/<week>-<wed|fri|...>/report.json` (+ `reminder.md` when one is due).
-It also warns `ops`, once a year, when the holiday calendar package does not know next year yet.
 
 Params: `as_of` (manual runs: the moment to count up to, ISO date-time, Asia/Shanghai if no zone; empty: the
 logical date, else the trigger time), `dry_run`, `resend`. WeChat source: env `GXQ_WECHAT_SOURCE` or Variable
@@ -37,7 +36,7 @@ DAG_ID = "publicity_cadence_reminder"
 def publicity_cadence_reminder():
     counted = compute(DAG_ID)  # D (as_of), its week, report key 2021-W09-wed; counts over [Monday 00:00, D)
     report = publish(counted)  # report.json, and reminder.md when a reminder is due
-    notify(counted, report)  # 提醒 when behind (Friday's urgent); the holiday calendar's yearly check
+    notify(counted, report)  # 提醒 when behind (Friday's urgent)
 
 
 publicity_cadence_reminder()

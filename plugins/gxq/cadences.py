@@ -3,7 +3,7 @@ run covers, its params, the notices it sends and to whom.
 
 Everything else reads this table: the DAG files (``gxq.dagkit.dag_args``), the run value
 (:mod:`gxq.run`: a run's period, report key and as_of come from its entry's period rule), the ops
-alerts, the pipelines, ``python -m gxq.calendar.moved``, the 看板 (names and labels) and the deadline
+alerts, the pipelines, ``python -m gxq.cadences moved``, the 看板 (names and labels) and the deadline
 watch. A DAG id is written here and nowhere else in the package (the DAG file names its own).
 
 Schedules are on China's statutory working calendar in Asia/Shanghai (holidays skipped, 调休
@@ -41,6 +41,7 @@ timetable classes are imported when a schedule is built.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -302,7 +303,6 @@ CADENCES: tuple[Cadence, ...] = (
             NoticeKind("reminder", "publicity", "宣传提醒"),
             NoticeKind("reminder_urgent", "publicity", "宣传紧急提醒"),
             NoticeKind("data_problems", "ops", "数据质量提示"),
-            NoticeKind("calendar_coverage", "ops", "节假日日历到期"),
         ),
         sources=("dept_publicity",),
         tags=("gxq", "publicity", "宣传", "weekly"),
@@ -385,6 +385,14 @@ CADENCES: tuple[Cadence, ...] = (
         ),
         tags=("gxq", "scorecard", "绩效考核", "monthly"),
     ),
+    Cadence(
+        dag_id="calendar_coverage_watch", name="节假日日历到期检查", label="日历到期检查", area="notify",
+        frequency="weekly", when="每周一 08:30, 遇节假日顺延至下一工作日",
+        timetable=("weekday_or_next", (0, "08:30")), cron="30 8 * * 1",
+        period_rule="week_so_far",  # the check looks ahead from the run's day
+        notices=(NoticeKind("calendar_coverage", "ops", "节假日日历到期"),),
+        tags=("gxq", "ops", "calendar", "节假日日历", "weekly"),
+    ),
 )
 
 BY_ID: dict[str, Cadence] = {c.dag_id: c for c in CADENCES}
@@ -401,12 +409,19 @@ def in_area(area: str) -> tuple[Cadence, ...]:
     return tuple(c for c in CADENCES if c.area == area)
 
 
-def dag_of(area: str) -> str:
-    """The id of the one DAG of a capability (``tracking`` -> ``plan_task_tracking``)."""
-    found = in_area(area)
+def dag_of(area: str, frequency: str | None = None) -> str:
+    """The id of the one DAG of a capability, or of its DAG of that frequency (``tracking`` ->
+    ``plan_task_tracking``; ``innovation``, ``quarterly`` -> ``innovation_quarterly_dispatch``)."""
+    found = [c for c in in_area(area) if frequency in (None, c.frequency)]
     if len(found) != 1:
-        raise KeyError(f"{area!r} has {len(found)} DAGs in gxq.cadences.CADENCES, not one")
+        raise KeyError(f"{area!r} ({frequency or 'any frequency'}) has {len(found)} DAGs in "
+                       "gxq.cadences.CADENCES, not one")
     return found[0].dag_id
+
+
+def redemption_dags() -> tuple[str, ...]:
+    """The 政策兑现 DAGs (月兑现, 季兑现, 随时兑现), not the policy's review watch."""
+    return tuple(c.dag_id for c in in_area("policy") if c.frequency in ("monthly", "quarterly", "adhoc"))
 
 
 def tags_for(dag_id: str) -> list[str]:
@@ -534,3 +549,33 @@ def inputs_timetable(dag_id: str):
         condition = condition & asset
     return PartitionedAssetTimetable(assets=condition,
                                      default_partition_mapper=StartOfMonthMapper(timezone=TIMEZONE))
+# --- the runs the holiday calendar moved -------------------------------------------------------
+
+
+def moved_runs(year: int, show_all: bool = False) -> list[str]:
+    """Which scheduled runs of ``year`` the holiday calendar moved or skipped, per DAG, with the
+    period each covers: ``python -m gxq.cadences moved 2021 [--all]``."""
+    # Deferred: the calendar's listing imports the timetables (Airflow), which parsing a DAG file
+    # reaches only when a schedule is built.
+    from gxq.calendar import moved
+
+    schedules = [(c.dag_id, timetable_for(c.dag_id), lambda d, dag_id=c.dag_id: covers(dag_id, d).key)
+                 for c in CADENCES if c.timetable is not None and c.timetable[0] != "cron"]  # working calendar only
+    return moved.moved(year, schedules, show_all)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m gxq.cadences", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("moved", help="the runs of a year the holiday calendar moved or skipped")
+    m.add_argument("year", type=int)
+    m.add_argument("--all", action="store_true", help="list every run, not only moved ones")
+    args = parser.parse_args(argv)
+    from gxq.calendar import workdays  # deferred with the listing (see moved_runs)
+
+    print(f"working calendar of {args.year}: {workdays.source_of(args.year)}")
+    print("\n".join(moved_runs(args.year, args.all)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -137,6 +137,11 @@ def _airflow_spec(conn_id: str) -> ConnSpec | None:
         conn = BaseHook.get_connection(conn_id)
     except Exception:  # noqa: BLE001 - not defined, or not inside a task
         return None
+    return spec_of(conn_id, conn)
+
+
+def spec_of(conn_id: str, conn) -> ConnSpec:
+    """The spec of an Airflow connection object (the Task SDK's or the server's ``Connection``)."""
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
     return ConnSpec(
         conn_id,

@@ -23,6 +23,7 @@ Imported at DAG-parse time: the pipelines are imported when a step runs.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from airflow.sdk import get_current_context
@@ -84,8 +85,12 @@ def notify(computed: dict, *upstream: Any) -> Any:
     return _call("notify", computed, *upstream)
 
 
-def report(dag_id: str) -> None:
-    """compute → render → publish → notify."""
-    computed = compute(dag_id)
-    rendered = render(computed)
-    publish(computed, rendered) >> notify(computed, rendered)
+def report(dag_id: str) -> Callable[[], None]:
+    """The graph compute → render → publish → notify, as the function ``@dag`` makes the DAG of."""
+
+    def graph() -> None:
+        computed = compute(dag_id)
+        rendered = render(computed)
+        publish(computed, rendered) >> notify(computed, rendered)
+
+    return graph

@@ -24,6 +24,7 @@ command lines run without it).
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +134,11 @@ class Run:
         return cls.build(dag_id, None, period=period_key, dry_run=dry_run, resend=resend, params=params)
 
     @classmethod
+    def from_args(cls, dag_id: str, args: argparse.Namespace) -> Run:
+        """The run of a flow command of :func:`command_line`."""
+        return cls.for_period(dag_id, args.period, dry_run=not args.send, resend=args.resend)
+
+    @classmethod
     def at(cls, dag_id: str, when: dt.datetime, *, dry_run: bool = True, resend: bool = False,
            **params: Any) -> Run:
         """The run a schedule would make at logical date ``when`` (aware), outside Airflow."""
@@ -175,3 +181,31 @@ class Run:
             triggered_by=data.get("triggered_by") or COMMAND_LINE, run_type=data.get("run_type"),
             params=dict(data.get("params") or {}),
         )
+
+
+def command_line(prog: str, description: str, counts_help: str, flows: dict[str, str]) -> argparse.ArgumentParser:
+    """The operators' command line of a capability (``python -m gxq.<area>``): ``counts YEAR [--json]``
+    and one command per flow, ``PERIOD [--send] [--resend]`` (``flows``: command -> its help);
+    :meth:`Run.from_args` makes the run of a flow command."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("counts", help=counts_help)
+    c.add_argument("year", type=int)
+    c.add_argument("--json", action="store_true")
+    for name, text in flows.items():
+        s = sub.add_parser(name, help=text)
+        s.add_argument("period")
+        s.add_argument("--send", action="store_true", help="send the notices (default: dry run)")
+        s.add_argument("--resend", action="store_true")
+    return parser
+
+
+def run_report_flow(run: Run, plan, compute, render, publish, notify) -> Any:
+    """A capability's steps plan → compute → render → publish → notify in order, without Airflow (the
+    command line and tests); returns what compute made."""
+    plan(run)
+    result = compute(run)
+    rendered = render(run, result)
+    publish(run, result, rendered)
+    notify(run, result, rendered)
+    return result

@@ -181,9 +181,9 @@ def test_texts():
 
 
 def test_moved_listing_2021():
-    from gxq.calendar.moved import moved
+    from gxq.cadences import moved_runs
 
-    lines = moved(2021)
+    lines = moved_runs(2021)
     text = "\n".join(lines)
     assert "2021-02-15 Mon 09:00 -> 2021-02-18 Thu 09:00  covers 2021-W06" in text
     assert "2021-10-04 Mon 09:00 -> 2021-10-08 Fri 09:00  covers 2021-W39" in text

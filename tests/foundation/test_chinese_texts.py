@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "include" / "templates"
 # Read by engineers (ops alerts) or not text at all (the dashboard's own pages, markup comments).
 ENGINEERS = {"notify/deadline_missed.md.j2", "notify/task_failed.md.j2", "notify/unrouted.md.j2",
-             "notify/refused.md.j2", "notify/interrupted.md.j2", "publicity/calendar_coverage.md.j2", "dashboard/reference.html", "dashboard/login_required.html"}
+             "notify/refused.md.j2", "notify/interrupted.md.j2", "notify/calendar_coverage.md.j2", "dashboard/reference.html", "dashboard/login_required.html"}
 # Names a Chinese reader uses as they are: file formats, products, the mail header key.
 ALLOWED = {"Subject", "Word", "Excel", "HTML", "PNG", "PDF", "APP", "Airflow", "URL", "ID", "min"}
 WORD = re.compile(r"[A-Za-z]{3,}")

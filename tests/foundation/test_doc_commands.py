@@ -120,7 +120,7 @@ def test_every_quoted_command_is_run_or_explained():
     assert len(cmds) > 30, cmds  # the extraction found the docs' commands
     kinds = {kind for _, cmd in cmds for kind, _ in [classify(cmd)]}
     assert kinds == {"skip", "help", "airflow", "shell"}, kinds
-    wanted = {"airflow dags test", "airflow backfill create", "python -m gxq.calendar.moved", "bench/run.sh"}
+    wanted = {"airflow dags test", "airflow backfill create", "python -m gxq.cadences moved", "bench/run.sh"}
     assert all(any(w in cmd for _, cmd in cmds) for w in wanted), wanted
 
 

@@ -1,7 +1,8 @@
 """Which scheduled runs the holiday calendar moved (节假日调整的运行日期), per DAG and year.
 
-    python -m gxq.calendar.moved 2021          # from plugins/ on sys.path (PYTHONPATH=plugins)
-    python -m gxq.calendar.moved 2021 --all    # every run, moved or not
+The listing of the registered DAGs is ``python -m gxq.cadences moved 2021`` (``--all``: every run,
+moved or not); this module knows timetables, not DAGs: it is given each DAG's timetable and what a
+run at a logical date covers.
 
 A run is *moved* when its working-calendar time differs from where plain weekdays (Monday to
 Friday, no holidays: the fallback calendar) put it; *skipped* when a reminder's weekday was a
@@ -12,10 +13,10 @@ the office's holiday file (``include/calendar/holidays.yaml``), or neither (Mond
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
+from collections.abc import Callable, Iterable
 
-from gxq import cadences, periods
+from gxq import periods
 from gxq.calendar import workdays
 from gxq.calendar.rules import WeekdayRule
 
@@ -41,19 +42,18 @@ def _skipped(rule: WeekdayRule, year: int) -> list[dt.datetime]:
     return out
 
 
-def moved(year: int, show_all: bool = False) -> list[str]:
+def moved(year: int, schedules: Iterable[tuple[str, object, Callable[[dt.datetime], str]]],
+          show_all: bool = False) -> list[str]:
+    """The lines of the listing: ``schedules`` gives (DAG id, its timetable, logical date -> the key of
+    the period a run then covers) per scheduled DAG."""
     lines = []
-    for cadence in cadences.CADENCES:
-        if cadence.timetable is None or cadence.timetable[0] == "cron":  # not on the working calendar
-            continue
-        dag_id = cadence.dag_id
-        tt = cadences.timetable_for(dag_id)
+    for dag_id, tt, covers_key in schedules:
         slots = tt.run_times(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
         lines.append(f"{dag_id}  [{tt.summary}]  {len(slots)} runs, {sum(s.moved for s in slots)} moved")
         for s in slots:
             if not (s.moved or show_all):
                 continue
-            covers = cadences.covers(dag_id, s.logical.replace(tzinfo=periods.TZ)).key
+            covers = covers_key(s.logical.replace(tzinfo=periods.TZ))
             tag = "moved  " if s.moved else "       "
             extra = "" if s.logical == s.run_at else f"  (logical date kept at {_fmt(s.logical)})"
             lines.append(f"  {tag}{_fmt(s.nominal)} -> {_fmt(s.run_at)}  covers {covers}{extra}")
@@ -67,16 +67,3 @@ def moved(year: int, show_all: bool = False) -> list[str]:
                     why = "no working day left in that week"
                 lines.append(f"  skipped {_fmt(when)}  ({name}; {why})")
     return lines
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("year", type=int)
-    parser.add_argument("--all", action="store_true", help="list every run, not only moved ones")
-    args = parser.parse_args(argv)
-    print(f"working calendar of {args.year}: {workdays.source_of(args.year)}")
-    print("\n".join(moved(args.year, args.all)))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

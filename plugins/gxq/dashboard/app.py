@@ -57,7 +57,7 @@ def _ops_spec_from_airflow():
     """
     # Deferred here and below: this module is the Airflow plugin's, imported by every Airflow
     # process; only the api-server serving a request needs the store, SQLAlchemy and the ORM.
-    from gxq.connections import OPS_CONN_ID, ConnSpec
+    from gxq.connections import OPS_CONN_ID, spec_of
 
     try:
         from airflow.models.connection import Connection
@@ -65,16 +65,7 @@ def _ops_spec_from_airflow():
         conn = Connection.get_connection_from_secrets(OPS_CONN_ID)
     except Exception:  # noqa: BLE001 - not defined in Airflow: the embedded default applies
         return None
-    return ConnSpec(
-        OPS_CONN_ID,
-        (conn.conn_type or "").lower(),
-        host=conn.host,
-        port=conn.port,
-        login=conn.login,
-        password=conn.password,
-        schema=conn.schema,
-        extra=conn.extra_dejson or {},
-    )
+    return spec_of(OPS_CONN_ID, conn)
 
 
 def dashboard_engine():

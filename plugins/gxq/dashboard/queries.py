@@ -42,12 +42,13 @@ log = logging.getLogger(__name__)
 
 TZ = ZoneInfo("Asia/Shanghai")
 
-BULLETIN_DAG = "petition_weekly_bulletin"
-POLICY_DAGS = tuple(c.dag_id for c in cadences.in_area("policy") if c.frequency != "daily")  # not the review watch
-INNOVATION_MONTHLY_DAG = "innovation_monthly_evaluation"
-INNOVATION_QUARTERLY_DAG = "innovation_quarterly_dispatch"
-PUBLICITY_DAG = "publicity_cadence_reminder"
-TASKS_DAG = "plan_task_tracking"
+# The DAGs whose reports the 看板 shows (gxq.cadences).
+BULLETIN_DAG = cadences.dag_of("petitions")
+POLICY_DAGS = cadences.redemption_dags()
+INNOVATION_MONTHLY_DAG = cadences.dag_of("innovation", "monthly")
+INNOVATION_QUARTERLY_DAG = cadences.dag_of("innovation", "quarterly")
+PUBLICITY_DAG = cadences.dag_of("publicity")
+TASKS_DAG = cadences.dag_of("tracking")
 URGENT_DAGS = tuple(c.dag_id for c in cadences.in_area("urgent"))
 URGENT_STAGES = ("dispatch_overdue", "feedback_overdue", "dispatch_due_soon", "feedback_due_soon", "in_time")
 URGENT_STAGE_LABELS = {"dispatch_overdue": "分拨超时", "feedback_overdue": "反馈超时", "dispatch_due_soon": "即将分拨到期",
@@ -207,7 +208,7 @@ def bulletin_section(engine, weeks: int = TREND_WEEKS) -> Section:
     stored = _reports(engine, (BULLETIN_DAG,), limit=max(weeks * 4, 60))
     stored = [r for r in stored if periods.WEEK_RE.match(r["period_key"])]
     if not stored:
-        return Section(note="尚无情况通报（petition_weekly_bulletin 未运行）", available=False)
+        return Section(note=f"尚无情况通报（{BULLETIN_DAG} 未运行）", available=False)
     latest = stored[0]
     by_key = {r["period_key"]: r["report"] for r in stored}
     keys = [latest["period_key"]]

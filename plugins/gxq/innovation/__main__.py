@@ -10,7 +10,6 @@ files in ``$GXQ_DATA_DIR``); files under ``$GXQ_OUTPUT_DIR``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -18,7 +17,7 @@ from gxq import output
 from gxq.innovation import pipeline, rules
 from gxq.innovation.source import load
 from gxq.periods import month_period
-from gxq.run import Run
+from gxq.run import Run, command_line
 
 KINDS = {"monthly": "month", "quarterly": "quarter"}  # command -> the period its DAG covers
 
@@ -36,17 +35,8 @@ def counts(year: int) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gxq.innovation", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("counts", help="colour counts per month of a year")
-    c.add_argument("year", type=int)
-    c.add_argument("--json", action="store_true")
-    for name in ("monthly", "quarterly"):
-        s = sub.add_parser(name, help=f"run the {name} flow for a period")
-        s.add_argument("period")
-        s.add_argument("--send", action="store_true", help="send the notices (default: dry run)")
-        s.add_argument("--resend", action="store_true")
-    args = parser.parse_args(argv)
+    args = command_line("python -m gxq.innovation", __doc__.splitlines()[0], "colour counts per month of a year",
+                        {name: f"run the {name} flow for a period" for name in KINDS}).parse_args(argv)
     if args.command == "counts":
         rows = counts(args.year)
         if args.json:
@@ -58,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{r['period']:8} {r['green']:>6} {r['yellow']:>6} {r['red']:>6} {r['unreported']:>6} {score:>9}")
         return 0
 
-    run = Run.for_period(pipeline.dag_for(KINDS[args.command]), args.period, dry_run=not args.send,
-                         resend=args.resend)
+    run = Run.from_args(pipeline.dag_for(KINDS[args.command]), args)
     pipeline.run_all(run)
     print(output.output_root() / run.dag_id / run.key)
     return 0

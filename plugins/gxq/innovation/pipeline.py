@@ -15,7 +15,6 @@ Which of the two a run is follows from its period: a month is evaluated, a quart
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +22,8 @@ from dataclasses import dataclass
 from gxq import cadences, output, store
 from gxq.innovation import monthly, notices, quarterly
 from gxq.innovation import render as rendering
-from gxq.notify import deliver
-from gxq.run import Run
+from gxq.notify import deliver_run
+from gxq.run import Run, run_report_flow
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ FLOWS = {
 
 def dag_for(kind: str) -> str:
     """The innovation DAG whose runs cover a ``month`` or a ``quarter`` (gxq.cadences)."""
-    return next(c.dag_id for c in cadences.in_area("innovation") if c.kinds == (kind,))
+    return cadences.dag_of("innovation", {"month": "monthly", "quarter": "quarterly"}[kind])
 
 
 def _run(run: Run | dict) -> Run:
@@ -89,22 +88,11 @@ def publish(run: Run | dict, report: dict, paths: dict[str, str] | None = None) 
 
 
 def notify(run: Run | dict, report: dict, paths: dict[str, str]) -> dict:
-    """Send the period's notices through the outbox; the outcome is kept beside the report
-    (``notifications.json``), not in it, so that report.json stays reproducible."""
+    """Send the period's notices through the outbox (outcome in ``notifications.json``)."""
     run = _run(run)
-    batch = FLOWS[run.period.kind].notices(run.dag_id, report, paths)
-    result = deliver(run.dag_id, run.key, batch, dry_run=run.dry_run, resend=run.resend, run_id=run.run_id)
-    outcome = result.to_dict()
-    output.write_text(output.period_dir(run.dag_id, run.key) / "notifications.json",
-                      json.dumps(outcome, ensure_ascii=False, indent=2) + "\n")
-    return {k: v for k, v in outcome.items() if k != "notices"}
+    return deliver_run(run, FLOWS[run.period.kind].notices(run.dag_id, report, paths))
 
 
 def run_all(run: Run) -> dict:
     """The whole flow without Airflow (operators' command line and tests)."""
-    plan(run)
-    report = compute(run)
-    paths = render(run, report)
-    publish(run, report, paths)
-    notify(run, report, paths)
-    return report
+    return run_report_flow(run, plan, compute, render, publish, notify)

@@ -44,6 +44,6 @@ answer and that write could repeat one part.
 """
 
 from gxq.notify.model import DeliveryFailed, DeliveryResult, Notice, NoticeOutcome
-from gxq.notify.outbox import deliver, render_notice
+from gxq.notify.outbox import deliver, deliver_run, render_notice
 
-__all__ = ["DeliveryFailed", "DeliveryResult", "Notice", "NoticeOutcome", "deliver", "render_notice"]
+__all__ = ["DeliveryFailed", "DeliveryResult", "Notice", "NoticeOutcome", "deliver", "deliver_run", "render_notice"]

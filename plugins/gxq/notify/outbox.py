@@ -49,7 +49,7 @@ from gxq.notify import channels, pacing
 from gxq.notify.model import DeliveryFailed, DeliveryResult, Notice, NoticeOutcome, Sender
 from gxq.notify.tables import CLAIMABLE, delivery, outbox
 from gxq.notify.templates import render
-from gxq.output import output_root, write_text
+from gxq.output import output_root, period_dir, write_text
 
 log = logging.getLogger("gxq.notify")
 
@@ -710,3 +710,14 @@ def rows(engine, dag_id: str | None = None, period_key: str | None = None) -> li
         q = q.where(outbox.c.period_key == period_key)
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def deliver_run(run, notices: list[Notice]) -> dict:
+    """:func:`deliver` a run's notices (its DAG, key and flags: a :class:`gxq.run.Run`); the outcome
+    is kept beside the report (``notifications.json``), not in it, so that report.json stays
+    reproducible. Returns the outcome without the per-notice list."""
+    result = deliver(run.dag_id, run.key, notices, dry_run=run.dry_run, resend=run.resend, run_id=run.run_id)
+    outcome = result.to_dict()
+    write_text(period_dir(run.dag_id, run.key) / "notifications.json",
+               json.dumps(outcome, ensure_ascii=False, indent=2) + "\n")
+    return {k: v for k, v in outcome.items() if k != "notices"}

@@ -17,4 +17,6 @@ docx, xlsx, charts), ``notices`` (who gets what), ``pipeline`` (the DAG's task b
 ``daily`` (per-day counts in ``gxq_ops``), ``backtest`` (the 突增 test on the demo year, for engineers).
 """
 
-DAG_ID = "petition_weekly_bulletin"
+from gxq import cadences
+
+DAG_ID = cadences.dag_of("petitions")  # the bulletin's DAG (gxq.cadences)

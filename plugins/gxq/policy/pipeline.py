@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 # The 政策兑现 DAGs (gxq.cadences): their cadence (monthly | quarterly | adhoc) names the policies
 # they pay, their period kinds what a period param may be.
-POLICY_DAGS = {c.dag_id: c for c in cadences.in_area("policy") if c.frequency in ("monthly", "quarterly", "adhoc")}
+POLICY_DAGS = {dag_id: cadences.get(dag_id) for dag_id in cadences.redemption_dags()}
 
 
 def review_params(params: dict | None, triggered_by: str | None = None) -> dict:
@@ -467,9 +467,9 @@ def year_periods(year: int) -> list[tuple[str, str]]:
     """(dag_id, period) of every scheduled batch of a year, in the order the schedule issues them."""
     out = []
     for m in range(1, 13):
-        out.append(("policy_redemption_monthly", f"{year}-{m:02d}"))
+        out.append((cadences.dag_of("policy", "monthly"), f"{year}-{m:02d}"))
         if m % 3 == 0:
-            out.append(("policy_redemption_quarterly", f"{year}-Q{m // 3}"))
+            out.append((cadences.dag_of("policy", "quarterly"), f"{year}-Q{m // 3}"))
     return out
 
 

@@ -434,13 +434,14 @@ def request_of(engine, batch_key: str, run_id: str | None) -> int | None:
 
 
 def check_waiting(engine, today: dt.date, *, base_url: str | None = None, dry_run: bool = False,
-                  resend: bool = False, run_id: str | None = None, dag_id: str = "policy_review_watch",
+                  resend: bool = False, run_id: str | None = None, dag_id: str | None = None,
                   api=None) -> dict:
     """Close the requests of batches issued meanwhile by another run (:func:`close_superseded`,
     through ``api``; without one, ``ops`` is told once to close them by hand), then remind the
     approvers (tag ``GXQ_APPROVERS_TAG``, default ``finance``) of every batch waiting 2 working days
     or more, and escalate to ``office`` at 5; each once per request (outbox kinds
     ``policy_review_reminder:<review_id>`` / ``policy_review_escalation:<review_id>``)."""
+    dag_id = dag_id or cadences.dag_of("policy", "daily")  # the review watch
     from gxq.calendar.workdays import working_days
     from gxq.notify import Notice, deliver
     from gxq.policy import render as r

@@ -12,6 +12,7 @@ nothing: ``issue_batch`` and the later steps are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import HITLOperator
@@ -103,10 +104,14 @@ def issue_batch(computed: dict, decision: dict) -> str:
         raise AirflowSkipException(str(exc)) from None
 
 
-def redeem(dag_id: str) -> None:
-    """The graph of a 政策兑现 DAG."""
-    computed = flow.compute(dag_id)  # the run's batch plan, then 资格核定
-    decision = review(computed)  # 审核: waits in Required Actions unless approved by param
-    batch = issue_batch(computed, decision)  # 出具批次 (skipped when rejected)
-    rendered = flow.render(computed, batch)  # 明细表 + 公示
-    flow.publish(computed, batch, rendered) >> flow.notify(computed, rendered)  # report.json, then notices
+def redeem(dag_id: str) -> Callable[[], None]:
+    """The graph of a 政策兑现 DAG, as the function ``@dag`` makes the DAG of."""
+
+    def graph() -> None:
+        computed = flow.compute(dag_id)  # the run's batch plan, then 资格核定
+        decision = review(computed)  # 审核: waits in Required Actions unless approved by param
+        batch = issue_batch(computed, decision)  # 出具批次 (skipped when rejected)
+        rendered = flow.render(computed, batch)  # 明细表 + 公示
+        flow.publish(computed, batch, rendered) >> flow.notify(computed, rendered)  # report.json, then notices
+
+    return graph

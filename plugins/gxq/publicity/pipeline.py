@@ -5,11 +5,9 @@ the report."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from gxq import output, store
-from gxq.calendar import coverage
 from gxq.masking import mask_text
 from gxq.notify import deliver
 from gxq.publicity import reminder, source
@@ -45,11 +43,10 @@ def publish(run: Run | dict, counts: dict) -> dict:
 
 
 def notify(run: Run | dict, counts: dict, report: dict) -> dict:
-    """The reminder to ``publicity`` when behind; nothing otherwise. Then the holiday calendar's
-    yearly check (节假日日历到期检查: ``ops`` warned once a year when next year is missing)."""
+    """The reminder to ``publicity`` when behind; the data-quality notice to ``ops`` when a row's time
+    is not a time."""
     run = Run.from_dict(run)
-    return {"reminder": _remind(run, report), "data_problems": _data_problems(run, report),
-            "calendar": calendar_check(run)}
+    return {"reminder": _remind(run, report), "data_problems": _data_problems(run, report)}
 
 
 def _data_problems(run: Run, report: dict) -> dict:
@@ -68,12 +65,6 @@ def _remind(run: Run, report: dict) -> dict:
         return {"sent": 0, "reason": "not behind" if not report["behind"] else "nothing can be urged"}
     result = deliver(run.dag_id, run.key, [notice], dry_run=run.dry_run, resend=run.resend, run_id=run.run_id)
     return result.to_dict()
-
-
-def calendar_check(run: Run) -> dict:
-    as_of: dt.datetime = run.as_of
-    return coverage.check(run.dag_id, as_of.date(), checked_at=as_of.isoformat(timespec="seconds"),
-                          dry_run=run.dry_run, resend=run.resend, run_id=run.run_id)
 
 
 def run_all(run: Run) -> dict:

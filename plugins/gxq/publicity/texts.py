@@ -1,4 +1,4 @@
-"""Texts people read (提醒、周报一行、日历告警), rendered from ``include/templates/publicity/``.
+"""Texts people read (提醒、周报一行), rendered from ``include/templates/publicity/``.
 
 A ``*.md.j2`` template starts with a ``Subject:`` line; the rest is the Markdown body.
 """

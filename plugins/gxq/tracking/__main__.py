@@ -10,14 +10,13 @@ files in ``$GXQ_DATA_DIR``); files under ``$GXQ_OUTPUT_DIR``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import Counter
 
 from gxq import cadences, output
 from gxq.periods import month_period
-from gxq.run import Run
+from gxq.run import Run, command_line
 from gxq.tracking import pipeline, rules
 from gxq.tracking.source import load
 
@@ -36,16 +35,8 @@ def counts(year: int) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gxq.tracking", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("counts", help="targets by light for each month of a year")
-    c.add_argument("year", type=int)
-    c.add_argument("--json", action="store_true")
-    r = sub.add_parser("run", help="run the month's flow")
-    r.add_argument("period")
-    r.add_argument("--send", action="store_true", help="send the notices (default: dry run)")
-    r.add_argument("--resend", action="store_true")
-    args = parser.parse_args(argv)
+    args = command_line("python -m gxq.tracking", __doc__.splitlines()[0], "targets by light for each month of a year",
+                        {"run": "run the month's flow"}).parse_args(argv)
     if args.command == "counts":
         rows = counts(args.year)
         if args.json:
@@ -56,8 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             statuses = ", ".join(f"{k} {v}" for k, v in row["statuses"].items() if v)
             print(f"{row['period']:8} {row['green']:>6} {row['yellow']:>6} {row['red']:>6}   {statuses}")
         return 0
-    (cadence,) = cadences.in_area("tracking")
-    run = Run.for_period(cadence.dag_id, args.period, dry_run=not args.send, resend=args.resend)
+    run = Run.from_args(cadences.dag_of("tracking"), args)
     pipeline.run_all(run)
     print(output.output_root() / run.dag_id / run.key)
     return 0

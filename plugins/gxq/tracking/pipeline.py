@@ -13,12 +13,11 @@ A rerun of a month rebuilds the same report from the same data; its notices are 
 
 from __future__ import annotations
 
-import json
 import logging
 
 from gxq import output, store
-from gxq.notify import deliver
-from gxq.run import Run
+from gxq.notify import deliver_run
+from gxq.run import Run, run_report_flow
 from gxq.tracking import monthly, notices, supervision
 from gxq.tracking import render as rendering
 
@@ -60,22 +59,11 @@ def publish(run: Run | dict, report: dict, paths: dict[str, str] | None = None) 
 
 
 def notify(run: Run | dict, report: dict, paths: dict[str, str]) -> dict:
-    """Send the month's notices through the outbox; the outcome goes beside the report
-    (``notifications.json``), not in it, so that report.json stays reproducible."""
+    """Send the month's notices through the outbox (outcome in ``notifications.json``)."""
     run = Run.from_dict(run)
-    result = deliver(run.dag_id, run.key, notices.build(run.dag_id, report, paths), dry_run=run.dry_run,
-                     resend=run.resend, run_id=run.run_id)
-    outcome = result.to_dict()
-    output.write_text(output.period_dir(run.dag_id, run.key) / "notifications.json",
-                      json.dumps(outcome, ensure_ascii=False, indent=2) + "\n")
-    return {k: v for k, v in outcome.items() if k != "notices"}
+    return deliver_run(run, notices.build(run.dag_id, report, paths))
 
 
 def run_all(run: Run) -> dict:
     """The whole flow without Airflow (operators' command line and tests)."""
-    plan(run)
-    report = compute(run)
-    paths = render(run, report)
-    publish(run, report, paths)
-    notify(run, report, paths)
-    return report
+    return run_report_flow(run, plan, compute, render, publish, notify)

@@ -2,8 +2,8 @@
 
 ``chinesecalendar`` learns a year only when the State Council publishes its arrangement and the
 package is released. Beyond its last year every working-day timetable falls back to plain
-weekdays (see :mod:`gxq.calendar.workdays`), which would send on holidays: so a DAG run checks
-whether any day of the next ``LOOKAHEAD_DAYS`` (from December 1st on for the next year) lies in
+weekdays (see :mod:`gxq.calendar.workdays`), which would send on holidays: so the ops DAG
+``calendar_coverage_watch`` checks every week whether any day of the next ``LOOKAHEAD_DAYS`` (from December 1st on for the next year) lies in
 a year the package does not know, and if so tells ``ops`` through the outbox. The notice's
 period key is ``calendar-<year>`` with kind ``calendar_coverage``, so the outbox sends it once per
 unknown year, however many runs check.
@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 
 from gxq.calendar import workdays
-from gxq.notify import Notice, deliver
-from gxq.publicity.texts import render_notice
+from gxq.notify.model import Notice
+from gxq.notify.outbox import deliver
+from gxq.notify.templates import render
+from gxq.run import Run
 
 LOOKAHEAD_DAYS = 31
 KIND = "calendar_coverage"
@@ -34,7 +36,7 @@ def coverage_notice(today: dt.date, dag_id: str, checked_at: str, lookahead_days
 
     first, last = workdays.known_years()
     first_unknown_day = max(today, dt.date(years[0], 1, 1))
-    subject, body = render_notice(
+    subject, body = render(
         "calendar_coverage",
         years=years, first=first, last=last, version=workdays.package_version(),
         first_unknown_day=first_unknown_day.isoformat(), checked_at=checked_at, dag_id=dag_id,
@@ -55,3 +57,10 @@ def check(dag_id: str, today: dt.date, *, checked_at: str, dry_run: bool = False
     delivery = deliver(dag_id, f"calendar-{years[0]}", [notice], dry_run=dry_run, resend=resend, run_id=run_id)
     result["notified"] = delivery.to_dict()
     return result
+
+
+def check_run(run: Run) -> dict:
+    """The check of a ``calendar_coverage_watch`` run, on the day of its moment."""
+    moment = run.moment
+    return check(run.dag_id, moment.date(), checked_at=moment.isoformat(timespec="seconds"), dry_run=run.dry_run,
+                 resend=run.resend, run_id=run.run_id)
