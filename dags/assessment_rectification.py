@@ -24,17 +24,8 @@ Params: `period` (a week key such as `2021-W27`, for manual runs; anything else 
 reproduces its report and sends nothing twice. Rules: `plugins/gxq/assessment/rules.py`.
 """
 
-from __future__ import annotations
-
 from airflow.sdk import dag
 from gxq import dagkit, flow
 
 DAG_ID = "assessment_rectification"
-
-
-@dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)
-def assessment_rectification():
-    flow.report(DAG_ID)  # compute → render → publish → notify
-
-
-assessment_rectification()
+assessment_rectification = dag(**dagkit.dag_args(DAG_ID), doc_md=__doc__)(flow.report(DAG_ID))()

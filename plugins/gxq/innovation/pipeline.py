@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gxq import cadences, output, store
+from gxq import cadences, store
 from gxq.innovation import monthly, notices, quarterly
 from gxq.innovation import render as rendering
 from gxq.notify import deliver_run
@@ -55,12 +55,7 @@ def _run(run: Run | dict) -> Run:
     return Run.from_dict(run)
 
 
-def plan(run: Run | dict) -> dict:
-    """The run value, as the DAG passes it on; ``gxq_ops`` migrated first, as every run must."""
-    run = _run(run)
-    store.ops_engine()
-    log.info("%s: period %s (%s)", run.dag_id, run.period.key, run.triggered_by)
-    return run.to_dict()
+plan = store.begin  # nothing to check before the read: gxq_ops migrated, the run value passed on
 
 
 def compute(run: Run | dict) -> dict:
@@ -81,10 +76,7 @@ def render(run: Run | dict, report: dict) -> dict[str, str]:
 
 def publish(run: Run | dict, report: dict, paths: dict[str, str] | None = None) -> str:
     """``report.json`` (written after every other file of the run: ``paths``) and its copy in ``gxq_ops``."""
-    run = _run(run)
-    path = output.write_report(run.dag_id, run.key, report)
-    store.record_report(store.ops_engine(), run.dag_id, run.key, report, run_id=run.run_id)
-    return str(path)
+    return store.publish_report(run, report)
 
 
 def notify(run: Run | dict, report: dict, paths: dict[str, str]) -> dict:

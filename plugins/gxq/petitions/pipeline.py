@@ -310,10 +310,7 @@ def render(run: Run | dict, computed: dict, supervised: list[dict]) -> dict:
 
 def publish(run: Run | dict, computed: dict, rendered: dict) -> str:
     """report.json (after the files people read) and its copy in gxq_ops."""
-    run = Run.from_dict(run)
-    path = output.write_report(run.dag_id, run.key, rendered["report"])
-    store.record_report(store.ops_engine(), run.dag_id, run.key, rendered["report"], run_id=run.run_id)
-    return str(path)
+    return store.publish_report(run, rendered["report"])
 
 
 # --- notify ---------------------------------------------------------------------------------

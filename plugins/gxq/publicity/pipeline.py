@@ -16,12 +16,7 @@ from gxq.run import Run
 log = logging.getLogger(__name__)
 
 
-def plan(run: Run | dict) -> dict:
-    """The run value (D, its week and report key); gxq_ops migrated first."""
-    run = Run.from_dict(run)
-    store.ops_engine()
-    log.info("%s: %s as of %s (%s)", run.dag_id, run.key, run.as_of, run.triggered_by)
-    return run.to_dict()
+plan = store.begin  # nothing to check before the read: gxq_ops migrated, the run value passed on
 
 
 def compute(run: Run | dict) -> dict:
@@ -37,8 +32,7 @@ def publish(run: Run | dict, counts: dict) -> dict:
     if notice is not None:
         folder = output.period_dir(run.dag_id, run.key)
         output.write_text(folder / "reminder.md", f"# {mask_text(notice.subject)}\n\n{mask_text(notice.body)}")
-    output.write_report(run.dag_id, run.key, report)
-    store.record_report(store.ops_engine(), run.dag_id, run.key, report, run_id=run.run_id)
+    store.publish_report(run, report)
     return report
 
 

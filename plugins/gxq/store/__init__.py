@@ -23,7 +23,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from gxq import output
 from gxq.connections import OPS_CONN_ID, engine_for
+from gxq.run import Run
 from gxq.store.tables import reports
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -92,6 +94,26 @@ def ensure_schema(engine=None):
 def ops_engine():
     """The ``gxq_ops`` engine, migrated."""
     return ensure_schema(engine_for(OPS_CONN_ID))
+
+
+# --- a run's start and its report ---------------------------------------------------------------
+
+
+def begin(run: Run | dict) -> dict:
+    """The step ``plan`` of a capability with nothing to check before its read: ``gxq_ops`` migrated
+    first, as every run must; the run value as the DAG passes it on."""
+    run = Run.from_dict(run)
+    ops_engine()
+    return run.to_dict()
+
+
+def publish_report(run: Run | dict, report: dict) -> str:
+    """``report.json`` of a run (written last, after the files people read) and its copy in ``gxq_ops``;
+    returns the file's path."""
+    run = Run.from_dict(run)
+    path = output.write_report(run.dag_id, run.key, report)
+    record_report(ops_engine(), run.dag_id, run.key, report, run_id=run.run_id)
+    return str(path)
 
 
 # --- issued reports ---------------------------------------------------------------------------

@@ -1,14 +1,7 @@
-"""The steps of ``plan_task_tracking`` (任务清单 督查) on the project's step contract
-(docs/ARCHITECTURE.md), each a plain function of the run value (:class:`gxq.run.Run` or its dict)::
-
-    run = plan(run)                     # gxq_ops migrated first; the run value as a dict
-    report = compute(run)               # reads dept_supervision, builds the report
-    paths = render(run, report)         # tracking.html / .docx, targets.xlsx, burn-up charts
-    publish(run, report, paths)         # report.json last, copy in gxq_ops, supervised items saved
-    notify(run, report, paths)          # gxq.notify outbox (the DAG's last step)
-
-A rerun of a month rebuilds the same report from the same data; its notices are sent once unless
-``resend`` is set.
+"""The steps of ``plan_task_tracking`` (任务清单 督查, 序时进度) on the step contract (:mod:`gxq.flow`):
+``compute`` reads dept_supervision's targets and reports for the month; ``render`` writes tracking.html /
+.docx, targets.xlsx and the burn-up charts; ``publish`` saves the supervised items, then the report;
+``notify`` the outbox. A rerun of a month rebuilds the same report; its notices go once unless ``resend``.
 """
 
 from __future__ import annotations
@@ -24,12 +17,7 @@ from gxq.tracking import render as rendering
 log = logging.getLogger(__name__)
 
 
-def plan(run: Run | dict) -> dict:
-    """The run value, as the DAG passes it on; ``gxq_ops`` migrated first."""
-    run = Run.from_dict(run)
-    store.ops_engine()
-    log.info("%s: period %s (%s)", run.dag_id, run.period.key, run.triggered_by)
-    return run.to_dict()
+plan = store.begin  # nothing to check before the read: gxq_ops migrated, the run value passed on
 
 
 def compute(run: Run | dict, engine=None) -> dict:
@@ -50,12 +38,8 @@ def render(run: Run | dict, report: dict) -> dict[str, str]:
 def publish(run: Run | dict, report: dict, paths: dict[str, str] | None = None) -> str:
     """``report.json`` (after every other file of the run: ``paths``), its copy and the supervised
     items in ``gxq_ops``."""
-    run = Run.from_dict(run)
-    ops = store.ops_engine()
-    supervision.save(ops, run.key, report["supervision"])
-    path = output.write_report(run.dag_id, run.key, report)
-    store.record_report(ops, run.dag_id, run.key, report, run_id=run.run_id)
-    return str(path)
+    supervision.save(store.ops_engine(), Run.from_dict(run).key, report["supervision"])
+    return store.publish_report(run, report)
 
 
 def notify(run: Run | dict, report: dict, paths: dict[str, str]) -> dict:
