@@ -753,7 +753,7 @@ def urgent_section(engine, now: dt.datetime | None = None) -> Section:
     time first (the alerts' order), with what was notified (``petition_urgent_notified``)."""
     stored = _reports(engine, URGENT_DAGS, limit=1)
     if not stored:
-        return Section(note="尚无急险监测（petition_urgent_watch 未运行）", available=False)
+        return Section(note=f"尚无急险监测（{'、'.join(URGENT_DAGS) or '急险监测'} 未运行）", available=False)
     rep = stored[0]["report"]
     watched = [w for w in rep.get("watched_petitions") or [] if isinstance(w, dict)]
     order = {stage: i for i, stage in enumerate(URGENT_STAGES)}
@@ -797,7 +797,7 @@ def scorecard_section(engine) -> Section:
     scorecard), and the inputs missing when the month is incomplete."""
     stored = [r for r in _reports(engine, (SCORECARD_DAG,), limit=24) if periods.MONTH_RE.match(r["period_key"])]
     if not stored:
-        return Section(note="尚无绩效考核（unit_performance_scorecard 未运行）", available=has_table(engine, REPORTS_TABLE))
+        return Section(note=f"尚无绩效考核（{SCORECARD_DAG} 未运行）", available=has_table(engine, REPORTS_TABLE))
     latest = stored[0]
     rep = latest["report"]
     by_key = {r["period_key"]: r["report"] for r in stored}
