@@ -185,7 +185,7 @@ def test_a_year_entered_in_the_file_is_used_where_the_package_knows_nothing(offi
 
 
 def test_coverage_still_warns_while_the_coming_year_is_in_neither(office_file):
-    from gxq.calendar import coverage
+    from gxq.notify import coverage
 
     last = workdays.known_years()[1]
     office_file("years:\n  2091:\n")
@@ -202,7 +202,7 @@ def test_a_bad_file_fails_the_lookup_clearly(office_file):
 
 
 def test_moved_names_where_the_year_comes_from(capsys):
-    from gxq.calendar import moved
+    from gxq import cadences
 
-    moved.main(["2026"])
+    cadences.main(["moved", "2026"])
     assert capsys.readouterr().out.splitlines()[0].startswith("working calendar of 2026: chinesecalendar")
