@@ -54,10 +54,11 @@ def test_reference_names_every_dag_and_param():
 def test_reference_schedule_table_matches_the_registry():
     """Each DAG's row of docs/reference.md §4 names its plain cron and its working-day rule."""
     text = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
+    text = text[text.index("\n## 4. "):text.index("\n## 5. ")]  # other sections' tables name DAGs too
     rows: dict[str, str] = {}
     for m in re.finditer(r"^\| `(\w+)` \|.*$", text, re.MULTILINE):
         if m.group(1) in cadences.BY_ID:
-            rows.setdefault(m.group(1), m.group(0))  # the first table naming DAGs is §4's
+            rows.setdefault(m.group(1), m.group(0))
     assert set(rows) == set(cadences.BY_ID), set(cadences.BY_ID) ^ set(rows)
     for cadence in cadences.CADENCES:
         row = rows[cadence.dag_id]

@@ -4,10 +4,10 @@
 SELECT 'info_submissions' AS source_table, submission_id AS row_id, submitted_at AS value
 FROM info_submissions
 WHERE {{ bad_ts('submitted_at') }}
-{%- if with_posts %}
+{%- if with_posts | default(false) %}
 UNION ALL
 SELECT 'wechat_posts', post_id, published_at
 FROM wechat_posts
 WHERE {{ bad_ts('published_at') }}
-{%- endif %}
+{%- endif +%}
 ORDER BY 1, 2
