@@ -13,14 +13,18 @@ def publicity_run(as_of: dt.datetime) -> dict:
 
 
 def run_everything(weeks=("2021-W09",), months=("2021-03",), quarters=("2021-Q1",),
-                   publicity=(dt.datetime(2021, 3, 3, 2, tzinfo=dt.UTC),)) -> dict:
-    """Reports of every DAG over the given periods (notices really delivered, not dry runs)."""
+                   publicity=(dt.datetime(2021, 3, 3, 2, tzinfo=dt.UTC),), urgent=(), scorecards=()) -> dict:
+    """Reports of every DAG over the given periods (notices really delivered, not dry runs): the urgent
+    watch at the given minutes (``2021-06-03T0940``), then the scorecards of the given months, last,
+    since they read what the others issued (issued even with inputs missing: ``allow_missing``)."""
     from gxq.assessment import pipeline as assessment
     from gxq.innovation import pipeline as innovation
     from gxq.petitions import pipeline as petitions
     from gxq.policy import pipeline as policy
     from gxq.run import Run
+    from gxq.scorecard import pipeline as scorecard
     from gxq.tracking import pipeline as tracking
+    from gxq.urgent import pipeline as urgent_watch
 
     reports = {}
     for week in weeks:
@@ -39,4 +43,9 @@ def run_everything(weeks=("2021-W09",), months=("2021-03",), quarters=("2021-Q1"
     for as_of in publicity:
         report = publicity_run(as_of)
         reports[("publicity_cadence_reminder", report["report_key"])] = report
+    for key in urgent:
+        reports[("petition_urgent_watch", key)] = urgent_watch.run(key)
+    for month in scorecards:
+        reports[("unit_performance_scorecard", month)] = scorecard.run_all(
+            Run.for_period("unit_performance_scorecard", month, dry_run=False, allow_missing=True))
     return reports

@@ -96,7 +96,19 @@ def test_no_internal_values_in_any_document_of_a_demo_year(dagbag, demo_sqlite, 
     monkeypatch.delenv("GXQ_APPRISE_CONFIG", raising=False)  # demo channel: every notice a file too
     monkeypatch.setenv("GXQ_POLICY_EXAMPLES", "1")  # the demo's setting: every kind of rule rendered
 
-    run_everything(weeks=[f"2021-W{w:02d}" for w in range(1, WEEKS + 1)],
+    # the urgent watch where the demo year has an urgent petition not yet dispatched: due soon, overdue,
+    # overdue >= 2 h (督办)
+    from gxq.connections import engine_for
+    with engine_for("dept_petitions").connect() as conn:
+        late = conn.exec_driver_sql(
+            "SELECT dispatch_due_at, dispatched_at FROM petitions WHERE is_urgent = 1 AND status <> '已撤销'"
+            " AND received_at LIKE '2021-%' AND (dispatched_at IS NULL OR dispatched_at > dispatch_due_at)"
+            " ORDER BY received_at").all()
+    moments = [dt.datetime.fromisoformat(due) + dt.timedelta(minutes=m) for due, done in late for m in (-20, 10, 130)
+               if done is None or dt.datetime.fromisoformat(done) > dt.datetime.fromisoformat(due) + dt.timedelta(minutes=m)]
+    assert moments, "the demo year has a late urgent dispatch"
+    minutes = sorted({f"{t:%Y-%m-%dT%H}{t.minute // 10}0" for t in moments[:6]})
+    run_everything(weeks=[f"2021-W{w:02d}" for w in range(1, WEEKS + 1)], urgent=minutes, scorecards=("2021-06",),
                    months=[f"2021-{m:02d}" for m in range(1, 13)], quarters=("2021-Q1", "2021-Q2", "2021-Q3", "2021-Q4"),
                    publicity=(dt.datetime(2021, 3, 3, 2, tzinfo=dt.UTC), dt.datetime(2021, 3, 5, 7, tzinfo=dt.UTC),
                               dt.datetime(2021, 11, 17, 2, tzinfo=dt.UTC)))
@@ -141,7 +153,8 @@ def test_no_internal_values_in_any_document_of_a_demo_year(dagbag, demo_sqlite, 
 
     kinds = {row["kind"].split(":")[0] for row in outbox}
     assert {"policy_batch", "policy_unit", "policy_rejected", "policy_review_reminder", "policy_review_escalation",
-            "policy_review_superseded", "bulletin", "unit_bulletin"} <= kinds, kinds
+            "policy_review_superseded", "bulletin", "unit_bulletin", "urgent_office", "scorecard_office",
+            "scorecard_unit"} <= kinds, kinds
     assert len(files) > WEEKS and any(p.suffix == ".docx" for p in files) and any(p.suffix == ".xlsx" for p in files)
     assert not found, f"{len(found)} internal value(s) in documents people read:\n" + "\n".join(found[:60])
 
