@@ -25,6 +25,11 @@ def ops_conn(request, tmp_path, monkeypatch):
     store._migrated.clear()
 
 
+def test_declared_heads_are_alembics():
+    """A new revision updates store.HEADS: a run compares the stored revisions with it."""
+    assert store.HEADS == store.heads(), f"set gxq.store.HEADS to {sorted(store.heads())}"
+
+
 def test_empty_store_is_created_at_all_heads(ops_conn):
     engine = store.ops_engine()
     assert store.current_revisions(engine) == store.heads()
