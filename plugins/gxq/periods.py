@@ -138,9 +138,6 @@ def weeks_of_month(month: Period) -> list[Period]:
     return weeks
 
 
-MINUTE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})$", re.ASCII)
-
-
 def anchor(key: str) -> dt.datetime | None:
     """The local moment a report period stands at on a time line (an asset partition's time): a
     month its first day, a week its Thursday (so the week falls in the month it counts toward), a
