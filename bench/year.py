@@ -222,14 +222,15 @@ class Stack:
 
 
 def scheduled_dags() -> list[str]:
-    """The DAG ids of dags/ that have a schedule (a backfill needs one), but the minute watches."""
+    """The DAG ids of dags/ on a clock (a backfill needs a periodic schedule: Airflow refuses it for
+    the scorecard, scheduled on its inputs' assets), but the minute watches."""
     from gxq import cadences  # bench/__main__ put the domain package on the path
 
     out = subprocess.run(
         [common.PYTHON, "-c", ("from airflow.dag_processing.dagbag import DagBag;"
                                "b = DagBag(dag_folder='dags');"
                                "print('GXQBENCH_DAGS=' + ','.join(sorted(d for d, dag in b.dags.items()"
-                               " if dag.timetable.can_be_scheduled)))")],
+                               " if dag.timetable.can_be_scheduled and dag.timetable.periodic)))")],
         env=common.base_env(AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW_HOME=str(common.WORK / "parse_airflow_home")),
         cwd=common.REPO, capture_output=True, text=True, check=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("GXQBENCH_DAGS="))
