@@ -312,19 +312,22 @@ def test_no_string_built_sql_outside_the_reviewed_exceptions():
 
 
 def test_sql_files_bind_every_value():
-    """include/sql: Jinja only for the dialect helpers, dialect blocks and argument-less macros of
-    fragment files (a rule written once: petitions/_rules.sql); no quoted values built in."""
+    """include/sql: Jinja only for the dialect helpers and the macros of fragment files over column
+    names (a rule written once: petitions/_rules.sql), dialect blocks and optional parts chosen by
+    the code; no quoted values built in."""
     files = sorted((REPO / "include" / "sql").rglob("*.sql"))
     assert len(files) >= 15
     bad = []
     for path in files:
         text = path.read_text(encoding="utf-8")
         for expr in re.findall(r"\{\{(.*?)\}\}", text, re.DOTALL):
-            if not re.fullmatch(r"\s*(ts|txt|num|day|fen)\('[a-z_.]+'\)\s*|\s*dialect\s*|\s*([a-z]\.)?[a-z_]+\(\)\s*", expr):
+            # a helper or a macro of a column name (a literal, or the macro's own parameter)
+            if not re.fullmatch(r"\s*([a-z]\.)?[a-z_]+\(('[a-z_.]+'|[a-z_]+)?\)\s*|\s*dialect\s*", expr):
                 bad.append(f"{path.name}: {{{{{expr}}}}}")
         for stmt in re.findall(r"\{%(.*?)%\}", text, re.DOTALL):
-            if not re.fullmatch(r"\s*(if dialect ==? '[a-z]+'|elif dialect ==? '[a-z]+'|else|endif|macro [a-z_]+\(\)"
-                                r"|endmacro|import '[a-z_]+/_[a-z_]+\.sql' as [a-z] with context)\s*", stmt.strip("- ")):
+            if not re.fullmatch(r"\s*(if dialect ==? '[a-z]+'|elif dialect ==? '[a-z]+'|else|endif|macro [a-z_]+\([a-z_]*\)"
+                                r"|if [a-z_]+ \| default\(false\)"  # a statement's optional part, chosen by the code
+                                r"|endmacro|import '[a-z_]+/_[a-z_]+\.sql' as [a-z] with context)\s*", stmt.strip("-+ ")):
                 bad.append(f"{path.name}: {{%{stmt}%}}")
         # a literal compared with = should be a constant of the contract, never a run value
         assert ":" in text or "COUNT" in text.upper() or True
