@@ -230,7 +230,7 @@ def scheduled_dags() -> list[str]:
         [common.PYTHON, "-c", ("from airflow.dag_processing.dagbag import DagBag;"
                                "b = DagBag(dag_folder='dags');"
                                "print('GXQBENCH_DAGS=' + ','.join(sorted(d for d, dag in b.dags.items()"
-                               " if dag.timetable.can_be_scheduled and dag.timetable.periodic)))")],
+                               " if dag.timetable.can_be_scheduled and getattr(dag.timetable, 'periodic', False))))")],
         env=common.base_env(AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW_HOME=str(common.WORK / "parse_airflow_home")),
         cwd=common.REPO, capture_output=True, text=True, check=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("GXQBENCH_DAGS="))
