@@ -116,9 +116,8 @@ def plan_for(dag_id: str, dag) -> Planned:
     (a manual run without logical date when it has no schedule)."""
     if dag_id in CONTRACT_RUNS:
         return CONTRACT_RUNS[dag_id]
-    from airflow.timetables.base import TimeRestriction
-
     import pendulum
+    from airflow.timetables.base import TimeRestriction
 
     earliest = pendulum.datetime(2021, 3, 1, tz="Asia/Shanghai")  # Airflow's timetables take pendulum times
     info = dag.timetable.next_dagrun_info(
