@@ -146,7 +146,9 @@ def test_whole_dag_serialises_with_the_timetable():
     assert restored.timetable.summary == "Wed 10:00, Fri 15:00 on working days, moved within the week (CN)"
     assert "周三 10:00" in restored.timetable.description
     first, last = workdays.known_years()
-    assert f"holiday data {first}-{last}" in restored.timetable.description
+    assert f"holidays: chinesecalendar {first}-{last}, other years from the holiday file " \
+           "include/calendar/holidays.yaml;" in restored.timetable.description
+    assert "节假日文件 include/calendar/holidays.yaml" in restored.timetable.description
 
 
 def test_plugin_registers_every_timetable():

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
 
-from gxq.calendar import workdays
+from gxq.calendar import holidays, workdays
 from gxq.calendar.rules import NthWorkingDayRule, Rule, WeekdayRule, rule_from_dict
 
 if TYPE_CHECKING:
@@ -44,12 +44,18 @@ def _utcnow() -> DateTime:
 
 
 def _coverage_note() -> str:
+    """Where the working days come from, for the UI: the package's years, then the holiday file.
+
+    The file is named, not read: reading it costs ~20 ms, at every parse of a DAG file.
+    """
     try:
         first, last = workdays.known_years()
     except Exception:  # noqa: BLE001 - the package is missing: say so in the UI, do not break parsing
         return "(节假日数据缺失 / holiday data unavailable: Monday-Friday.)"
-    return (f"(节假日数据 {first}–{last} 年, 之后按周一至周五 / holiday data {first}-{last}; "
-            "later years: Monday-Friday, with a warning to ops.)")
+    file = holidays.DEFAULT_PATH.relative_to(holidays.REPO_ROOT).as_posix()
+    return (f"(节假日: chinesecalendar {first}–{last} 年, 其他年份读节假日文件 {file}, 两者都没有的年份按周一至周五"
+            f"并提醒运维 / holidays: chinesecalendar {first}-{last}, other years from the holiday file {file}; "
+            "a year in neither: Monday-Friday, with a warning to ops.)")
 
 
 class WorkingDayTimetable(Timetable):

@@ -9,8 +9,8 @@ For a year the package does not know yet, the office's holiday file
 (``include/calendar/holidays.yaml``, read and validated by :mod:`gxq.calendar.holidays`) answers:
 the office enters the notice's days there as soon as it is published, without waiting for a
 package release. For a year neither knows there is no good guess: this module answers with plain
-weekdays (Monday to Friday), logs a warning once per year, and :mod:`gxq.calendar.coverage`
-tells ``ops`` ahead of time so the year can be entered before it matters.
+weekdays (Monday to Friday), logs a warning once per year, and :mod:`gxq.notify.coverage`
+(``calendar_coverage_watch``) tells ``ops`` ahead of time so the year can be entered before it matters.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Warn ``ops`` ahead of time when the holiday calendar runs out (节假日日历到期提醒).
 
 ``chinesecalendar`` learns a year only when the State Council publishes its arrangement and the
-package is released. Beyond its last year every working-day timetable falls back to plain
-weekdays (see :mod:`gxq.calendar.workdays`), which would send on holidays: so the ops DAG
-``calendar_coverage_watch`` checks every week whether any day of the next ``LOOKAHEAD_DAYS`` (from December 1st on for the next year) lies in
-a year the package does not know, and if so tells ``ops`` through the outbox. The notice's
-period key is ``calendar-<year>`` with kind ``calendar_coverage``, so the outbox sends it once per
-unknown year, however many runs check.
+package is released; until then the office's holiday file (``include/calendar/holidays.yaml``)
+answers for the years entered there. For a year neither knows, every working-day timetable falls
+back to plain weekdays (see :mod:`gxq.calendar.workdays`), which would send on holidays: so the
+ops DAG ``calendar_coverage_watch`` checks every week whether any day of the next
+``LOOKAHEAD_DAYS`` (from December 1st on for the next year) lies in such a year, and if so tells
+``ops`` through the outbox. The notice's period key is ``calendar-<year>`` with kind
+``calendar_coverage``, so the outbox sends it once per unknown year, however many runs check.
 """
 
 from __future__ import annotations
