@@ -103,10 +103,11 @@ def petitions_compute_week(db: str):
 
 
 def petitions_compute_all(db: str):
-    from gxq.petitions import pipeline
+    from gxq import carried
+    from gxq.petitions import DAG_ID, pipeline
 
-    def run():
-        result = pipeline.compute_all(common.WEEK)  # what the DAG's compute task calls
+    def run():  # what the DAG's compute task calls (gxq.flow.compute): the week with its carried lines
+        result = pipeline.compute_all(common.WEEK, lines=carried.lines(DAG_ID, _week()))
         return result["report"]["received"]
     return run
 
@@ -147,7 +148,8 @@ def innovation_monthly(db: str):
 
 
 PREIMPORT = {
-    "petitions": ("gxq.petitions.compute", "gxq.petitions.rules", "gxq.petitions.pipeline", "gxq.connections"),
+    "petitions": ("gxq.petitions.compute", "gxq.petitions.rules", "gxq.petitions.pipeline", "gxq.connections",
+                  "gxq.carried", "gxq.publicity.pipeline"),
     "policy": ("gxq.policy.evaluate", "gxq.policy.catalogue", "gxq.connections", "numpy"),
     "innovation": ("gxq.innovation.monthly", "gxq.innovation.rules", "gxq.innovation.source", "gxq.connections"),
 }

@@ -121,6 +121,10 @@ class Cadence:
     # The other DAGs' reports it is built from; a DAG with inputs is scheduled on their assets
     # (:func:`inputs_timetable`), not on the clock.
     inputs: tuple[Input, ...] = ()
+    # Other capabilities whose line of the period its report carries (areas; each area's
+    # ``pipeline.line(period)``), handed over by the step layer (:mod:`gxq.carried`): a capability
+    # imports no other (docs/ARCHITECTURE.md, "Layers").
+    carries: tuple[str, ...] = ()
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -205,6 +209,7 @@ CADENCES: tuple[Cadence, ...] = (
             NoticeKind("quarantine", "ops", "数据质量提示"),
         ),
         sources=("dept_petitions",),
+        carries=("publicity",),  # 附: 宣传工作, the publicity team's line of the week
         tags=("petitions", "市民服务平台", "weekly", "bulletin"),
     ),
     Cadence(

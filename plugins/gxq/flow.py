@@ -28,7 +28,7 @@ from typing import Any
 
 from airflow.sdk import get_current_context
 
-from gxq import cadences
+from gxq import cadences, carried
 from gxq.dagkit import publishes, step
 from gxq.run import Run
 
@@ -48,9 +48,12 @@ def _call(name: str, computed: dict, *upstream: Any) -> Any:
 @step
 def compute(dag_id: str) -> dict:
     """The run value (period, report key, flags, who triggered it), checked before any query; then
-    the department database read and the report built."""
+    the department database read and the report built, with the lines of other capabilities its
+    registry entry carries (:mod:`gxq.carried`)."""
     steps = pipeline(dag_id)
     run = steps.plan(Run.from_context(get_current_context(), dag_id))
+    if cadences.get(dag_id).carries:  # other capabilities' lines its report carries (gxq.carried)
+        return {"run": run, "result": steps.compute(run, carried.lines(dag_id, Run.from_dict(run).period))}
     return {"run": run, "result": steps.compute(run)}
 
 

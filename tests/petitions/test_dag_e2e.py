@@ -88,6 +88,15 @@ def test_runs_succeed(run):
     assert [str(r.state) for r in run["runs"]] == ["success", "success", "success"]
 
 
+def test_the_dag_carries_the_publicity_line_of_its_week(run):
+    """附: 宣传工作: the step layer (gxq.carried) hands the publicity capability's line to the bulletin."""
+    line = run["report"]["publicity"]
+    assert line["period"] == "2021-W09" and line["text"].startswith("宣传工作（2021-W09）")
+    assert list(run["report"])[-2:] == ["publicity", "supervised_items"]
+    assert set(line) == {"period", "wechat_updates", "wechat_posts", "info_submissions", "targets", "behind", "text"}
+    assert line["text"] in (run["folder"] / "bulletin.html").read_text(encoding="utf-8")
+
+
 def test_report_has_the_contract_keys_first_and_consistent_figures(run):
     r = run["report"]
     assert list(r)[: len(CONTRACT_KEYS)] == CONTRACT_KEYS

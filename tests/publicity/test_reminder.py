@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from gxq import periods
+from gxq import cadences, carried, periods
+from gxq.connections import dispose_all
 from gxq.periods import TZ
 from gxq.publicity import reminder, source, weekly_line
 from gxq.run import Run, RunError
+
+from tests.conftest import sqlite_conn_json
 
 DAG_ID = "publicity_cadence_reminder"
 
@@ -209,3 +212,16 @@ def test_times_that_are_not_on_sqlite(tmp_path, use_conns, output_dir, monkeypat
     [ops] = list((output_dir / "_notices" / "ops" / DAG_ID / "2021-W09-wed").glob("data_problems*.md"))
     text = ops.read_text(encoding="utf-8")
     assert "SBAD" in text and "WBAD" in text and "2021-03-0x" in text
+
+
+def test_the_bulletin_carries_the_weekly_line_through_the_step_layer(backend, tmp_path, monkeypatch, caplog):
+    """gxq.carried: the bulletin's registry entry carries publicity; its line is weekly_line of the
+    bulletin's week; a line that fails is left out (the bulletin goes without it), with a warning."""
+    bulletin = cadences.dag_of("petitions")
+    week = periods.parse_key("2021-W09", ("week",))
+    assert carried.lines(bulletin, week) == {"publicity": weekly_line(week)}
+    assert carried.lines(DAG_ID, week) == {}  # the reminder carries nothing
+    monkeypatch.setenv("AIRFLOW_CONN_DEPT_PUBLICITY", sqlite_conn_json(tmp_path / "empty.db"))  # no tables
+    dispose_all()
+    assert carried.lines(bulletin, week) == {}
+    assert "gxq.publicity.pipeline.line(2021-W09) failed" in caplog.text

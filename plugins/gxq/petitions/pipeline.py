@@ -17,7 +17,6 @@ from gxq.petitions import DAG_ID, daily, rules, supervision
 from gxq.petitions import compute as petition_sql
 from gxq.petitions import render as rendering
 from gxq.petitions.notices import build_notices
-from gxq.publicity import weekly_line
 from gxq.run import Run
 from gxq.store import ops_engine
 
@@ -49,9 +48,10 @@ def plan(run: Run | dict) -> dict:
     return run.to_dict()
 
 
-def compute(run: Run | dict) -> dict:
-    """The week's report, year to date, trend and ranking."""
-    return compute_all(Run.from_dict(run).key)
+def compute(run: Run | dict, lines: dict[str, dict] | None = None) -> dict:
+    """The week's report, year to date, trend and ranking; ``lines``: other capabilities' lines of
+    the week the bulletin carries (``{"publicity": {"text": ...}}``, handed over by :mod:`gxq.carried`)."""
+    return compute_all(Run.from_dict(run).key, lines=lines)
 
 
 # --- compute --------------------------------------------------------------------------------
@@ -125,9 +125,9 @@ def week_surges(week_rows: list[dict], counts: dict[str, int], baseline_rows: li
     return {"surges": surges, "street_surges": street_surges, "surge_details": details}
 
 
-def compute_all(week_key: str, engine=None, ops=None) -> dict:
-    """The contract report plus the extras (year to date, trend, ranking, 突增 detail, names,
-    publicity line).
+def compute_all(week_key: str, engine=None, ops=None, lines: dict[str, dict] | None = None) -> dict:
+    """The contract report plus the extras (year to date, trend, ranking, 突增 detail, names, and
+    the carried ``lines``, each under its area's key: ``publicity``, 附: 宣传工作).
 
     The week is read from the department (``petition_sql.compute_week``) and its per-unit and per-topic,
     per-day counts stored in ``gxq_ops``; the year to date, the trend, the ranking month and the
@@ -195,9 +195,7 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
     }
     names = units.directory(engine)
     extras["unit_names"] = names  # the unit directory as of this bulletin (the 看板 names units by it)
-    line = publicity_line(period)
-    if line:
-        extras["publicity"] = line
+    extras.update(lines or {})  # carried from other capabilities by the step layer (gxq.carried)
     return {
         "report": report,
         "extras": extras,
@@ -206,19 +204,6 @@ def compute_all(week_key: str, engine=None, ops=None) -> dict:
         "invalid": detail["invalid"],
         "unit_names": names,
     }
-
-
-def publicity_line(period: periods.Period) -> dict | None:
-    """The publicity team's optional "short weekly line" (gxq.publicity.weekly_line): last week's
-    WeChat posts and information submissions against their targets, ``{"text", ...}``."""
-    try:
-        line = weekly_line(period)
-    except Exception:
-        log.warning("gxq.publicity.weekly_line(%s) failed; bulletin goes without it", period.key, exc_info=True)
-        return None
-    if not line:
-        return None
-    return dict(line) if isinstance(line, dict) else {"text": str(line)}
 
 
 # --- supervise ------------------------------------------------------------------------------
@@ -323,10 +308,12 @@ def notify(run: Run | dict, computed: dict, rendered: dict) -> dict:
     return deliver(run.dag_id, run.key, notices, dry_run=run.dry_run, resend=run.resend, run_id=run.run_id).to_dict()
 
 
-def run_week(week_key: str, dry_run: bool = True, resend: bool = False, send: bool = True) -> dict:
-    """All steps in-process (for operators and scripts): returns the report."""
+def run_week(week_key: str, dry_run: bool = True, resend: bool = False, send: bool = True,
+             lines: dict[str, dict] | None = None) -> dict:
+    """All steps in-process (for operators and scripts): returns the report. ``lines``: as for
+    :func:`compute` (``gxq.carried.lines(DAG_ID, period)`` gives what the DAG carries)."""
     run = plan(Run.for_period(DAG_ID, week_key, dry_run=dry_run, resend=resend))
-    computed = compute(run)
+    computed = compute(run, lines)
     rendered = render(run, computed, supervise(run, computed))
     publish(run, computed, rendered)
     if send:

@@ -7,7 +7,8 @@ information reported upward (每周报送工作信息2篇以上).
 - :mod:`gxq.publicity.pipeline` - the DAG's task bodies.
 
 For the Monday bulletin: ``gxq.publicity.weekly_line(week_period)`` gives last week's counts and
-a one-line Chinese summary.
+a one-line Chinese summary; the bulletin carries it as ``pipeline.line`` (:mod:`gxq.carried`), and
+no other capability imports this package.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from gxq import output, store
+from gxq import output, periods, store
 from gxq.masking import mask_text
 from gxq.notify import deliver
 from gxq.publicity import reminder, source
@@ -17,6 +17,12 @@ log = logging.getLogger(__name__)
 
 
 plan = store.begin  # nothing to check before the read: gxq_ops migrated, the run value passed on
+
+
+def line(period: periods.Period) -> dict:
+    """The week's line another report carries (the Monday bulletin's 附: 宣传工作, :mod:`gxq.carried`):
+    ``reminder.weekly_line`` of the whole ISO week."""
+    return reminder.weekly_line(period)
 
 
 def compute(run: Run | dict) -> dict:
