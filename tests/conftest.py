@@ -38,6 +38,9 @@ sys.path[:0] = [str(REPO / "plugins"), str(REPO)]
 
 import pytest
 
+# tests/e2e.py holds assertions the capability tests share: pytest explains them as in a test.
+pytest.register_assert_rewrite("tests.e2e")
+
 PG_HOST = os.environ.get("GXQ_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("GXQ_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("GXQ_TEST_PG_USER", "postgres")

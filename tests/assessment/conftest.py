@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
-from tests.conftest import pg_conn_json, pg_url, sqlite_conn_json
-
-_counter = itertools.count()
+from tests import e2e
 
 
-class DeptDB:
-    def __init__(self, url: str, conn_json: str):
-        import sqlalchemy as sa
-        from gxq.demo import schema
-
-        self.url, self.conn_json = url, conn_json
-        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        schema.create_all(self.engine, "dept_supervision")
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
-    def insert(self, table: str, *rows: dict) -> DeptDB:
-        import sqlalchemy as sa
-
-        with self.engine.begin() as conn:
-            for row in rows:
-                conn.execute(sa.text(f"INSERT INTO {table} ({', '.join(row)}) VALUES "
-                                     f"({', '.join(':' + c for c in row)})"), row)
-        return self
+class DeptDB(e2e.DeptDB):
+    DATABASE = "dept_supervision"
 
     def round(self, key: str, published: str | None):
         return self.insert("assessment_rounds", {"round": key, "published_on": published})
@@ -53,12 +30,5 @@ class DeptDB:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def dept(request, tmp_path):
-    if request.param == "sqlite":
-        path = tmp_path / f"dept_supervision_{next(_counter)}.db"
-        db = DeptDB(f"sqlite:///{path}", sqlite_conn_json(path))
-    else:
-        pg = request.getfixturevalue("pg")
-        name = pg.create(f"asm{next(_counter)}")
-        db = DeptDB(pg_url(name), pg_conn_json(name))
-    yield db
-    db.engine.dispose()
+    with e2e.dept_database(request, tmp_path, DeptDB, "asm") as db:
+        yield db

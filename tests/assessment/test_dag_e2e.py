@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pendulum
 import pytest
 
+from tests import e2e
 from tests.conftest import run_dag
 
 pytestmark = pytest.mark.slow
@@ -25,20 +25,11 @@ CONTRACT_KEYS = {"period", "as_of", "rounds", "findings_overdue", "awaiting_veri
                  "reminders", "escalated"}
 
 
-def _engine(conn_json: str):
-    import sqlalchemy as sa
-
-    d = json.loads(conn_json)
-    if d["conn_type"] == "sqlite":
-        return sa.create_engine(f"sqlite:///{d['host']}")
-    return sa.create_engine(f"postgresql+psycopg2://{d['login']}@{d['host']}:{d['port']}/{d['schema']}")
-
-
 def oracle(conn_json: str, as_of: dt.date) -> dict:
     """The contract keys as of ``as_of``, straight from the contract's text."""
     import sqlalchemy as sa
 
-    engine = _engine(conn_json)
+    engine = e2e.engine_of(conn_json)
     with engine.connect() as conn:
         rounds = conn.execute(sa.text("SELECT round, published_on FROM assessment_rounds")).all()
         units = dict(conn.execute(sa.text("SELECT indicator_code, unit_code FROM assessment_indicators")).all())
@@ -83,44 +74,12 @@ def oracle(conn_json: str, as_of: dt.date) -> dict:
     }
 
 
-def _apprise_config(path: Path) -> Path:
-    units = ", ".join(f"U{i:02d}" for i in range(1, 24))
-    path.write_text(f'version: 1\nurls:\n  - "gxqfile://":\n      - tag: office, ops, {units}\n', encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    yield mp, tmp_path_factory.mktemp("assessment_e2e")
-    mp.undo()
-    from gxq.connections import dispose_all
-
-    dispose_all()
-
-
-def _point(mp, folder: Path, conns: dict[str, str]) -> Path:
-    from gxq.connections import dispose_all
-
-    dispose_all()
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / "output"
-    mp.setenv("GXQ_OUTPUT_DIR", str(out))
-    mp.setenv("GXQ_APPRISE_CONFIG", str(_apprise_config(folder / "apprise.yml")))
-    for cid, value in conns.items():
-        mp.setenv(f"AIRFLOW_CONN_{cid.upper()}", value)
-    return out
+env = e2e.env_fixture("assessment_e2e")
 
 
 @pytest.fixture(scope="module")
 def sqlite_runs(dagbag, demo_sqlite, env):
-    mp, folder = env
-    out = _point(mp, folder / "sqlite", demo_sqlite)
-    first = run_dag(dagbag, DAG_ID, D)
-    week_dir = out / DAG_ID / WEEK
-    snapshot = {p.name: p.read_bytes() for p in week_dir.iterdir() if p.is_file()}
-    second = run_dag(dagbag, DAG_ID, D)
-    return {"runs": (first, second), "out": out, "dir": week_dir, "first": snapshot, "conns": demo_sqlite}
+    return e2e.run_twice(dagbag, env, DAG_ID, D, WEEK, demo_sqlite)
 
 
 def test_sqlite_run_matches_the_oracle(sqlite_runs):
@@ -137,12 +96,7 @@ def test_sqlite_run_matches_the_oracle(sqlite_runs):
 
 
 def test_rerun_reproduces_the_report_and_sends_nothing_twice(sqlite_runs):
-    folder = sqlite_runs["dir"]
-    assert (folder / "report.json").read_bytes() == sqlite_runs["first"]["report.json"]
-    first = json.loads(sqlite_runs["first"]["notifications.json"])
-    second = json.loads((folder / "notifications.json").read_text(encoding="utf-8"))
-    assert first["sent"] >= 5 and first["failed"] == 0 and first["unrouted"] == []
-    assert second["sent"] == 0 and second["skipped_already_sent"] == first["sent"]
+    e2e.assert_rerun_sends_nothing_new(sqlite_runs, sent=5)
 
 
 def test_notices_reach_their_tags_once(sqlite_runs):
@@ -169,7 +123,7 @@ def test_notices_reach_their_tags_once(sqlite_runs):
         "rectification.docx", "rectification.html", "ledger.xlsx"}
     assert "整改通报" in office_report.read_text(encoding="utf-8")
     # the outbox holds each (recipient, kind) of the week once, sent, after two runs
-    engine = _engine(sqlite_runs["conns"]["gxq_ops"])
+    engine = e2e.engine_of(sqlite_runs["conns"]["gxq_ops"])
     try:
         outbox = rows(engine, DAG_ID, WEEK)
     finally:
@@ -204,7 +158,7 @@ def test_documents_render(sqlite_runs):
 
 def test_postgres_run_matches_the_oracle(dagbag, demo_pg, env):
     mp, folder = env
-    out = _point(mp, folder / "pg", demo_pg)
+    out = e2e.point(mp, folder / "pg", demo_pg)
     run = run_dag(dagbag, DAG_ID, D, {"dry_run": True})
     assert run.state == "success"
     report = json.loads((out / DAG_ID / WEEK / "report.json").read_text(encoding="utf-8"))
@@ -215,17 +169,7 @@ def test_postgres_run_matches_the_oracle(dagbag, demo_pg, env):
 
 
 def test_dashboard_section_reads_the_stored_report(sqlite_runs):
-    from gxq.dashboard import queries
-    from gxq.dashboard.render import render_dashboard
-
-    report = json.loads((sqlite_runs["dir"] / "report.json").read_text(encoding="utf-8"))
-    engine = _engine(sqlite_runs["conns"]["gxq_ops"])
-    try:
-        section = queries.assessment_section(engine)
-        sections = queries.dashboard_data(engine, dt.datetime(2021, 9, 28, 11, tzinfo=queries.TZ))
-    finally:
-        engine.dispose()
-    data = section.data
+    report, data, page = e2e.dashboard_of(sqlite_runs, "assessment_section", dt.datetime(2021, 9, 28, 11))
     assert data["period"] == WEEK and data["as_of"] == report["as_of"]
     assert [(r["round"], r["closure_rate"]) for r in data["rounds"]] == [
         (r["round"], r["closure_rate"]) for r in report["rounds"]]
@@ -235,6 +179,5 @@ def test_dashboard_section_reads_the_stored_report(sqlite_runs):
     assert all(u["reminded"] for u in data["units"])
     below = {i["indicator_code"] for i in report["indicators"] if i["target_met"] is False}
     assert below and {i["indicator_code"] for i in data["below"]} == below
-    page = render_dashboard(sections, now=dt.datetime(2021, 9, 28, 11))
     assert 'id="assessment"' in page and "三轮评估 整改跟踪" in page and "第一轮（2021年3月）" in page
     assert all(code in page for code in below)

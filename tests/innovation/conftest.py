@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
-from tests.conftest import pg_conn_json, pg_url, sqlite_conn_json
-
-_counter = itertools.count()
+from tests import e2e
 
 
-class DeptDB:
+class DeptDB(e2e.DeptDB):
     """A ``dept_innovation`` database built from the contract DDL, filled by the test."""
 
-    def __init__(self, url: str, conn_json: str):
-        import sqlalchemy as sa
-        from gxq.demo import schema
-
-        self.url = url
-        self.conn_json = conn_json
-        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        schema.create_all(self.engine, "dept_innovation")
-
-    def insert(self, table: str, *rows: dict) -> DeptDB:
-        import sqlalchemy as sa
-
-        with self.engine.begin() as conn:
-            for row in rows:
-                cols = ", ".join(row)
-                marks = ", ".join(f":{c}" for c in row)
-                conn.execute(sa.text(f"INSERT INTO {table} ({cols}) VALUES ({marks})"), row)
-        return self
+    DATABASE = "dept_innovation"
 
     def project(self, pid: str, unit: str | None = "U01", start: str | None = "2020-06-01", name: str | None = None):
         return self.insert("projects", {"project_id": pid, "name": name or f"项目{pid}", "responsible_unit": unit,
@@ -53,15 +32,8 @@ class DeptDB:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def dept(request, tmp_path):
     """A fresh empty ``dept_innovation`` database, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        path = tmp_path / f"dept_innovation_{next(_counter)}.db"
-        db = DeptDB(f"sqlite:///{path}", sqlite_conn_json(path))
-    else:
-        pg = request.getfixturevalue("pg")
-        name = pg.create(f"inno{next(_counter)}")
-        db = DeptDB(pg_url(name), pg_conn_json(name))
-    yield db
-    db.engine.dispose()
+    with e2e.dept_database(request, tmp_path, DeptDB, "inno") as db:
+        yield db
 
 
 @pytest.fixture

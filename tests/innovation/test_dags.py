@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from pathlib import Path
 
 import pendulum
 import pytest
 
+from tests import e2e
 from tests.conftest import run_dag
 
 pytestmark = pytest.mark.slow
@@ -24,15 +24,6 @@ QUARTERLY = "innovation_quarterly_dispatch"
 MONTHLY_KEYS = {"period", "projects", "counts", "indicators", "composite_score", "units"}
 
 
-def _engine(conn_json: str):
-    import sqlalchemy as sa
-
-    d = json.loads(conn_json)
-    if d["conn_type"] == "sqlite":
-        return sa.create_engine(f"sqlite:///{d['host']}")
-    return sa.create_engine(f"postgresql+psycopg2://{d['login']}@{d['host']}:{d['port']}/{d['schema']}")
-
-
 def reference_lights(conn_json: str, months: list[str]) -> dict[str, dict[str, tuple[str, float | None]]]:
     """{month: {project_id: (status, gap)}} straight from the rules' text, for active projects."""
     import calendar
@@ -40,7 +31,7 @@ def reference_lights(conn_json: str, months: list[str]) -> dict[str, dict[str, t
 
     import sqlalchemy as sa
 
-    engine = _engine(conn_json)
+    engine = e2e.engine_of(conn_json)
     with engine.connect() as conn:
         projects = conn.execute(sa.text("SELECT project_id, start_on FROM projects")).all()
         rows = conn.execute(sa.text(
@@ -70,56 +61,14 @@ def reference_lights(conn_json: str, months: list[str]) -> dict[str, dict[str, t
     return out
 
 
-def _apprise_config(path: Path, units: list[str]) -> Path:
-    tags = ", ".join(["office", "ops", *units])
-    path.write_text(f'version: 1\nurls:\n  - "gxqfile://":\n      - tag: {tags}\n', encoding="utf-8")
-    return path
-
-
-def _units(conn_json: str) -> list[str]:
-    import sqlalchemy as sa
-
-    engine = _engine(conn_json)
-    with engine.connect() as conn:
-        units = sorted({r[0] for r in conn.execute(sa.text("SELECT responsible_unit FROM projects")) if r[0]})
-    engine.dispose()
-    return units
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    yield mp, tmp_path_factory.mktemp("innovation_e2e")
-    mp.undo()
-    from gxq.connections import dispose_all
-
-    dispose_all()
-
-
-def _point(mp, folder: Path, conns: dict[str, str]) -> Path:
-    from gxq.connections import dispose_all
-
-    dispose_all()
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / "output"
-    mp.setenv("GXQ_OUTPUT_DIR", str(out))
-    mp.setenv("GXQ_APPRISE_CONFIG", str(_apprise_config(folder / "apprise.yml", _units(conns["dept_innovation"]))))
-    for cid, value in conns.items():
-        mp.setenv(f"AIRFLOW_CONN_{cid.upper()}", value)
-    return out
+env = e2e.env_fixture("innovation_e2e")
 
 
 @pytest.fixture(scope="module")
 def monthly_runs(dagbag, demo_sqlite, env):
     """The monthly DAG for D = 2021-04-06 09:00 (→ 2021-03) on SQLite, then the same D again."""
-    mp, folder = env
-    out = _point(mp, folder / "monthly", demo_sqlite)
     d = pendulum.datetime(2021, 4, 6, 9, tz="Asia/Shanghai")
-    first = run_dag(dagbag, MONTHLY, d)
-    folder_2103 = out / MONTHLY / "2021-03"
-    snapshot = {p.name: p.read_bytes() for p in folder_2103.iterdir() if p.is_file()}
-    second = run_dag(dagbag, MONTHLY, d)
-    return {"runs": (first, second), "out": out, "dir": folder_2103, "first": snapshot, "conns": demo_sqlite}
+    return e2e.run_twice(dagbag, env, MONTHLY, d, "2021-03", demo_sqlite, name="monthly")
 
 
 def test_monthly_run_succeeds_with_files(monthly_runs):
@@ -150,12 +99,7 @@ def test_monthly_report_matches_the_rules(monthly_runs):
 
 
 def test_monthly_rerun_reproduces_report_and_sends_nothing_twice(monthly_runs):
-    folder = monthly_runs["dir"]
-    assert (folder / "report.json").read_bytes() == monthly_runs["first"]["report.json"]
-    second = json.loads((folder / "notifications.json").read_text(encoding="utf-8"))
-    first = json.loads(monthly_runs["first"]["notifications.json"])
-    assert first["sent"] >= 2 and first["failed"] == 0 and first["unrouted"] == []
-    assert second["sent"] == 0 and second["skipped_already_sent"] == first["sent"]
+    e2e.assert_rerun_sends_nothing_new(monthly_runs, sent=2)
 
 
 def test_monthly_notices_reach_office_and_units(monthly_runs):
@@ -175,7 +119,7 @@ def test_monthly_notices_reach_office_and_units(monthly_runs):
 def quarterly_run(dagbag, demo_pg, env):
     """The quarterly DAG for D = 2021-04-12 09:00 (→ 2021-Q1) on PostgreSQL."""
     mp, folder = env
-    out = _point(mp, folder / "quarterly", demo_pg)
+    out = e2e.point(mp, folder / "quarterly", demo_pg)
     run = run_dag(dagbag, QUARTERLY, pendulum.datetime(2021, 4, 12, 9, tz="Asia/Shanghai"))
     return {"run": run, "out": out, "dir": out / QUARTERLY / "2021-Q1", "conns": demo_pg}
 

@@ -6,33 +6,20 @@ import itertools
 
 import pytest
 
+from tests import e2e
 from tests.conftest import pg_url
 
 _counter = itertools.count()
 
 
-class PetitionsDB:
+class PetitionsDB(e2e.DeptDB):
     """A ``dept_petitions`` database from the contract DDL, filled row by row by a test."""
 
-    def __init__(self, url: str):
-        import sqlalchemy as sa
-        from gxq.demo import schema
+    DATABASE = "dept_petitions"
 
-        self.url = url
-        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
-        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        schema.create_all(self.engine, "dept_petitions")
+    def __init__(self, url: str, conn_json: str | None = None):
+        super().__init__(url, conn_json)
         self._n = itertools.count(1)
-
-    def insert(self, table: str, *rows: dict) -> PetitionsDB:
-        import sqlalchemy as sa
-
-        with self.engine.begin() as conn:
-            for row in rows:
-                cols = ", ".join(row)
-                marks = ", ".join(f":{c}" for c in row)
-                conn.execute(sa.text(f"INSERT INTO {table} ({cols}) VALUES ({marks})"), row)
-        return self
 
     def unit(self, code: str, name: str | None = None) -> PetitionsDB:
         return self.insert("units", {"unit_code": code, "unit_name": name or f"单位{code}"})
@@ -68,12 +55,8 @@ def _pg_petitions_db(pg):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def dept(request, tmp_path):
     """A fresh empty ``dept_petitions`` database, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        db = PetitionsDB(f"sqlite:///{tmp_path / f'dept_petitions_{next(_counter)}.db'}")
-    else:
-        db = PetitionsDB(pg_url(request.getfixturevalue("_pg_petitions_db")))
-    yield db
-    db.engine.dispose()
+    with e2e.dept_database(request, tmp_path, PetitionsDB, pg_database="_pg_petitions_db") as db:
+        yield db
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
-from pathlib import Path
 
 import pendulum
 import pytest
 
+from tests import e2e
 from tests.conftest import run_dag
 
 pytestmark = pytest.mark.slow
@@ -23,20 +23,11 @@ DAG_ID = "plan_task_tracking"
 CONTRACT_KEYS = {"period", "as_of", "targets", "counts", "units", "reminders", "escalated"}
 
 
-def _engine(conn_json: str):
-    import sqlalchemy as sa
-
-    d = json.loads(conn_json)
-    if d["conn_type"] == "sqlite":
-        return sa.create_engine(f"sqlite:///{d['host']}")
-    return sa.create_engine(f"postgresql+psycopg2://{d['login']}@{d['host']}:{d['port']}/{d['schema']}")
-
-
 def oracle(conn_json: str, month: str) -> dict:
     """The contract keys of month ``month``, straight from the rules' text."""
     import sqlalchemy as sa
 
-    engine = _engine(conn_json)
+    engine = e2e.engine_of(conn_json)
     with engine.connect() as conn:
         targets = conn.execute(sa.text("SELECT target_id, unit_code, target_value, start_on, due_on, curve "
                                        "FROM plan_targets")).all()
@@ -98,47 +89,15 @@ def oracle(conn_json: str, month: str) -> dict:
     }
 
 
-def _apprise_config(path: Path) -> Path:
-    units = ", ".join(f"U{i:02d}" for i in range(1, 24))
-    path.write_text(f'version: 1\nurls:\n  - "gxqfile://":\n      - tag: office, ops, {units}\n', encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    yield mp, tmp_path_factory.mktemp("tasks_e2e")
-    mp.undo()
-    from gxq.connections import dispose_all
-
-    dispose_all()
-
-
-def _point(mp, folder: Path, conns: dict[str, str]) -> Path:
-    from gxq.connections import dispose_all
-
-    dispose_all()
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / "output"
-    mp.setenv("GXQ_OUTPUT_DIR", str(out))
-    mp.setenv("GXQ_APPRISE_CONFIG", str(_apprise_config(folder / "apprise.yml")))
-    for cid, value in conns.items():
-        mp.setenv(f"AIRFLOW_CONN_{cid.upper()}", value)
-    return out
-
-
 D_JUNE = pendulum.datetime(2021, 7, 2, 9, tz="Asia/Shanghai")  # the 2nd working day of July → 2021-06
+
+
+env = e2e.env_fixture("tasks_e2e")
 
 
 @pytest.fixture(scope="module")
 def sqlite_runs(dagbag, demo_sqlite, env):
-    mp, folder = env
-    out = _point(mp, folder / "sqlite", demo_sqlite)
-    first = run_dag(dagbag, DAG_ID, D_JUNE)
-    month_dir = out / DAG_ID / "2021-06"
-    snapshot = {p.name: p.read_bytes() for p in month_dir.iterdir() if p.is_file()}
-    second = run_dag(dagbag, DAG_ID, D_JUNE)
-    return {"runs": (first, second), "out": out, "dir": month_dir, "first": snapshot, "conns": demo_sqlite}
+    return e2e.run_twice(dagbag, env, DAG_ID, D_JUNE, "2021-06", demo_sqlite)
 
 
 def test_sqlite_run_writes_the_office_report_and_matches_the_oracle(sqlite_runs):
@@ -160,12 +119,7 @@ def test_sqlite_run_writes_the_office_report_and_matches_the_oracle(sqlite_runs)
 
 
 def test_sqlite_rerun_reproduces_the_report_and_sends_nothing_new(sqlite_runs):
-    folder = sqlite_runs["dir"]
-    assert (folder / "report.json").read_bytes() == sqlite_runs["first"]["report.json"]
-    first = json.loads(sqlite_runs["first"]["notifications.json"])
-    second = json.loads((folder / "notifications.json").read_text(encoding="utf-8"))
-    assert first["sent"] >= 3 and first["failed"] == 0 and first["unrouted"] == []
-    assert second["sent"] == 0 and second["skipped_already_sent"] == first["sent"]
+    e2e.assert_rerun_sends_nothing_new(sqlite_runs, sent=3)
 
 
 def test_notices_reminders_and_escalation(sqlite_runs):
@@ -192,7 +146,7 @@ def test_supervised_items_kept_in_gxq_ops(sqlite_runs):
     open_now = {s["target_id"] for s in report["supervision"] if s["state"] != "closed"}
     assert reds <= open_now
     assert any(s["state"] == "closed" for s in report["supervision"])  # the demo closes items in June
-    engine = _engine(sqlite_runs["conns"]["gxq_ops"])
+    engine = e2e.engine_of(sqlite_runs["conns"]["gxq_ops"])
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT item_id, state FROM plan_supervised_states WHERE period_key = '2021-06'")).all()
     engine.dispose()
@@ -201,7 +155,7 @@ def test_supervised_items_kept_in_gxq_ops(sqlite_runs):
 
 def test_postgres_run_matches_the_oracle(dagbag, demo_pg, env):
     mp, folder = env
-    out = _point(mp, folder / "pg", demo_pg)
+    out = e2e.point(mp, folder / "pg", demo_pg)
     run = run_dag(dagbag, DAG_ID, D_JUNE, {"dry_run": True})
     assert run.state == "success"
     report = json.loads((out / DAG_ID / "2021-06" / "report.json").read_text(encoding="utf-8"))
@@ -209,20 +163,10 @@ def test_postgres_run_matches_the_oracle(dagbag, demo_pg, env):
 
 
 def test_dashboard_section_shows_lights_escalations_reminders(sqlite_runs):
-    from gxq.dashboard import queries
-    from gxq.dashboard.render import render_dashboard
-
-    report = json.loads((sqlite_runs["dir"] / "report.json").read_text(encoding="utf-8"))
-    engine = _engine(sqlite_runs["conns"]["gxq_ops"])
-    try:
-        section = queries.tasks_section(engine)
-        sections = queries.dashboard_data(engine, dt.datetime(2021, 7, 5, 9, tzinfo=queries.TZ))
-    finally:
-        engine.dispose()
-    assert section.data["period"] == "2021-06" and section.data["counts"] == report["counts"]
-    assert section.data["reminders"] == report["reminders"]
-    assert [e["target_id"] for e in section.data["escalated"]] == report["escalated"]
-    assert [i["item_id"] for i in section.data["supervision"]] == [s["item_id"] for s in report["supervision"]]
-    page = render_dashboard(sections, now=dt.datetime(2021, 7, 5, 9))
+    report, data, page = e2e.dashboard_of(sqlite_runs, "tasks_section", dt.datetime(2021, 7, 5, 9))
+    assert data["period"] == "2021-06" and data["counts"] == report["counts"]
+    assert data["reminders"] == report["reminders"]
+    assert [e["target_id"] for e in data["escalated"]] == report["escalated"]
+    assert [i["item_id"] for i in data["supervision"]] == [s["item_id"] for s in report["supervision"]]
     assert 'id="tasks"' in page and "任务清单督查" in page and "已销号" in page
     assert all(tid in page for tid in report["escalated"])

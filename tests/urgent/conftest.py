@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from tests import e2e
 from tests.conftest import pg_url
 from tests.petitions.conftest import PetitionsDB
 
@@ -26,12 +27,8 @@ def _pg_urgent_ops(pg):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def dept(request, tmp_path):
     """A fresh empty ``dept_petitions`` database, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        db = PetitionsDB(f"sqlite:///{tmp_path / f'dept_petitions_{next(_counter)}.db'}")
-    else:
-        db = PetitionsDB(pg_url(request.getfixturevalue("_pg_urgent_dept")))
-    yield db
-    db.engine.dispose()
+    with e2e.dept_database(request, tmp_path, PetitionsDB, pg_database="_pg_urgent_dept") as db:
+        yield db
 
 
 @pytest.fixture
