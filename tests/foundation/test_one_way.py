@@ -25,20 +25,41 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return out
 
 
+# What a context (or the DAG run in it) holds of the run's moment, and the Jinja names Airflow fills from it.
+CONTEXT_HOLDERS = {"context", "ctx", "dag_run", "dr", "ti", "task_instance"}
+TEMPLATE_MOMENT = re.compile(r"\{\{[^}]*\b(logical_date|execution_date|data_interval_start|data_interval_end|ds|ds_nodash"
+                             r"|ts_nodash|ts(?!\s*\())\b")
+
+
+def _from_context(node: ast.AST) -> bool:
+    """``context``, ``ti.dag_run``, ``context["dag_run"]``, ``get_current_context()[...]``: a context or
+    what it holds (the run value itself is not one)."""
+    if isinstance(node, ast.Name):
+        return node.id in CONTEXT_HOLDERS
+    if isinstance(node, ast.Attribute):
+        return node.attr in CONTEXT_HOLDERS
+    return isinstance(node, (ast.Subscript, ast.Call))
+
+
 def logical_date_readers(files: dict[str, str]) -> list[str]:
     """Places reading ``logical_date`` from a context: ``x["logical_date"]``, ``x.get("logical_date")``,
-    ``x.logical_date`` or a task parameter named ``logical_date`` (Airflow fills it from the context)."""
+    ``context.logical_date`` or ``context["dag_run"].logical_date`` (the DAG run's), a task parameter
+    named ``logical_date`` (Airflow fills it from the context), or a Jinja template naming the moment
+    (``{{ logical_date }}``, ``{{ ds }}``, ``{{ data_interval_start }}`` ...)."""
     found = []
     for name, text in files.items():
-        for node in ast.walk(ast.parse(text)):
+        tree = ast.parse(text)
+        docs = _docstrings(tree)
+        for node in ast.walk(tree):
             hit = (
                 (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
                  and node.slice.value == "logical_date")
                 or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
                     and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "logical_date")
-                or (isinstance(node, ast.Attribute) and node.attr == "logical_date"
-                    and isinstance(node.value, ast.Name) and node.value.id in ("context", "ctx"))
+                or (isinstance(node, ast.Attribute) and node.attr == "logical_date" and _from_context(node.value))
                 or (name.startswith("dags/") and isinstance(node, ast.arg) and node.arg == "logical_date")
+                or (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+                    and TEMPLATE_MOMENT.search(node.value) is not None)
             )
             if hit:
                 found.append(f"{name}:{node.lineno}")
@@ -89,6 +110,15 @@ def test_the_logical_date_scan_fails_on_a_reader():
         "gxq/ok.py": "def previous_week(logical_date):\n    return logical_date\n",  # a plain parameter
     }
     assert logical_date_readers(bad) == ["gxq/a.py:2", "gxq/b.py:2", "dags/c.py:2"]
+    through_the_dag_run = {
+        "gxq/d.py": 'def f(context):\n    return context["dag_run"].logical_date\n',
+        "gxq/e.py": "def f():\n    return get_current_context()['dag_run'].logical_date\n",
+        "gxq/f.py": "def f(ti, dag_run):\n    return ti.dag_run.logical_date or dag_run.logical_date\n",
+        "dags/g.py": 'X = BashOperator(task_id="x", bash_command="report {{ ds }} {{data_interval_end}}")\n',
+        "gxq/ok.py": '"""{{ ds }} in prose."""\nSQL = "{{ ts(\'received_at\') }}"\n\ndef f(run):\n    return run.logical_date\n',
+    }
+    assert sorted(logical_date_readers(through_the_dag_run)) == [
+        "dags/g.py:1", "gxq/d.py:2", "gxq/e.py:2", "gxq/f.py:2", "gxq/f.py:2"]
 
 
 def test_each_dag_id_is_written_in_the_registry_only():
