@@ -163,6 +163,33 @@ def bold_row(ws, row: int | None = None, fill: str | None = None) -> None:
             cell.fill = PatternFill("solid", fgColor=fill)
 
 
+def table_sheet(wb, table: dict, *, fills: dict[str, str] | None = None, widths: dict[str, float] | None = None,
+                width: float = 16, filtered: bool = False):
+    """A sheet ``table["title"]`` of ``table["headers"]`` (bold) and ``table["rows"]`` (text masked): a
+    cell whose value is a key of ``fills`` on that colour; each column ``widths[header]`` wide, else
+    ``width``; ``filtered``: the header frozen and an autofilter over the rows."""
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from gxq.masking import mask_text
+
+    fills = fills or {}
+    ws = wb.create_sheet(table["title"])
+    ws.append(table["headers"])
+    bold_row(ws, 1)
+    for values in table["rows"]:
+        ws.append([mask_text(v) if isinstance(v, str) else v for v in values])
+        for cell in ws[ws.max_row]:
+            if cell.value in fills:
+                cell.fill = PatternFill("solid", fgColor=fills[cell.value])
+    for i, header in enumerate(table["headers"], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = (widths or {}).get(header, width)
+    if filtered:
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(table['headers']))}{ws.max_row}"
+    return ws
+
+
 def xlsx_bytes(wb) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)

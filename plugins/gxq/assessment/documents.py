@@ -127,27 +127,11 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
 
 def xlsx(ctx: dict) -> bytes:
     """整改台账 first (autofilter, frozen header), then rounds, overdue, awaiting, indicators, problems."""
-    # deferred: openpyxl is a heavy leaf library only this step uses (gxq.office)
-    from openpyxl.styles import PatternFill
-    from openpyxl.utils import get_column_letter
-
     wb = office.workbook()
     wb.remove(wb.active)
     widths = {"问题": 48, "指标": 22, "责任单位": 24}
     for name in ("ledger", "rounds", "overdue", "awaiting", "indicators", "problems"):
-        table = ctx["tables"][name]
-        ws = wb.create_sheet(table["title"])
-        ws.append(table["headers"])
-        office.bold_row(ws, 1)
-        for values in table["rows"]:
-            ws.append([mask_text(v) if isinstance(v, str) else v for v in values])
-            for cell in ws[ws.max_row]:
-                if cell.value in STATE_FILLS:
-                    cell.fill = PatternFill("solid", fgColor=STATE_FILLS[cell.value])
-        for i, header in enumerate(table["headers"], start=1):
-            ws.column_dimensions[get_column_letter(i)].width = widths.get(header, 14)
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(table['headers']))}{ws.max_row}"
+        office.table_sheet(wb, ctx["tables"][name], fills=STATE_FILLS, widths=widths, width=14, filtered=True)
     return office.xlsx_bytes(wb)
 
 

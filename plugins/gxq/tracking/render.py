@@ -158,24 +158,11 @@ def docx(ctx: dict, images: dict[str, bytes]) -> bytes:
 
 def xlsx(ctx: dict) -> bytes:
     """Every target (one row each), the red and yellow ones, units, supervision, data problems."""
-    # deferred: openpyxl is a heavy leaf library only this step uses (gxq.office)
-    from openpyxl.styles import PatternFill
-
     fills = {"红灯": "F4CCCC", "黄灯": "FFF2CC", "绿灯": "D9EAD3"}
     wb = office.workbook()
     wb.remove(wb.active)
     for name in ("all", "attention", "units", "escalated", "supervision", "problems"):
-        table = ctx["tables"][name]
-        ws = wb.create_sheet(table["title"])
-        ws.append(table["headers"])
-        office.bold_row(ws, 1)
-        for values in table["rows"]:
-            ws.append([mask_text(v) if isinstance(v, str) else v for v in values])
-            for cell in ws[ws.max_row]:
-                if cell.value in fills:
-                    cell.fill = PatternFill("solid", fgColor=fills[cell.value])
-        for i, _ in enumerate(table["headers"]):
-            ws.column_dimensions[chr(ord("A") + i)].width = 16
+        office.table_sheet(wb, ctx["tables"][name], fills=fills)
     return office.xlsx_bytes(wb)
 
 
