@@ -13,7 +13,7 @@ timestamps fall in different weeks counts each figure on its own day, exactly as
 window counts it — and the rates are computed from the summed numerators and denominators
 (``rules.rates_block``), never averaged.
 
-What a run reads from the department:
+A bulletin calls this module once per run for all of it (:func:`keep`). What a run reads from the department:
 
 - its own week, which ``compute.compute_week`` reads anyway (``week.sql``, one statement):
   the week's days are stored as read, replacing what was stored (a rerun of a week is idempotent);
@@ -44,6 +44,7 @@ import argparse
 import bisect
 import datetime as dt
 import hashlib
+import logging
 import os
 
 import sqlalchemy as sa
@@ -60,6 +61,7 @@ REVISION = "petitions_0003"  # the petitions branch revision that made these tab
 RECOUNT_ENV = "GXQ_PETITIONS_RECOUNT_WEEKS"
 MERGE_GAP_DAYS = 7  # missing runs closer than this are read in one statement (stored days between re-read)
 _CHUNK = 200
+log = logging.getLogger(__name__)
 
 
 def ops_store():
@@ -202,6 +204,25 @@ def fill_missing(ops, engine, source: str, first: dt.date, end: dt.date, week_ke
     for a, b in runs:
         recount(ops, engine, source, a, b, week_key)
     return runs
+
+
+def keep(ops, engine, week, unit_days: list[dict], topic_days: list[dict], first: dt.date,
+         topics_first: dt.date) -> tuple[list[dict], list[dict]]:
+    """What a bulletin of ``week`` keeps and reads back, in one call: the week's days stored as
+    ``compute.compute_week`` counted them (replacing what was stored), the days of [first, week)
+    never stored read from the department once and stored (and, with ``GXQ_PETITIONS_RECOUNT_WEEKS``,
+    the weeks before re-read); returns the stored per-unit rows of [first, week's end) (``load``)
+    and the per-topic rows of [topics_first, week) (``load_topics``)."""
+    source = source_key(engine)
+    end = week.end.date()
+    save(ops, source, week.first_day, end, unit_days, week.key, topic_days)
+    weeks = recount_weeks()
+    if weeks:
+        recount(ops, engine, source, week.first_day - dt.timedelta(weeks=weeks), week.first_day, week.key)
+    filled = fill_missing(ops, engine, source, first, week.first_day, week.key)
+    if filled:
+        log.info("petitions: read %s from %s (days not stored yet)", ", ".join(f"{a}..{b}" for a, b in filled), source)
+    return load(ops, source, first, end), load_topics(ops, source, topics_first, week.first_day)
 
 
 def load(ops, source: str, first: dt.date, end: dt.date) -> list[dict]:

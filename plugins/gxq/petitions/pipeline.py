@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from dataclasses import dataclass
 
 from gxq import output, periods, store, units
 from gxq.connections import engine_for
@@ -55,6 +56,34 @@ def compute(run: Run | dict, lines: dict[str, dict] | None = None) -> dict:
 
 
 # --- compute --------------------------------------------------------------------------------
+#
+# The week goes one way: read (the department, once per concern: the week, its 急险, the unit
+# directory) → keep (the week's days into gxq_ops, days never stored read once, the windows' days
+# loaded) → compute (the windows' figures, the surges) → assemble (the report and its extras).
+# What the windows are is derived once from the week (``Windows.of``).
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The windows a bulletin of week W sums besides W itself, derived once from W: the year to
+    date (the plan's annual targets), the trend, the ranking month and the 突增 baseline."""
+
+    week: periods.Period
+    ytd_first: dt.date  # 1 January of the year of W's last day; the year to date ends with W
+    trend: tuple[periods.Period, ...]  # the TREND_WEEKS weeks ending with W, oldest first
+    month: periods.Period | None  # the month this bulletin ranks (ranking_month), or None
+    baseline: tuple[periods.Period, ...]  # the SURGE_BASELINE_WEEKS weeks before W, oldest first
+
+    @classmethod
+    def of(cls, period: periods.Period) -> Windows:
+        return cls(period, ytd_window(period)[0].date(), tuple(trend_weeks(period)), ranking_month(period),
+                   tuple(baseline_weeks(period)))
+
+    @property
+    def first_day(self) -> dt.date:
+        """The first stored day any window sums."""
+        return min(self.ytd_first, self.trend[0].first_day, self.baseline[0].first_day,
+                   *([self.month.first_day] if self.month else []))
 
 
 def ytd_window(period: periods.Period) -> tuple[dt.datetime, dt.datetime]:
@@ -89,15 +118,16 @@ def baseline_weeks(period: periods.Period) -> list[periods.Period]:
 
 
 def week_surges(week_rows: list[dict], counts: dict[str, int], baseline_rows: list[dict],
-                period: periods.Period) -> dict:
+                period: periods.Period, weeks: list[periods.Period] | tuple | None = None) -> dict:
     """突增 of one week: ``surges`` (the contract's key), ``street_surges`` (the same test per
     topic × 街道, for the office) and ``surge_details`` (streets, lead units and the 9 weeks of
     each surging topic, for the bulletin's 突增事项 section and charts).
 
     ``week_rows``: the week's complaints per topic, street, lead unit and day (``petition_sql.topics``); ``counts``: its complaints per topic (as
-    for ``top_topics``); ``baseline_rows``: the stored per-day topic counts of the 8 weeks before.
+    for ``top_topics``); ``baseline_rows``: the stored per-day topic counts of the 8 weeks before
+    (``weeks``: those weeks, ``baseline_weeks(period)`` when not given).
     """
-    weeks = baseline_weeks(period)
+    weeks = list(weeks or baseline_weeks(period))
     baseline = daily.weekly_topic_counts(baseline_rows, weeks)
     surges = rules.surges(counts, baseline)
     street_week = daily.weekly_topic_counts(week_rows, [period], by_street=True)
@@ -129,50 +159,45 @@ def compute_all(week_key: str, engine=None, ops=None, lines: dict[str, dict] | N
     """The contract report plus the extras (year to date, trend, ranking, 突增 detail, names, and
     the carried ``lines``, each under its area's key: ``publicity``, 附: 宣传工作).
 
-    The week is read from the department (``petition_sql.compute_week``) and its per-unit and per-topic,
-    per-day counts stored in ``gxq_ops``; the year to date, the trend, the ranking month and the
-    surges' 8-week baselines are sums of stored days (``gxq.petitions.daily``), reading from the
-    department only days never stored.
+    The week is read from the department once (``petition_sql.compute_week``: ``week.sql``), and its
+    per-unit and per-topic, per-day counts are kept in ``gxq_ops``; the year to date, the trend, the
+    ranking month and the surges' 8-week baselines are sums of stored days (``gxq.petitions.daily``),
+    reading from the department only days never stored.
     """
     engine = engine or dept_engine()
     ops = ops or daily.ops_store()
-    period = periods.parse_key(week_key, ("week",))
-    result = petition_sql.compute_week(engine, period)
-    report, detail = result["report"], result["detail"]
+    windows = Windows.of(periods.parse_key(week_key, ("week",)))
+    # read
+    week = petition_sql.compute_week(engine, windows.week)
+    urgent = petition_sql.urgent_week(engine, windows.week)  # 急险 in the week (the watch's 督办 rule)
+    names = units.directory(engine)  # the unit directory as of this bulletin (the 看板 names units by it)
+    # keep: the week's days stored, days never stored read once; the windows' stored days
+    unit_days, topic_days = daily.keep(ops, engine, windows.week, week["detail"]["unit_days"],
+                                       week["detail"]["topic_days"], windows.first_day, windows.baseline[0].first_day)
+    # compute and assemble
+    return assemble(windows, week, unit_days, topic_days, urgent, names, lines or {})
 
-    source = daily.source_key(engine)
-    end_day = period.end.date()
-    daily.save(ops, source, period.first_day, end_day, detail["unit_days"], period.key, detail["topic_days"])
-    recount = daily.recount_weeks()
-    if recount:
-        daily.recount(ops, engine, source, period.first_day - dt.timedelta(weeks=recount), period.first_day,
-                      period.key)
-    ytd_start, ytd_end = ytd_window(period)
-    weeks = trend_weeks(period)
-    month = ranking_month(period)
-    baseline_first = baseline_weeks(period)[0].first_day
-    first_day = min(ytd_start.date(), weeks[0].first_day, baseline_first, *([month.first_day] if month else []))
-    filled = daily.fill_missing(ops, engine, source, first_day, period.first_day, period.key)
-    if filled:
-        log.info("petitions: read %s from %s (days not stored yet)",
-                 ", ".join(f"{a}..{b}" for a, b in filled), source)
-    days = daily.load(ops, source, first_day, end_day)
-    surge = week_surges(detail["topic_days"], detail["topic_counts"],
-                        daily.load_topics(ops, source, baseline_first, period.first_day), period)
+
+def assemble(windows: Windows, week: dict, unit_days: list[dict], topic_days: list[dict], urgent: dict,
+             names: dict, lines: dict[str, dict]) -> dict:
+    """The compute step's result: the contract report (with the week's surges), the extras in the
+    report's order, and what the later steps need (topic counts, backlog and quarantined rows, names)."""
+    period = windows.week
+    report, detail = week["report"], week["detail"]
+    surge = week_surges(detail["topic_days"], detail["topic_counts"], topic_days, period, windows.baseline)
     report["surges"] = surge["surges"]
-
-    ytd_totals, ytd_units = daily.window(days, ytd_start.date(), ytd_end.date())
+    ytd_totals, ytd_units = daily.window(unit_days, windows.ytd_first, period.end.date())
     trend = []
-    for w in weeks:
-        totals = detail["totals"] if w.key == period.key else daily.window(days, w.first_day, w.end.date())[0]
+    for w in windows.trend:
+        totals = detail["totals"] if w.key == period.key else daily.window(unit_days, w.first_day, w.end.date())[0]
         block = rules.rates_block(totals)
         trend.append({"period": w.key, "received": totals["received"],
                       "dispatch_rate": block["dispatch"]["rate"], "feedback_rate": block["feedback"]["rate"],
                       "satisfaction_rate": block["satisfaction"]["rate"]})
     ranking = None
-    if month is not None:
-        _, month_units = daily.window(days, month.first_day, month.end.date())
-        ranking = {"month": month.key, "formula": rules.RANKING_FORMULA,
+    if windows.month is not None:
+        _, month_units = daily.window(unit_days, windows.month.first_day, windows.month.end.date())
+        ranking = {"month": windows.month.key, "formula": rules.RANKING_FORMULA,
                    "units": rules.quality_ranking(month_units)}
     extras = {
         "targets": dict(rules.TARGETS),
@@ -180,7 +205,7 @@ def compute_all(week_key: str, engine=None, ops=None, lines: dict[str, dict] | N
             code: {k: v["rate"] for k, v in rules.rates_block(m).items()} for code, m in sorted(detail["per_unit"].items())
         },
         "below_target": {"week": rules.below_target(detail["per_unit"]), "ytd": rules.below_target(ytd_units)},
-        "ytd": {"start": ytd_start.date().isoformat(), "end": period.last_day.isoformat(),
+        "ytd": {"start": windows.ytd_first.isoformat(), "end": period.last_day.isoformat(),
                 "received": ytd_totals["received"], **rules.rates_block(ytd_totals),
                 "unit_rates": {code: {k: v["rate"] for k, v in rules.rates_block(m).items()}
                                for code, m in sorted(ytd_units.items())}},
@@ -191,11 +216,10 @@ def compute_all(week_key: str, engine=None, ops=None, lines: dict[str, dict] | N
         "data_quality": {"invalid": [{"petition_id": r["petition_id"], "reason": r["reason"]}
                                      for r in detail["invalid"]]},
         "issued_on": period.end.date().isoformat(),
-        "urgent": petition_sql.urgent_week(engine, period),  # 急险 in the week (the watch's 督办 rule)
+        "urgent": urgent,
+        "unit_names": names,
+        **lines,  # carried from other capabilities by the step layer (gxq.carried)
     }
-    names = units.directory(engine)
-    extras["unit_names"] = names  # the unit directory as of this bulletin (the 看板 names units by it)
-    extras.update(lines or {})  # carried from other capabilities by the step layer (gxq.carried)
     return {
         "report": report,
         "extras": extras,
