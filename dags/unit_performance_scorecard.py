@@ -15,6 +15,7 @@
 **English**: each responsible unit's month on one page. The run for month M is created by Airflow when
 every input DAG has published a report of M (a partitioned asset schedule: each producer's publish step
 updates its report asset under the partition of its period, mapped to the month by `StartOfMonthMapper`);
+`airflow backfill create` scores each month of its window (the run's partition key), and
 `airflow dags test unit_performance_scorecard D` scores the month before D. The inputs are the reports
 kept in `gxq_ops` (weekly bulletins of the weeks whose Thursday falls in M, the urgent watch's runs in M,
 the task tracking and the project evaluation of M, the rectification report of M's last week). Weights:

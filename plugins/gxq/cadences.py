@@ -543,17 +543,19 @@ def partition_key(report_key: str) -> str | None:
 
 def inputs_timetable(dag_id: str):
     """A monthly DAG built from other DAGs' reports: Airflow's partitioned asset timetable over the
-    reports of its registered inputs, every partition mapped to its month. A run for month M is
-    created once each input has published a report of M (docs/reference.md, 绩效考核)."""
+    reports of its registered inputs, every partition mapped to its month, backfillable by month
+    (:class:`gxq.calendar.timetables.MonthlyInputsTimetable`). A run for month M is created once each
+    input has published a report of M (docs/reference.md, 绩效考核)."""
     # Deferred: Airflow's asset timetables, only when a DAG is built.
-    from airflow.sdk import PartitionedAssetTimetable, StartOfMonthMapper
+    from gxq.calendar.timetables import MonthlyInputsTimetable
 
     assets = [report_asset(i.dag_id) for i in get(dag_id).inputs if i.dag_id in BY_ID]
     condition = assets[0]
     for asset in assets[1:]:
         condition = condition & asset
-    return PartitionedAssetTimetable(assets=condition,
-                                     default_partition_mapper=StartOfMonthMapper(timezone=TIMEZONE))
+    return MonthlyInputsTimetable(assets=condition)
+
+
 # --- the runs the holiday calendar moved -------------------------------------------------------
 
 

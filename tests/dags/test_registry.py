@@ -23,9 +23,12 @@ def test_dag_is_built_from_its_entry(dagbag, cadence):
     assert list(dag.tags) and set(dag.tags) == set(cadence.tags)
     assert set(dag.params.keys()) == {"dry_run", "resend", *(p.name for p in cadence.params)}
     assert {t.owner for t in dag.tasks} == {cadence.owner}
-    if cadence.inputs:  # scheduled on its inputs' report assets, partitioned by month
+    if cadence.inputs:  # scheduled on its inputs' report assets, partitioned by month, backfillable
+        from airflow.timetables.simple import PartitionedAssetTimetable
+
         assert cadence.timetable is None and cadence.cron is None
-        assert type(dag.timetable).__name__ == "PartitionedAssetTimetable"
+        assert isinstance(dag.timetable, PartitionedAssetTimetable)
+        assert dag.timetable.partitioned and dag.timetable.periodic
     elif cadence.timetable is None:
         assert cadence.cron is None and type(dag.timetable).__name__ == "NullTimetable"
     else:
