@@ -5,6 +5,11 @@ this week's 宣传提醒. On unpausing the scheduler creates each DAG's latest s
 (``catchup=False``); a demo run is triggered only where that run covers an earlier period, and
 for the policy DAGs.
 
+绩效考核: the scorecard scores last month from its producers' reports of that month. The demo runs
+the producers' periods of that month that neither the scheduler nor a demo run covers (the earlier
+weekly bulletins, an urgent-watch run at the month's last minute), keeps the scorecard paused until
+every input of the month is in ``gxq_ops``, then unpauses and triggers it: it comes out complete.
+
     python scripts/demo_trigger.py --base-url http://localhost:8080          # what scripts/run.sh does
     python scripts/demo_trigger.py --demo-year                               # periods of 2021 instead
 
@@ -101,6 +106,57 @@ def with_approval(dag_id: str, conf: dict) -> dict:
     return {**conf, **DEMO_APPROVAL} if dag_id in APPROVED_BY_PARAM else conf
 
 
+SCORECARD = "unit_performance_scorecard"
+
+
+def covered_keys(dag_id: str, now: dt.datetime, runs: dict[str, tuple[str, dict]]) -> set[str]:
+    """The report keys of ``dag_id`` that the scheduler's run on unpausing and the demo run make."""
+    keys = set()
+    slot = latest_slot(dag_id, now)
+    if slot is not None:
+        keys.add(cadences.report_key(dag_id, slot))
+    if dag_id in runs:
+        keys.add(cadences.report_key(dag_id, dt.datetime.fromisoformat(runs[dag_id][0])))
+    return keys
+
+
+def input_runs(now: dt.datetime, runs: dict[str, tuple[str, dict]]) -> list[tuple[str, str, dict]]:
+    """(dag_id, report key, conf) of the producers' runs the scorecard's month still needs at
+    ``now``: the periods of last month its inputs give (gxq.scorecard.compute.needed_keys) that no run
+    of ``runs`` or of the scheduler covers; for the urgent watch (any run in the month) a run at the
+    month's last ten-minute tick when none falls in the month."""
+    from gxq.scorecard.compute import needed_keys
+
+    month = cadences.covers(SCORECARD, now)
+    out = []
+    for spec in cadences.get(SCORECARD).inputs:
+        if spec.dag_id not in cadences.BY_ID:
+            continue
+        covered = covered_keys(spec.dag_id, now, runs)
+        if spec.need == "runs":
+            if not any(k.startswith(f"{month.key}-") for k in covered):
+                as_of = dt.datetime.combine(month.last_day, dt.time(23, 50), tzinfo=TZ)
+                out.append((spec.dag_id, cadences.report_key(spec.dag_id, as_of),
+                            {"as_of": as_of.strftime("%Y-%m-%dT%H:%M")}))
+            continue
+        out += [(spec.dag_id, key, {"period": key}) for key in needed_keys(spec.need, month) if key not in covered]
+    return out
+
+
+def inputs_missing(month_key: str) -> list[str]:
+    """The scorecard's missing inputs of ``month_key`` (``dag_id period``), read from gxq_ops as its
+    own run reads them."""
+    from gxq import periods
+    from gxq.connections import OPS_CONN_ID, engine_for
+    from gxq.scorecard.compute import gather
+
+    try:
+        missing = gather(engine_for(OPS_CONN_ID), periods.parse_key(month_key, ("month",)))[1]
+    except Exception as exc:  # noqa: BLE001 - gxq_ops not made yet by the first task: everything is missing
+        return [f"gxq_ops ({type(exc).__name__})"]
+    return [f"{m['dag_id']} {m['period']}" for m in missing]
+
+
 def expected_dag_ids() -> list[str]:
     return sorted(p.stem for p in (REPO / "dags").glob("*.py") if not p.name.startswith("_"))
 
@@ -113,11 +169,21 @@ def alive(pid: int) -> bool:
         return False
 
 
+def trigger(s: requests.Session, base: str, dag_id: str, key: str, logical_date: str | None, conf: dict,
+            why: str = "demo run") -> None:
+    r = s.post(f"{base}/api/v2/dags/{dag_id}/dagRuns",
+               json={"dag_run_id": f"demo__{key}", "logical_date": logical_date, "conf": conf}, timeout=10)
+    state = "triggered" if r.ok else ("exists" if r.status_code == 409 else f"failed {r.status_code} {r.text[:200]}")
+    print(f"[run] {dag_id}: {why} for {key} (logical date {logical_date or 'none'}) {state}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base-url", default="http://localhost:8080")
     ap.add_argument("--pid", type=int, default=0)
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--inputs-timeout", type=int, default=600,
+                    help="seconds to wait for the scorecard's inputs before triggering it anyway")
     ap.add_argument("--demo-year", action="store_true", help="trigger periods of 2021 (the --demo-year data)")
     args = ap.parse_args()
     base = args.base_url.rstrip("/")
@@ -170,7 +236,10 @@ def main() -> int:
     if missing:
         print(f"[run] WARNING: DAGs not loaded (check import errors in the UI): {missing}", file=sys.stderr)
 
-    runs = DEMO_YEAR_RUNS if args.demo_year else current_runs(dt.datetime.now(TZ))
+    now = dt.datetime.now(TZ)
+    runs = DEMO_YEAR_RUNS if args.demo_year else current_runs(now)
+    # the scorecard stays paused until its month's inputs are issued (not with --demo-year: it has no run there)
+    scorecard = SCORECARD if not args.demo_year and SCORECARD in runs and SCORECARD in present else None
     for dag_id in sorted(present & set(wanted)):
         if dag_id not in runs:
             print(f"[run] {dag_id}: no demo run (manual, or its latest scheduled run, created on unpausing, "
@@ -179,17 +248,30 @@ def main() -> int:
         logical_date, conf = runs[dag_id]
         key = cadences.report_key(dag_id, dt.datetime.fromisoformat(logical_date)) if dag_id in cadences.BY_ID \
             else logical_date[:10]
-        r = s.post(
-            f"{base}/api/v2/dags/{dag_id}/dagRuns",
-            json={"dag_run_id": f"demo__{key}", "logical_date": logical_date, "conf": with_approval(dag_id, conf)},
-            timeout=10,
-        )
-        state = "triggered" if r.ok else ("exists" if r.status_code == 409 else f"failed {r.status_code} {r.text[:200]}")
-        print(f"[run] {dag_id}: demo run for {key} (logical date {logical_date}) {state}")
-    for dag_id in sorted(present & set(wanted)):
+        if dag_id == scorecard:
+            continue
+        trigger(s, base, dag_id, key, logical_date, with_approval(dag_id, conf))
+    for dag_id in sorted(present & set(wanted) - {scorecard}):
         s.patch(f"{base}/api/v2/dags/{dag_id}", json={"is_paused": False}, timeout=10)
+    if scorecard:
+        # after unpausing: the scheduler's runs of the current periods come first (max_active_runs=1)
+        for dag_id, key, conf in input_runs(now, runs):
+            if dag_id in present:
+                trigger(s, base, dag_id, key, None, conf, why="绩效考核 input")
     print("[run] DAGs unpaused; first reports appear under output/ within minutes.")
-    if WAITS_FOR_REVIEW in present:
+    if scorecard:
+        logical_date = runs[scorecard][0]
+        month = cadences.report_key(scorecard, dt.datetime.fromisoformat(logical_date))
+        started, missing = time.monotonic(), inputs_missing(month)
+        while missing and time.monotonic() - started < args.inputs_timeout:
+            time.sleep(5)
+            missing = inputs_missing(month)
+        waited = f"{time.monotonic() - started:.0f} s"
+        print(f"[run] {scorecard}: the inputs of {month} " + (f"are issued ({waited})" if not missing else
+              f"still miss after {waited}: {', '.join(missing)}"), flush=True)
+        s.patch(f"{base}/api/v2/dags/{scorecard}", json={"is_paused": False}, timeout=10)
+        trigger(s, base, scorecard, month, logical_date, {})
+
         print(f"[run] 审核后报财政: the {WAITS_FOR_REVIEW} batch waits for you in Required Actions (待办操作): "
               f"{base}/required_actions — approve it there (README: the demo batch waiting for approval).")
     return 0
