@@ -17,9 +17,11 @@ def test_policy_backfills_carry_the_approval_the_others_nothing():
     assert year.run_conf("policy_review_watch") is None
 
 
-def test_the_sub_daily_watch_is_left_out_of_the_year():
-    kept, left = year.year_dags(["petition_weekly_bulletin", "petition_urgent_watch", "policy_redemption_monthly"])
-    assert kept == ["petition_weekly_bulletin", "policy_redemption_monthly"] and left == ["petition_urgent_watch"]
+def test_the_sub_daily_watch_and_the_scorecard_are_left_out_of_the_year():
+    kept, left = year.year_dags(["petition_weekly_bulletin", "petition_urgent_watch", "policy_redemption_monthly",
+                                 "unit_performance_scorecard"])
+    assert kept == ["petition_weekly_bulletin", "policy_redemption_monthly"]
+    assert left == ["petition_urgent_watch", "unit_performance_scorecard"]
 
 
 class _Api:
