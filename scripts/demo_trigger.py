@@ -171,10 +171,25 @@ def alive(pid: int) -> bool:
 
 def trigger(s: requests.Session, base: str, dag_id: str, key: str, logical_date: str | None, conf: dict,
             why: str = "demo run") -> None:
-    r = s.post(f"{base}/api/v2/dags/{dag_id}/dagRuns",
-               json={"dag_run_id": f"demo__{key}", "logical_date": logical_date, "conf": conf}, timeout=10)
-    state = "triggered" if r.ok else ("exists" if r.status_code == 409 else f"failed {r.status_code} {r.text[:200]}")
+    """Trigger one run (``demo__<key>``); a busy api-server gets a second try, which finds the run if
+    the first one made it (409: exists)."""
+    body = {"dag_run_id": f"demo__{key}", "logical_date": logical_date, "conf": conf}
+    for attempt in (1, 2):
+        try:
+            r = s.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", json=body, timeout=60)
+            state = "triggered" if r.ok else ("exists" if r.status_code == 409 else
+                                              f"failed {r.status_code} {r.text[:200]}")
+            break
+        except requests.RequestException as exc:
+            state = f"failed ({type(exc).__name__}, attempt {attempt})"
     print(f"[run] {dag_id}: {why} for {key} (logical date {logical_date or 'none'}) {state}", flush=True)
+
+
+def unpause(s: requests.Session, base: str, dag_id: str) -> None:
+    try:
+        s.patch(f"{base}/api/v2/dags/{dag_id}", json={"is_paused": False}, timeout=60).raise_for_status()
+    except requests.RequestException as exc:
+        print(f"[run] {dag_id}: unpausing failed ({exc}); unpause it in the UI", file=sys.stderr, flush=True)
 
 
 def main() -> int:
@@ -219,14 +234,14 @@ def main() -> int:
     print(f"  Reports:     {os.environ.get('GXQ_OUTPUT_DIR')}/<dag_id>/<period>/report.json")
     print("=" * 72)
 
-    token = requests.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=10)
+    token = requests.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=60)
     token.raise_for_status()
     s = requests.Session()
     s.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
     wanted = expected_dag_ids()
     while True:
-        r = s.get(f"{base}/api/v2/dags", params={"limit": 100}, timeout=10)
+        r = s.get(f"{base}/api/v2/dags", params={"limit": 100}, timeout=60)
         r.raise_for_status()
         present = {d["dag_id"] for d in r.json()["dags"]}
         if set(wanted) <= present or time.monotonic() > deadline:
@@ -252,7 +267,7 @@ def main() -> int:
             continue
         trigger(s, base, dag_id, key, logical_date, with_approval(dag_id, conf))
     for dag_id in sorted(present & set(wanted) - {scorecard}):
-        s.patch(f"{base}/api/v2/dags/{dag_id}", json={"is_paused": False}, timeout=10)
+        unpause(s, base, dag_id)
     if scorecard:
         # after unpausing: the scheduler's runs of the current periods come first (max_active_runs=1)
         for dag_id, key, conf in input_runs(now, runs):
@@ -269,7 +284,7 @@ def main() -> int:
         waited = f"{time.monotonic() - started:.0f} s"
         print(f"[run] {scorecard}: the inputs of {month} " + (f"are issued ({waited})" if not missing else
               f"still miss after {waited}: {', '.join(missing)}"), flush=True)
-        s.patch(f"{base}/api/v2/dags/{scorecard}", json={"is_paused": False}, timeout=10)
+        unpause(s, base, scorecard)
         trigger(s, base, scorecard, month, logical_date, {})
 
         print(f"[run] 审核后报财政: the {WAITS_FOR_REVIEW} batch waits for you in Required Actions (待办操作): "
