@@ -2,13 +2,17 @@
 
     bash scripts/run.sh &                                   # the demo, in another terminal
     .venv/bin/python scripts/screenshots.py --wait-full     # docs/img/dashboard.png, docs/img/bulletin.png
+    .venv/bin/python scripts/screenshots.py --scorecard     # docs/img/scorecard.png, scorecard_unit.png,
+                                                            # scorecard_assets.png (绩效考核, reference §5.8)
 
 Logs in with the admin password that ``airflow standalone`` wrote
 (``$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated``, or ``--user``/``--password``),
 waits with ``--wait-full`` until every section of the 看板 has figures and the bulletin is the
 current week's (printing how long that took), then drives Debian's headless Chromium
 (``/usr/bin/chromium``, through Playwright, nothing downloaded) in Asia/Shanghai and zh-CN:
-the 看板 page at ``/gxq/`` and the latest bulletin under ``$GXQ_OUTPUT_DIR``.
+the 看板 page at ``/gxq/`` and the latest bulletin under ``$GXQ_OUTPUT_DIR``. With ``--scorecard``:
+the latest complete 绩效考核月报, the page of the unit that lost points from the most sources, and
+the scorecard's assets as the Airflow UI draws them (its DAG graph with every DAG dependency).
 """
 
 from __future__ import annotations
@@ -116,6 +120,51 @@ def shoot(base: str, token: str, out: Path, bulletin: Path) -> list[Path]:
     return shots
 
 
+SCORECARD_DAG = "unit_performance_scorecard"
+
+
+def latest_scorecard(output: Path) -> tuple[Path, Path]:
+    """The latest complete scorecard (its 月报) and the page of the unit whose points were lost in the
+    most sources (then the most points)."""
+    reports = [p for p in sorted((output / SCORECARD_DAG).glob("*/report.json"))
+               if json.loads(p.read_text(encoding="utf-8")).get("complete")]
+    if not reports:
+        raise SystemExit(f"no complete scorecard under {output / SCORECARD_DAG}: has its run finished?")
+    report = json.loads(reports[-1].read_text(encoding="utf-8"))
+    unit = max(report["units"], key=lambda u: (len({d["source"] for d in u["deductions"]}),
+                                               sum(d["points"] for d in u["deductions"])))["unit"]
+    return reports[-1].parent / "scorecard.html", reports[-1].parent / "units" / f"{unit}.html"
+
+
+def shoot_scorecard(base: str, token: str, out: Path, office: Path, unit: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    shots = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1180, "height": 1900}, device_scale_factor=1,
+                                          timezone_id="Asia/Shanghai", locale="zh-CN")
+            context.add_cookies([{"name": "_token", "value": token, "domain": urlparse(base).hostname, "path": "/"}])
+            page = context.new_page()
+            for path, name in ((office, "scorecard.png"), (unit, "scorecard_unit.png")):
+                page.goto(path.resolve().as_uri(), wait_until="networkidle")
+                shots.append(out / name)
+                page.screenshot(path=str(shots[-1]), full_page=name == "scorecard_unit.png")
+            # the DAG's graph with every DAG dependency: producers -> report assets -> the scorecard
+            page.set_viewport_size({"width": 1600, "height": 900})
+            page.goto(f"{base}/dags/{SCORECARD_DAG}", wait_until="networkidle")
+            page.evaluate(f"localStorage.setItem('dependencies-{SCORECARD_DAG}', JSON.stringify('all'))")
+            page.goto(f"{base}/dags/{SCORECARD_DAG}", wait_until="networkidle")
+            page.wait_for_timeout(4000)
+            shots.append(out / "scorecard_assets.png")
+            page.screenshot(path=str(shots[-1]))
+        finally:
+            browser.close()
+    return shots
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="scripts/screenshots.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--base-url", default=f"http://localhost:{os.environ.get('AIRFLOW__API__PORT', '8080')}")
@@ -126,9 +175,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="where the reports are (GXQ_OUTPUT_DIR)")
     ap.add_argument("--wait-full", action="store_true", help="wait until every section of the 看板 has figures")
     ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--scorecard", action="store_true", help="the 绩效考核 pictures instead (reference §5.8)")
     args = ap.parse_args(argv)
     base = args.base_url.rstrip("/")
     token = login(base, args.user, args.password, args.timeout)
+    if args.scorecard:
+        for path in shoot_scorecard(base, token, args.out, *latest_scorecard(args.output_dir)):
+            print(f"[screenshots] {path}")
+        return 0
     if args.wait_full:
         print(f"[screenshots] 看板 full after {wait_full(base, token, args.timeout):.0f} s", flush=True)
     for path in shoot(base, token, args.out, latest_bulletin(args.output_dir)):
