@@ -171,17 +171,19 @@ def alive(pid: int) -> bool:
 
 def trigger(s: requests.Session, base: str, dag_id: str, key: str, logical_date: str | None, conf: dict,
             why: str = "demo run") -> None:
-    """Trigger one run (``demo__<key>``); a busy api-server gets a second try, which finds the run if
-    the first one made it (409: exists)."""
+    """Trigger one run (``demo__<key>``). A busy api-server (a timeout, or a 5xx: its SQLite metadata
+    database locked) gets two more tries; a try that made the run finds it (409: exists)."""
     body = {"dag_run_id": f"demo__{key}", "logical_date": logical_date, "conf": conf}
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         try:
             r = s.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", json=body, timeout=60)
             state = "triggered" if r.ok else ("exists" if r.status_code == 409 else
                                               f"failed {r.status_code} {r.text[:200]}")
-            break
+            if r.status_code < 500:
+                break
         except requests.RequestException as exc:
             state = f"failed ({type(exc).__name__}, attempt {attempt})"
+        time.sleep(5)
     print(f"[run] {dag_id}: {why} for {key} (logical date {logical_date or 'none'}) {state}", flush=True)
 
 
