@@ -7,6 +7,8 @@ PostgreSQL; they expand to identifiers and SQL keywords only, never to values:
 - ``{{ ts('col') }}``   a department timestamp column, with ``''`` read as NULL on SQLite;
 - ``{{ txt('col') }}``  a nullable text column, ``''`` read as NULL;
 - ``{{ num('col') }}``  a numeric amount, NULL read as 0;
+- ``{{ real('col') }}`` a numeric value as a double on PostgreSQL (a float to the driver, not a
+  Decimal: a column numpy takes in one step); on SQLite what is stored, text included;
 - ``{{ fen('col') }}``  a numeric amount in yuan as integer fen, half up, NULL read as 0 (PostgreSQL;
   SQLite has no exact decimals: the stored value, which :func:`fen_column` converts);
 - ``{{ bad_ts('col') }}`` / ``{{ bad_date('col') }}``  true when a timestamp / date column holds a
@@ -80,6 +82,12 @@ def render(name: str, dialect: str, **context: Any) -> str:
             return f"COALESCE(NULLIF({col}, ''), 0)"
         return f"COALESCE({col}, 0)"
 
+    def real(col: str) -> str:
+        """A numeric column as a double on PostgreSQL (a float, not a Decimal, to the driver); on
+        SQLite what is stored, text included."""
+        _check_identifier(col)
+        return col if dialect == "sqlite" else f"CAST({col} AS double precision)"
+
     def fen(col: str) -> str:
         if dialect == "sqlite":
             return num(col)
@@ -96,7 +104,8 @@ def render(name: str, dialect: str, **context: Any) -> str:
         return f"CAST({col} AS date)"
 
     checks = time_checks(dialect)
-    return _template(name).render(dialect=dialect, ts=ts, txt=txt, num=num, fen=fen, day=day, **checks, **context)
+    return _template(name).render(dialect=dialect, ts=ts, txt=txt, num=num, real=real, fen=fen, day=day, **checks,
+                                  **context)
 
 
 def time_checks(dialect: str) -> dict:

@@ -46,9 +46,38 @@ def test_gap_rounding_and_thresholds(plan, actual, gap, status):
 def test_completion_is_not_capped_but_composite_caps_at_1_2():
     assert rules.completion(150, 400, 3) == 1.5
     assert rules.completion(1, 3, 12) == 0.3333
-    assert rules.composite_score([(2, 1.5), (1, 0.6)]) == round(100 * (2 * 1.2 + 1 * 0.6) / 3, 2) == 100.0
-    assert rules.composite_score([(1, 1.19), (1, 1.21)]) == round(100 * (1.19 + 1.2) / 2, 2)
-    assert rules.composite_score([]) is None
+    assert rules.composite_score([2, 1], [1.5, 0.6]) == round(100 * (2 * 1.2 + 1 * 0.6) / 3, 2) == 100.0
+    assert rules.composite_score([1, 1], [1.19, 1.21]) == round(100 * (1.19 + 1.2) / 2, 2)
+    assert rules.composite_score([], []) is None
+    assert rules.composite_score([1, -1], [0.5, 0.5]) is None  # weights summing to 0
+
+
+def test_column_rounding_is_pythons_round_value_for_value():
+    """The gaps and completions are rounded as columns; every value must equal Python's round, the
+    values numpy's scaling carries onto a half (1.005, 2.675, 0.285) included."""
+    import numpy as np
+
+    values = [1.005, 2.675, 0.285, -0.125, 29.999999999999996, 70.3 - 40.3, 1e-9, -15.5, 0.0, 123.4549999]
+    values += (np.random.default_rng(24).uniform(-200, 200, 20_000)).tolist()
+    values += [k / 1000 for k in range(-5000, 5000)]
+    for digits in (2, 4):
+        assert rules.round_column(np.array(values), digits).tolist() == [round(v, digits) for v in values]
+    gaps = rules.round_column(np.array([10.0, 10.004, 10.006, 30.0, 30.01, -3.0]), 2)
+    assert rules.lights(gaps).tolist() == [rules.light(g) for g in gaps.tolist()] == [
+        "green", "green", "yellow", "yellow", "red", "green"]
+
+
+def test_numbers_column_states_as_parse_number():
+    import decimal
+
+    values = [decimal.Decimal("12.50"), None, decimal.Decimal("NaN"), 7, 2.5]
+    x, state = rules.numbers(values)
+    assert state.tolist() == [rules.parse_number(v)[1] for v in values] == ["ok", "null", "non_numeric", "ok", "ok"]
+    assert [float(v) for v in x[state == "ok"]] == [12.5, 7.0, 2.5]
+    text = [" 7 ", "", None, "85%", "nan", True, 3]
+    x, state = rules.numbers(text)
+    assert state.tolist() == [rules.parse_number(v)[1] for v in text]
+    assert x[0] == 7.0 and x[-1] == 3.0
 
 
 def test_parse_number_handles_text_decimal_and_garbage():
@@ -277,17 +306,17 @@ def test_problem_details_name_the_values_as_reported():
     import datetime as dt
     import decimal
 
-    projects = [rules.Project(pid, None, "U01", dt.date(2020, 1, 1)) for pid in ("A", "B", "C", "D", "E")]
+    projects = rules.Projects.from_rows((pid, None, "U01", dt.date(2020, 1, 1)) for pid in ("A", "B", "C", "D", "E"))
     stamp = dt.datetime(2021, 4, 1, 10, 0, 0, 123456)
-    rows = [
-        rules.ProgressRow("A", "2021-03", decimal.Decimal("150.50"), 20, stamp),       # above 100
-        rules.ProgressRow("B", "2021-03", 40, "abc", "2021-04-02T08:00:00"),          # non-numeric: discarded
-        rules.ProgressRow("C", "2021-03", -5.0, None, None),                          # negative, NULL
-        rules.ProgressRow("D", "2021-03", 50, 40, "2021-04-03 09:00:00"),             # duplicated month
-        rules.ProgressRow("D", "2021-03", 60, 40, dt.datetime(999, 1, 2, 3, 4, 5)),
-        rules.ProgressRow("D", "2021-03", 70, 40, None),
-        rules.ProgressRow("GHOST", "2021-03", 1, 1, None),
-    ]
+    rows = rules.Progress.from_rows([
+        ("A", "2021-03", decimal.Decimal("150.50"), 20, stamp),       # above 100
+        ("B", "2021-03", 40, "abc", "2021-04-02T08:00:00"),          # non-numeric: discarded
+        ("C", "2021-03", -5.0, None, None),                          # negative, NULL
+        ("D", "2021-03", 50, 40, "2021-04-03 09:00:00"),             # duplicated month
+        ("D", "2021-03", 60, 40, dt.datetime(999, 1, 2, 3, 4, 5)),
+        ("D", "2021-03", 70, 40, None),
+        ("GHOST", "2021-03", 1, 1, None),
+    ])
     problems = rules.Problems()
     statuses = {s.project_id: s for s in rules.evaluate_projects(MARCH, projects, rows, problems)}
     details = {(p["kind"], p["subject"]): p["detail"] for p in problems.as_list()}
@@ -309,8 +338,8 @@ def test_problem_details_name_the_values_as_reported():
 
 
 def test_months_from_one_book_equal_months_evaluated_alone(dept, read_engine):
-    """The report groups the rows once and evaluates the month, the month before and the trend
-    from those books; each month must equal its evaluation on its own."""
+    """The report reads the rows once into one frame and evaluates the month, the month before and
+    the trend from it; each month must equal its evaluation on its own."""
     from gxq.innovation import source
 
     dept.project("A").project("B", unit=None).project("C", start="2021-03-15")

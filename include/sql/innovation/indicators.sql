@@ -1,4 +1,4 @@
--- 发展评价指标库: every indicator with its weight and annual target.
-SELECT indicator_code, name, weight, annual_target
+-- 发展评价指标库: every indicator with its weight and annual target (doubles on PostgreSQL, see real()).
+SELECT indicator_code, name, {{ real('weight') }} AS weight, {{ real('annual_target') }} AS annual_target
 FROM indicators
 ORDER BY indicator_code

@@ -1,5 +1,12 @@
 -- 项目月度进度: only the rows of the months a report needs (first_month .. last_month; 'YYYY-MM' text sorts in order).
-SELECT project_id, month, plan_progress_pct, actual_progress_pct, {{ ts('reported_at') }} AS reported_at
+-- Each column comes as the month's frame takes it in one step (gxq.innovation.rules.Progress): progress values
+-- as doubles on PostgreSQL (SQLite: as stored, text judged value by value); reported_at as ISO text when it is a
+-- time, and in reported_at_other what SQLite stores that is not a time in its own form ('T' forms, fractions,
+-- anything else), read value by value: a time, or a data problem.
+SELECT project_id, month, {{ real('plan_progress_pct') }} AS plan_progress_pct,
+       {{ real('actual_progress_pct') }} AS actual_progress_pct,
+       {% if dialect == 'postgresql' %}to_char(reported_at, 'YYYY-MM-DD HH24:MI:SS.US'){% else %}{{ ts_value('reported_at') }}{% endif %} AS reported_at,
+       {% if dialect == 'postgresql' %}CAST(NULL AS text){% else %}CASE WHEN {{ ts_value('reported_at') }} IS NULL THEN NULLIF(reported_at, '') END{% endif %} AS reported_at_other
 FROM project_monthly
 WHERE month >= :first_month AND month <= :last_month
 ORDER BY project_id, month

@@ -18,6 +18,8 @@ Nothing here depends on the time of the run: a rerun on the same data gives the 
 
 from __future__ import annotations
 
+import numpy as np
+
 from gxq.innovation import rules
 from gxq.innovation.source import InnovationData, load
 from gxq.periods import Period, month_period
@@ -41,24 +43,21 @@ def _change(now: float | None, before: float | None, digits: int) -> float | Non
     return round(now - before, digits)
 
 
+def _severity(status: np.ndarray) -> np.ndarray:
+    """Each light's severity (:data:`rules.SEVERITY`); -1 for unreported or not listed."""
+    return np.select([status == s for s in rules.SEVERITY], list(rules.SEVERITY.values()), -1)
+
+
 def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) -> dict:
-    before = {p.project_id: p.status for p in previous.projects}  # last month's light
-    severity = rules.SEVERITY
-    up, down, new_red, new_projects = [], [], [], []
-    for p in current.projects:
-        pid, status = p.project_id, p.status
-        old = before.get(pid)
-        if old is None:
-            new_projects.append(pid)
-        if status == "red" and old != "red":  # red now, not red then (or not active then)
-            new_red.append(pid)
-        if old is not None:
-            now, then = severity.get(status), severity.get(old)
-            if now is not None and then is not None:
-                if now < then:
-                    up.append(pid)
-                elif now > then:
-                    down.append(pid)
+    """环比 of two months evaluated from the same book (their columns are the registry's rows)."""
+    now, then = current.statuses, previous.statuses
+    ids = now.projects.project_id
+    both = now.active & then.active
+    level_now, level_then = _severity(now.status), _severity(then.status)
+    rated = both & (level_now >= 0) & (level_then >= 0)  # unreported has no severity
+    up, down = ids[rated & (level_now < level_then)], ids[rated & (level_now > level_then)]
+    new_red = ids[now.active & (now.status == "red") & (then.status != "red")]  # not red then, or not active then
+    new_projects = ids[now.active & ~then.active]
     previous_completion = {i["indicator_code"]: i["completion"] for i in previous.indicators}
     counts_now, counts_before = current.counts, previous.counts
     units_before = {u["unit"]: u for u in previous.units}
@@ -69,12 +68,11 @@ def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) 
         "composite_score_change": _change(current.composite_score, previous.composite_score, 2),
         "counts_previous": counts_before,
         "counts_change": {s: counts_now[s] - counts_before[s] for s in rules.STATUSES},
-        "up": up,
-        "down": down,
-        "new_red": new_red,
-        "new_projects": new_projects,
-        "previous_statuses": {p.project_id: before[p.project_id] for p in current.projects
-                              if p.project_id in before},
+        "up": up.tolist(),
+        "down": down.tolist(),
+        "new_red": new_red.tolist(),
+        "new_projects": new_projects.tolist(),
+        "previous_statuses": dict(zip(ids[both].tolist(), then.status[both].tolist())),
         "units": [
             {"unit": u["unit"], "previous": {s: units_before.get(u["unit"], empty)[s] for s in rules.STATUSES},
              "change": {s: u[s] - units_before.get(u["unit"], empty)[s] for s in rules.STATUSES}}
@@ -105,7 +103,7 @@ def build_report(month: Period, data: InnovationData) -> dict:
         elif m.key == previous.period.key:
             score = previous.composite_score
         else:
-            _, score = indicators.evaluate(m, quiet)
+            score = indicators.composite(m)
         trend.append({"period": m.key, "composite_score": score})
 
     report = current.contract()
@@ -114,9 +112,9 @@ def build_report(month: Period, data: InnovationData) -> dict:
         "unit_ranking": rules.unit_ranking(report["units"]),
         "composite_trend": trend,
         "project_details": [
-            {"project_id": p.project_id, "name": p.name, "plan_progress_pct": p.plan,
-             "actual_progress_pct": p.actual, "reported_at": p.reported_at}
-            for p in current.projects
+            {"project_id": p, "name": n, "plan_progress_pct": plan, "actual_progress_pct": actual, "reported_at": at}
+            for p, n, plan, actual, at in zip(*(current.statuses.listed[k] for k in (
+                "project_id", "name", "plan", "actual", "reported_at")))
         ],
         "indicator_details": [
             {k: i[k] for k in ("indicator_code", "name", "weight", "value_ytd", "target_to_date", "annual_target")}

@@ -31,15 +31,15 @@ def load_for(quarter: Period, engine=None) -> InnovationData:
 def build_report(quarter: Period, data: InnovationData) -> dict:
     problems = rules.Problems()
     months = quarter.months()
-    book = rules.ProjectBook(data.projects, data.progress)  # rows grouped once for the three months
-    per_month = {m.key: {s.project_id: s for s in book.evaluate(m, problems)} for m in months}
+    book = rules.ProjectBook(data.projects, data.progress)  # one frame for the three months
+    per_month = {m.key: {s.project_id: s for s in book.evaluate(m, problems).rows()} for m in months}
     last = months[-1].key
     dispatch, details = [], []
-    for project in data.projects:  # sorted by project_id
-        trail = {m.key: per_month[m.key][project.project_id] for m in months
-                 if project.project_id in per_month[m.key]}
+    for pid in data.projects.project_id.tolist():  # sorted by project_id
+        trail = {m.key: per_month[m.key][pid] for m in months if pid in per_month[m.key]}
         if not trail:
             continue
+        first = next(iter(trail.values()))
         statuses = {k: s.status for k, s in trail.items()}
         bad_months = [k for k, st in statuses.items() if st in BAD]
         reasons = []
@@ -50,10 +50,8 @@ def build_report(quarter: Period, data: InnovationData) -> dict:
         if not reasons:
             continue
         letter = len(statuses) == len(months) and all(st == "red" for st in statuses.values())
-        dispatch.append({"project_id": project.project_id, "responsible_unit": project.responsible_unit,
-                         "statuses": statuses})
-        details.append({"project_id": project.project_id, "name": project.name,
-                        "responsible_unit": project.responsible_unit, "statuses": statuses,
+        dispatch.append({"project_id": pid, "responsible_unit": first.responsible_unit, "statuses": statuses})
+        details.append({"project_id": pid, "name": first.name, "responsible_unit": first.responsible_unit, "statuses": statuses,
                         "gaps": {k: s.gap for k, s in trail.items()}, "reasons": reasons,
                         "supervision_letter": letter})
 

@@ -43,10 +43,12 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from gxq.periods import Period
 
@@ -113,14 +115,6 @@ def parse_number(value: Any) -> tuple[float | None, str]:
     return number, "ok"
 
 
-def _not_a_date(value: Any) -> str | None:
-    """The stored text of a date column that holds something (not NULL, not '') that is no date."""
-    if value is None or isinstance(value, dt.date):
-        return None
-    text = str(value).strip()
-    return text if text and parse_date(text) is None else None
-
-
 def parse_date(value: Any) -> dt.date | None:
     if value is None:
         return None
@@ -182,14 +176,15 @@ def completion(value_ytd: float, annual_target: float, month_number: int) -> flo
     return round(value_ytd / (annual_target * month_number / 12), 4)
 
 
-def composite_score(listed: Iterable[tuple[float, float]]) -> float | None:
-    """综合得分 from ``(weight, completion)`` pairs of the listed indicators; ``None`` when none
-    is listed or their weights sum to 0."""
-    pairs = list(listed)
-    total_weight = sum(w for w, _ in pairs)
-    if not pairs or total_weight == 0:
+def composite_score(weights: np.ndarray, completions: np.ndarray) -> float | None:
+    """综合得分 from the listed indicators' weights and completions (columns); ``None`` when none is
+    listed or their weights sum to 0. The sums are Python's, left to right, as the report has always
+    added them (numpy's pairwise sum may differ in the last bit)."""
+    total_weight = sum(np.asarray(weights, dtype=float).tolist())
+    if not len(weights) or total_weight == 0:
         return None
-    return round(100 * sum(w * min(c, COMPLETION_CAP) for w, c in pairs) / total_weight, 2)
+    capped = np.asarray(weights, dtype=float) * np.minimum(np.asarray(completions, dtype=float), COMPLETION_CAP)
+    return round(100 * sum(capped.tolist()) / total_weight, 2)
 
 
 def stamp_text(value: dt.datetime) -> str:
@@ -197,61 +192,188 @@ def stamp_text(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
-# --- inputs --------------------------------------------------------------------------------------
+# --- columns: values as read, parsed once per column ---------------------------------------------
+
+_NUMERIC = {int, float, decimal.Decimal, type(None)}  # what a numeric column gives back
 
 
-class Project(NamedTuple):
-    project_id: str
-    name: str | None
-    responsible_unit: str | None
-    start_on: dt.date | None
-    start_on_text: str | None = None  # the stored start_on when it is not a date (bad_start_on)
+def numbers(values: list) -> tuple[np.ndarray, np.ndarray]:
+    """A column of department numeric values as floats (NaN where there is none) and each value's
+    state, as :func:`parse_number` states it (``ok``, ``null``, ``non_numeric``). A numeric column
+    converts in one step; a column holding text (SQLite) is read value by value."""
+    if set(map(type, values)) <= _NUMERIC:
+        x = np.array(values, dtype=float)
+        missing = np.equal(np.array(values, dtype=object), None)
+        return x, np.where(missing, "null", np.where(np.isfinite(x), "ok", "non_numeric"))
+    parsed = [parse_number(v) for v in values]
+    return (np.array([np.nan if n is None else n for n, _ in parsed], dtype=float),
+            np.array([state for _, state in parsed], dtype="<U11"))
 
 
-class ProgressRow(NamedTuple):
-    project_id: str | None
-    month: str
-    plan_progress_pct: Any
-    actual_progress_pct: Any
-    reported_at: Any
+def times(iso: list, other: list | None, parse: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
+    """A column of times (``datetime64[us]``, NaT where there is none) from the ISO text the
+    statement writes where the database knows the value is a time (parsed in one step) and, value
+    by value with ``parse`` (:func:`parse_timestamp` or :func:`parse_date`), the other stored values
+    (``other``: SQLite's text in other forms; None: every value is read that way). Also the stored
+    text of each value that is not a time (None where it is one or there is none)."""
+    if other is None:
+        iso, other = [None] * len(iso), iso
+    column = np.array(iso, dtype="datetime64[us]")
+    not_a_time = np.full(len(column), None, dtype=object)
+    for i, value in enumerate(other):
+        if value is None:
+            continue
+        parsed = parse(value)
+        if parsed is not None:
+            column[i] = np.datetime64(parsed, "us")
+        elif str(value).strip():
+            not_a_time[i] = str(value)
+    return column, not_a_time
 
 
-class Indicator(NamedTuple):
-    indicator_code: str
-    name: str | None
-    weight: Any
-    annual_target: Any
+def _codes(values: list) -> np.ndarray:
+    """A column cleaned as :func:`clean_code` cleans one value (stripped text), ``""`` for NULL or blank."""
+    column = np.array(values, dtype=object)
+    column[np.equal(column, None)] = ""
+    return np.strings.strip(column.astype(str))
 
 
-class IndicatorValue(NamedTuple):
-    indicator_code: str | None
-    month: str
-    value_ytd: Any
+def _texts(values: list) -> np.ndarray:
+    """A nullable text column cleaned as :func:`clean_code` cleans one value (None for NULL or blank)."""
+    column = _codes(values).astype(object)
+    column[column == ""] = None
+    return column
 
 
-def projects_from_tuples(rows: Iterable[tuple]) -> list[Project]:
-    """``(project_id, name, responsible_unit, start_on)`` rows, sorted by project_id; rows without
-    a project_id are dropped."""
-    out = [Project(pid, clean_code(name), clean_code(unit), parse_date(start), _not_a_date(start))
-           for raw, name, unit, start in rows if (pid := clean_code(raw))]
-    return sorted(out, key=lambda p: p.project_id)
+def stamp_texts(stamps: np.ndarray) -> np.ndarray:
+    """Times as ``YYYY-MM-DD HH:MM:SS`` (seconds truncated, as :func:`stamp_text`), None for NaT."""
+    texts = np.strings.replace(np.datetime_as_string(stamps, unit="s"), "T", " ").astype(object)
+    texts[np.isnat(stamps)] = None
+    return texts
 
 
-def progress_from_tuples(rows: Iterable[tuple]) -> list[ProgressRow]:
-    """``(project_id, month, plan_progress_pct, actual_progress_pct, reported_at)`` rows: codes
-    cleaned, month stripped, values as read (judged when a month is evaluated)."""
-    return [ProgressRow(clean_code(pid), str(month or "").strip(), plan, actual, reported_at)
-            for pid, month, plan, actual, reported_at in rows]
+def round_column(x: np.ndarray, digits: int) -> np.ndarray:
+    """Python's ``round(v, digits)`` of each value. numpy's round scales by 10**digits first, and
+    the scaling can carry a value that lies just short of a half onto it; the few values whose
+    scaled value is that close to a half are rounded by Python, so the column equals the report's
+    rounding value for value."""
+    scaled = x * 10**digits
+    out = np.round(x, digits)
+    for i in np.flatnonzero(np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6):
+        out[i] = round(float(x[i]), digits)
+    return out
 
 
-def indicators_from_tuples(rows: Iterable[tuple]) -> list[Indicator]:
-    out = [Indicator(code, clean_code(name), weight, target)
-           for raw, name, weight, target in rows if (code := clean_code(raw))]
-    return sorted(out, key=lambda i: i.indicator_code)
+def lights(gap: np.ndarray) -> np.ndarray:
+    """红黄绿灯 of a column of (rounded) gaps (see :func:`light`)."""
+    return np.select([gap <= GREEN_MAX_GAP, gap <= YELLOW_MAX_GAP], ["green", "yellow"], "red")
 
 
-def indicator_values_from_tuples(rows: Iterable[tuple]) -> list[IndicatorValue]:
-    return [IndicatorValue(clean_code(code), str(month or "").strip(), value) for code, month, value in rows]
+def positions(registry: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The position of each code in a sorted registry of codes, -1 when it is not in it."""
+    if not len(registry):
+        return np.full(len(codes), -1)
+    at = np.searchsorted(registry, codes)
+    inside = np.minimum(at, len(registry) - 1)
+    return np.where((at < len(registry)) & (registry[inside] == codes), at, -1)
+
+
+def _columns(rows: Iterable[tuple], width: int) -> list:
+    rows = list(rows)
+    return [list(col) for col in zip(*rows)] if rows else [[] for _ in range(width)]
+
+
+# --- inputs: the tables as read, as columns --------------------------------------------------------
+
+
+@dataclass
+class Projects:
+    """重大项目库 as columns, sorted by project_id; rows without a project_id are dropped."""
+
+    project_id: np.ndarray  # text
+    name: np.ndarray  # object: text or None
+    responsible_unit: np.ndarray  # object: text or None
+    start_on: np.ndarray  # datetime64[D]; NaT when NULL or not a date
+    start_on_text: np.ndarray  # object: the stored start_on when it is not a date (bad_start_on), else None
+
+    @classmethod
+    def from_columns(cls, project_id, name, responsible_unit, start_on, start_on_other=None) -> Projects:
+        """The columns of ``innovation/projects.sql`` (without ``start_on_other``: values as stored)."""
+        ids = _codes(project_id)
+        order = np.argsort(ids, kind="stable")
+        order = order[ids[order] != ""]
+        days, not_a_day = times(start_on, start_on_other, parse_date)
+        return cls(ids[order], _texts(name)[order], _texts(responsible_unit)[order],
+                   days.astype("datetime64[D]")[order], not_a_day[order])
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple]) -> Projects:
+        """``(project_id, name, responsible_unit, start_on)`` rows, values as stored."""
+        return cls.from_columns(*_columns(rows, 4))
+
+
+@dataclass
+class Progress:
+    """项目月度进度 as columns, in the order read: codes cleaned, months stripped, progress values
+    as read (judged when a month is evaluated), reported_at parsed."""
+
+    project_id: np.ndarray  # text, "" for NULL
+    month: np.ndarray  # text YYYY-MM
+    plan_progress_pct: list
+    actual_progress_pct: list
+    reported_at: np.ndarray  # datetime64[us]; NaT when NULL or not a time
+    reported_at_text: np.ndarray  # object: the stored reported_at when it is not a time (bad_reported_at), else None
+
+    @classmethod
+    def from_columns(cls, project_id, month, plan, actual, reported_at, reported_at_other=None) -> Progress:
+        """The columns of ``innovation/project_monthly.sql`` (without ``reported_at_other``: values as stored)."""
+        stamps, not_a_time = times(reported_at, reported_at_other, parse_timestamp)
+        return cls(_codes(project_id), _codes(month), list(plan), list(actual), stamps, not_a_time)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple]) -> Progress:
+        """``(project_id, month, plan_progress_pct, actual_progress_pct, reported_at)`` rows, values as stored."""
+        return cls.from_columns(*_columns(rows, 5))
+
+
+@dataclass
+class Indicators:
+    """发展评价指标库 as columns, sorted by indicator_code; weight and target as read."""
+
+    indicator_code: np.ndarray
+    name: list
+    weight: list
+    annual_target: list
+
+    @classmethod
+    def from_columns(cls, indicator_code, name, weight, annual_target) -> Indicators:
+        codes = _codes(indicator_code)
+        order = [i for i in np.argsort(codes, kind="stable").tolist() if codes[i]]
+        return cls(codes[order], _texts(name)[order].tolist(), [weight[i] for i in order],
+                   [annual_target[i] for i in order])
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple]) -> Indicators:
+        """``(indicator_code, name, weight, annual_target)`` rows."""
+        return cls.from_columns(*_columns(rows, 4))
+
+
+@dataclass
+class IndicatorValues:
+    """指标月度累计值 as columns, in the order read."""
+
+    indicator_code: np.ndarray  # text, "" for NULL
+    month: np.ndarray
+    value_ytd: list
+
+    @classmethod
+    def from_columns(cls, indicator_code, month, value_ytd) -> IndicatorValues:
+        return cls(_codes(indicator_code), _codes(month), list(value_ytd))
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple]) -> IndicatorValues:
+        """``(indicator_code, month, value_ytd)`` rows."""
+        return cls.from_columns(*_columns(rows, 3))
 
 
 # --- data problems -------------------------------------------------------------------------------
@@ -289,6 +411,9 @@ def _fmt(value: Any) -> str:
 # --- projects: one month -------------------------------------------------------------------------
 
 
+# --- projects: one month -------------------------------------------------------------------------
+
+
 class ProjectStatus(NamedTuple):
     project_id: str
     name: str | None
@@ -304,100 +429,142 @@ class ProjectStatus(NamedTuple):
                 "status": self.status, "gap": self.gap}
 
 
-def _usable_row(row: ProgressRow, problems: Problems) -> tuple[float, float] | None:
-    values = []
-    for field_name in ("plan_progress_pct", "actual_progress_pct"):
-        raw = getattr(row, field_name)
+def _progress_problems(pid: str, month: str, plan, actual, reported_at: dt.datetime | None,
+                       problems: Problems) -> None:
+    """The data problems of one progress row's values (plan first; a plan that is not a number
+    discards the row before its actual value is looked at)."""
+    for field_name, raw in (("plan_progress_pct", plan), ("actual_progress_pct", actual)):
         number, state = parse_number(raw)
         if state == "ok" and 0 <= number <= 100:
-            values.append(number)
             continue
-        where = f"{field_name}={_fmt(raw)} reported_at={_fmt(parse_timestamp(row.reported_at))}"
+        where = f"{field_name}={_fmt(raw)} reported_at={_fmt(reported_at)}"
         if state == "non_numeric":
-            problems.add("non_numeric_progress", row.month, row.project_id, where)
-            return None
+            problems.add("non_numeric_progress", month, pid, where)
+            return
         if state == "null":
-            problems.add("missing_progress", row.month, row.project_id, f"{field_name} is NULL")
-            number = 0.0
+            problems.add("missing_progress", month, pid, f"{field_name} is NULL")
         elif number > 100:
-            problems.add("progress_above_100", row.month, row.project_id, where)
+            problems.add("progress_above_100", month, pid, where)
         elif number < 0:
-            problems.add("negative_progress", row.month, row.project_id, where)
-        values.append(number)
-    return values[0], values[1]
+            problems.add("negative_progress", month, pid, where)
 
 
-def choose_month_row(rows: list[ProgressRow], problems: Problems
-                     ) -> tuple[float, float, float, dt.datetime | None, ProgressRow] | None:
-    """The counting row of one project and month: ``(plan, actual, gap, reported_at parsed,
-    row)``, or ``None`` (no usable row)."""
-    stamps = [parse_timestamp(r.reported_at) for r in rows]
-    for row, stamp in zip(rows, stamps):
-        if stamp is None and str(row.reported_at or "").strip():
-            problems.add("bad_reported_at", row.month, row.project_id, f"reported_at={str(row.reported_at)!r}")
-    if len(rows) > 1:
-        listed = ", ".join(sorted(_fmt(t) for t in stamps if t)) or "none"
-        problems.add("duplicate_month", rows[0].month, rows[0].project_id,
-                     f"{len(rows)} rows; reported_at: {listed}")
-    best = None
-    for row, stamp in zip(rows, stamps):
-        usable = _usable_row(row, problems)
-        if usable is None:
-            continue
-        plan, actual = usable
-        gap = progress_gap(plan, actual)
-        rank = (stamp is not None, stamp or dt.datetime.min, gap)
-        if best is None or rank > best[0]:  # the first of equals, as max() would
-            best = (rank, plan, actual, gap, stamp, row)
-    if best is None:
-        return None
-    return best[1:]
+@dataclass
+class ProjectMonth:
+    """One month's 红黄绿灯 as columns over the registry's rows; ``active`` marks the projects
+    listed in the month (started by its last day). Where a project has no counting row, status is
+    ``unreported`` and gap, plan and actual are NaN."""
+
+    projects: Projects
+    active: np.ndarray
+    status: np.ndarray  # '' where not active
+    gap: np.ndarray
+    plan: np.ndarray
+    actual: np.ndarray
+    reported_at: np.ndarray  # datetime64[us] of the counting row; NaT: none or undated
+
+    @cached_property
+    def listed(self) -> dict[str, list]:
+        """The listed projects' columns as plain values (None where there is none), by project_id."""
+        i = np.flatnonzero(self.active)
+        reported = (self.status[i] != "unreported").tolist()
+
+        def values(col: np.ndarray) -> list:
+            return [v if r else None for v, r in zip(col[i].tolist(), reported)]
+
+        return {"project_id": self.projects.project_id[i].tolist(), "name": self.projects.name[i].tolist(),
+                "responsible_unit": self.projects.responsible_unit[i].tolist(), "status": self.status[i].tolist(),
+                "gap": values(self.gap), "plan": values(self.plan), "actual": values(self.actual),
+                "reported_at": stamp_texts(self.reported_at[i]).tolist()}
+
+    def rows(self) -> list[ProjectStatus]:
+        c = self.listed
+        return [ProjectStatus(*row) for row in zip(c["project_id"], c["name"], c["responsible_unit"], c["status"],
+                                                   c["gap"], c["plan"], c["actual"], c["reported_at"])]
+
+    def counts(self) -> dict[str, int]:
+        return {s: int(np.count_nonzero(self.status == s)) for s in STATUSES}
+
+    def units(self) -> list[dict]:
+        """One row per responsible unit with an active project, sorted by unit code."""
+        i = np.flatnonzero(self.active & np.not_equal(self.projects.responsible_unit, None))
+        units, unit_of = np.unique(self.projects.responsible_unit[i].astype(str), return_inverse=True)
+        per_status = {s: np.bincount(unit_of[self.status[i] == s], minlength=len(units)).tolist() for s in STATUSES}
+        return [{"unit": u, **{s: per_status[s][k] for s in STATUSES}} for k, u in enumerate(units.tolist())]
 
 
 class ProjectBook:
-    """The projects and their progress rows, grouped once by month and project, so that each
-    month evaluated from the book (the month, the month before, a quarter's three) touches only
-    its own rows."""
+    """The projects and the progress rows of the months read, as one frame: a row per report, its
+    values parsed once, its 进度差 computed once and its project's position in the registry (-1:
+    not in it). A month evaluated from the book (the month, the month before, a quarter's three)
+    is column expressions over its own rows."""
 
-    def __init__(self, projects: Iterable[Project], rows: Iterable[ProgressRow]):
-        self.projects = sorted(projects, key=lambda p: p.project_id)
-        self.known = {p.project_id for p in self.projects}
-        self.by_month: dict[str, dict[str | None, list[ProgressRow]]] = {}
-        for row in rows:
-            self.by_month.setdefault(row.month, {}).setdefault(row.project_id, []).append(row)
+    def __init__(self, projects: Projects, progress: Progress):
+        self.projects, self.rows = projects, progress
+        self.position = positions(projects.project_id, progress.project_id)
+        self.plan, self.plan_state = numbers(progress.plan_progress_pct)
+        self.actual, self.actual_state = numbers(progress.actual_progress_pct)
+        self.stamp = progress.reported_at
+        self.usable = (self.plan_state != "non_numeric") & (self.actual_state != "non_numeric")
+        plan = np.where(self.plan_state == "null", 0.0, self.plan)  # NULL reads as 0
+        actual = np.where(self.actual_state == "null", 0.0, self.actual)
+        self.gap = round_column(plan - actual, 2)
+        self.plan, self.actual = plan, actual
 
-    def evaluate(self, month: Period, problems: Problems) -> list[ProjectStatus]:
-        """红黄绿灯 of every project active in ``month``, sorted by project_id."""
-        grouped = self.by_month.get(month.key, {})
-        for pid in grouped.keys() - self.known:
-            problems.add("unknown_project", month.key, pid or "(NULL)", "monthly row ignored")
-        out = []
-        for project in self.projects:
-            pid, name, unit, start, start_text = project
-            if start_text is not None:
-                problems.add("bad_start_on", None, pid, f"start_on={start_text!r}")
-                continue
-            if start is None:
-                problems.add("missing_start_on", None, pid, "start_on is NULL")
-                continue
-            if start > month.last_day:  # not active in the month
-                continue
-            if unit is None:
-                problems.add("no_responsible_unit", None, pid, "responsible_unit is NULL")
-            chosen = choose_month_row(grouped[pid], problems) if pid in grouped else None
-            if chosen is None:
-                out.append(ProjectStatus(pid, name, unit, "unreported", None))
-                continue
-            plan, actual, gap, stamp, _ = chosen
-            out.append(ProjectStatus(pid, name, unit, light(gap), gap, plan, actual,
-                                     stamp_text(stamp) if stamp else None))
-        return out
+    def evaluate(self, month: Period, problems: Problems) -> ProjectMonth:
+        """红黄绿灯 of every project active in ``month``."""
+        reg = self.projects
+        active = reg.start_on <= np.datetime64(month.last_day)  # NaT (no start_on) is never active
+        rows = np.flatnonzero(self.rows.month == month.key)
+        taken = rows[self.position[rows] >= 0]
+        taken = taken[active[self.position[taken]]]  # the rows of the month's active projects
+        if problems.enabled:
+            self._problems(month, rows, taken, active, problems)
+        usable = taken[self.usable[taken]]
+        # The counting row of each project: the latest reported_at (undated: NaT, the oldest), then
+        # the larger gap, then the first read. Sorted by project then rank, it is each project's last.
+        ranked = usable[np.lexsort((-usable, self.gap[usable], self.stamp[usable].view("int64"),
+                                    self.position[usable]))]
+        of = self.position[ranked]
+        chosen = ranked[np.append(of[1:] != of[:-1], True)] if len(ranked) else ranked
+        at = self.position[chosen]
+        status = np.where(active, "unreported", "")
+        status[at] = lights(self.gap[chosen])
+        gap, plan, actual = (np.full(len(active), np.nan) for _ in range(3))
+        gap[at], plan[at], actual[at] = self.gap[chosen], self.plan[chosen], self.actual[chosen]
+        reported_at = np.full(len(active), np.datetime64("NaT"), dtype="datetime64[us]")
+        reported_at[at] = self.stamp[chosen]
+        return ProjectMonth(reg, active, status, gap, plan, actual, reported_at)
+
+    def _problems(self, month: Period, rows: np.ndarray, taken: np.ndarray, active: np.ndarray,
+                  problems: Problems) -> None:
+        reg, read, key = self.projects, self.rows, month.key
+        for pid in set(read.project_id[rows[self.position[rows] < 0]].tolist()):
+            problems.add("unknown_project", key, pid or "(NULL)", "monthly row ignored")
+        not_a_day = np.not_equal(reg.start_on_text, None)
+        for i in np.flatnonzero(not_a_day):
+            problems.add("bad_start_on", None, str(reg.project_id[i]), f"start_on={reg.start_on_text[i].strip()!r}")
+        for i in np.flatnonzero(np.isnat(reg.start_on) & ~not_a_day):
+            problems.add("missing_start_on", None, str(reg.project_id[i]), "start_on is NULL")
+        for i in np.flatnonzero(active & np.equal(reg.responsible_unit, None)):
+            problems.add("no_responsible_unit", None, str(reg.project_id[i]), "responsible_unit is NULL")
+        for i in taken[np.not_equal(read.reported_at_text[taken], None)]:
+            problems.add("bad_reported_at", key, str(read.project_id[i]), f"reported_at={read.reported_at_text[i]!r}")
+        of, count = np.unique(self.position[taken], return_counts=True)
+        for p in of[count > 1]:
+            same = taken[self.position[taken] == p]
+            listed = ", ".join(sorted(_fmt(t) for t in self.stamp[same].astype(object) if t)) or "none"
+            problems.add("duplicate_month", key, str(reg.project_id[p]), f"{len(same)} rows; reported_at: {listed}")
+        in_range = ((self.plan_state == "ok") & (self.plan >= 0) & (self.plan <= 100)
+                    & (self.actual_state == "ok") & (self.actual >= 0) & (self.actual <= 100))
+        for i in taken[~in_range[taken]]:
+            _progress_problems(str(read.project_id[i]), key, read.plan_progress_pct[i], read.actual_progress_pct[i],
+                               self.stamp[i].astype(object), problems)
 
 
-def evaluate_projects(month: Period, projects: list[Project], rows: Iterable[ProgressRow],
-                      problems: Problems) -> list[ProjectStatus]:
+def evaluate_projects(month: Period, projects: Projects, rows: Progress, problems: Problems) -> list[ProjectStatus]:
     """红黄绿灯 of every project active in ``month``, sorted by project_id."""
-    return ProjectBook(projects, rows).evaluate(month, problems)
+    return ProjectBook(projects, rows).evaluate(month, problems).rows()
 
 
 def count_statuses(statuses: Iterable[ProjectStatus]) -> dict[str, int]:
@@ -405,19 +572,6 @@ def count_statuses(statuses: Iterable[ProjectStatus]) -> dict[str, int]:
     for s in statuses:
         counts[s.status] += 1
     return counts
-
-
-def unit_rows(statuses: Iterable[ProjectStatus]) -> list[dict]:
-    """One row per responsible unit with an active project, sorted by unit code."""
-    per_unit: dict[str, dict] = {}
-    for s in statuses:
-        if s.responsible_unit is None:
-            continue
-        row = per_unit.get(s.responsible_unit)
-        if row is None:
-            row = per_unit[s.responsible_unit] = {"unit": s.responsible_unit, **dict.fromkeys(STATUSES, 0)}
-        row[s.status] += 1
-    return [per_unit[u] for u in sorted(per_unit)]
 
 
 def unit_ranking(units: list[dict]) -> list[dict]:
@@ -442,64 +596,86 @@ def unit_ranking(units: list[dict]) -> list[dict]:
 
 
 class IndicatorBook:
-    """The indicator registry (weights and targets parsed once) and the values grouped by month
-    and code, for evaluating several months (the month, the month before, the year's trend)."""
+    """The indicator registry (weights and targets parsed once) and the values of the months
+    read as one frame (each value parsed once, with its indicator's position in the registry), for
+    evaluating several months (the month, the month before, the year's trend)."""
 
-    def __init__(self, indicators: Iterable[Indicator], values: Iterable[IndicatorValue]):
-        registry = {i.indicator_code: i for i in indicators}
-        self.registry = [(code, registry[code], *parse_number(registry[code].annual_target),
-                          *parse_number(registry[code].weight)) for code in sorted(registry)]
-        self.known = set(registry)
-        by_month: dict[str, dict[str | None, list[IndicatorValue]]] = {}
-        for v in values:
-            by_month.setdefault(v.month, {}).setdefault(v.indicator_code, []).append(v)
-        self.by_month = by_month
+    def __init__(self, indicators: Indicators, values: IndicatorValues):
+        self.registry, self.values = indicators, values
+        self.target, self.target_state = numbers(indicators.annual_target)
+        self.weight, self.weight_state = numbers(indicators.weight)
+        self.value, self.value_state = numbers(values.value_ytd)
+        self.position = positions(indicators.indicator_code, values.indicator_code)
 
     def evaluate(self, month: Period, problems: Problems) -> tuple[list[dict], float | None]:
         """``(indicators, composite_score)`` for ``month``; each listed indicator carries its
         ``indicator_code`` and ``completion`` (contract) plus name, weight, value and target to date."""
-        by_code = self.by_month.get(month.key, {})
-        for code in by_code.keys() - self.known:
-            problems.add("unknown_indicator", month.key, code or "(NULL)", "value ignored")
-        m = month.start.month
-        listed, pairs = [], []
-        for code, ind, target, target_state, weight, weight_state in self.registry:
-            if weight_state != "ok":
-                problems.add("bad_weight", month.key, code, f"weight={_fmt(ind.weight)} counts as 0")
-                weight = 0.0
-            elif weight < 0:
-                problems.add("bad_weight", month.key, code, f"weight={_fmt(ind.weight)} used as is")
-            values = by_code.get(code, ())
-            numbers = []
-            for v in values:
-                number, state = parse_number(v.value_ytd)
+        rows = np.flatnonzero(self.values.month == month.key)
+        if problems.enabled:
+            self._problems(month, rows, rows[self.position[rows] >= 0], problems)
+        i, value, weight, done, to_date = self._listed(month, rows)
+        listed = [{"indicator_code": code, "completion": c, "name": name, "weight": w, "value_ytd": v,
+                   "target_to_date": t, "annual_target": a}
+                  for code, c, name, w, v, t, a in zip(
+                      self.registry.indicator_code[i].tolist(), done.tolist(), [self.registry.name[k] for k in i],
+                      weight.tolist(), value.tolist(), round_column(to_date, 4).tolist(), self.target[i].tolist())]
+        return listed, composite_score(weight, done)
+
+    def composite(self, month: Period) -> float | None:
+        """The 综合得分 of ``month`` alone (the trend's earlier months)."""
+        _, _, weight, done, _ = self._listed(month, np.flatnonzero(self.values.month == month.key))
+        return composite_score(weight, done)
+
+    def _listed(self, month: Period, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The listed indicators of the month (positions in the registry) with their value, weight,
+        completion and target to date: an indicator with a value that is a number and a target."""
+        n, m = len(self.registry.indicator_code), month.start.month
+        numbered = rows[(self.position[rows] >= 0) & (self.value_state[rows] == "ok")]
+        value = np.full(n, -np.inf)
+        np.maximum.at(value, self.position[numbered], self.value[numbered])  # the largest value_ytd counts
+        weight = np.where(self.weight_state == "ok", self.weight, 0.0)  # NULL / not a number: 0
+        has_target = (self.target_state == "ok") & (self.target != 0)
+        i = np.flatnonzero((np.bincount(self.position[numbered], minlength=n) > 0) & has_target)
+        to_date = self.target[i] * m / 12
+        return i, value[i], weight[i], round_column(value[i] / to_date, 4), to_date
+
+    def _problems(self, month: Period, rows: np.ndarray, known: np.ndarray, problems: Problems) -> None:
+        key, reg, read = month.key, self.registry, self.values
+        for code in set(read.indicator_code[rows[self.position[rows] < 0]].tolist()):
+            problems.add("unknown_indicator", key, code or "(NULL)", "value ignored")
+        of_code: dict[int, list[int]] = {}
+        for i in known.tolist():
+            of_code.setdefault(int(self.position[i]), []).append(i)
+        listed_weights = []
+        for p, code in enumerate(reg.indicator_code.tolist()):
+            weight = reg.weight[p]
+            if self.weight_state[p] != "ok":
+                problems.add("bad_weight", key, code, f"weight={_fmt(weight)} counts as 0")
+            elif self.weight[p] < 0:
+                problems.add("bad_weight", key, code, f"weight={_fmt(weight)} used as is")
+            values = of_code.get(p, [])
+            for i in values:
+                raw, state = read.value_ytd[i], self.value_state[i]
                 if state == "null":
-                    problems.add("missing_indicator_value", month.key, code, "value_ytd is NULL")
+                    problems.add("missing_indicator_value", key, code, "value_ytd is NULL")
                 elif state == "non_numeric":
-                    problems.add("non_numeric_indicator_value", month.key, code, f"value_ytd={_fmt(v.value_ytd)}")
-                else:
-                    if number < 0:
-                        problems.add("negative_indicator_value", month.key, code, f"value_ytd={_fmt(v.value_ytd)}")
-                    numbers.append(number)
+                    problems.add("non_numeric_indicator_value", key, code, f"value_ytd={_fmt(raw)}")
+                elif self.value[i] < 0:
+                    problems.add("negative_indicator_value", key, code, f"value_ytd={_fmt(raw)}")
             if len(values) > 1:
-                problems.add("duplicate_indicator_value", month.key, code,
-                             f"{len(values)} values: {', '.join(_fmt(v.value_ytd) for v in values)}")
-            if not numbers:
+                problems.add("duplicate_indicator_value", key, code,
+                             f"{len(values)} values: {', '.join(_fmt(read.value_ytd[i]) for i in values)}")
+            if not any(self.value_state[i] == "ok" for i in values):
                 continue
-            if target_state != "ok" or target == 0:
-                problems.add("no_annual_target", month.key, code, f"annual_target={_fmt(ind.annual_target)}")
+            if self.target_state[p] != "ok" or self.target[p] == 0:
+                problems.add("no_annual_target", key, code, f"annual_target={_fmt(reg.annual_target[p])}")
                 continue
-            value = max(numbers)
-            c = completion(value, target, m)
-            listed.append({"indicator_code": code, "completion": c, "name": ind.name, "weight": weight,
-                           "value_ytd": value, "target_to_date": round(target * m / 12, 4), "annual_target": target})
-            pairs.append((weight, c))
-        if pairs and sum(w for w, _ in pairs) == 0:
-            problems.add("zero_total_weight", month.key, None, f"{len(pairs)} listed indicator(s)")
-        return listed, composite_score(pairs)
+            listed_weights.append(float(self.weight[p]) if self.weight_state[p] == "ok" else 0.0)
+        if listed_weights and sum(listed_weights) == 0:
+            problems.add("zero_total_weight", key, None, f"{len(listed_weights)} listed indicator(s)")
 
 
-def evaluate_indicators(month: Period, indicators: list[Indicator], values: Iterable[IndicatorValue],
+def evaluate_indicators(month: Period, indicators: Indicators, values: IndicatorValues,
                         problems: Problems) -> tuple[list[dict], float | None]:
     """``(indicators, composite_score)`` for ``month`` (see :meth:`IndicatorBook.evaluate`)."""
     return IndicatorBook(indicators, values).evaluate(month, problems)
@@ -511,23 +687,29 @@ def evaluate_indicators(month: Period, indicators: list[Indicator], values: Iter
 @dataclass
 class MonthEvaluation:
     period: Period
-    projects: list[ProjectStatus]
+    statuses: ProjectMonth
     indicators: list[dict]
     composite_score: float | None
 
     @cached_property
+    def projects(self) -> list[ProjectStatus]:
+        return self.statuses.rows()
+
+    @cached_property
     def counts(self) -> dict[str, int]:
-        return count_statuses(self.projects)
+        return self.statuses.counts()
 
     @cached_property
     def units(self) -> list[dict]:
-        return unit_rows(self.projects)
+        return self.statuses.units()
 
     def contract(self) -> dict:
         """The report keys docs/reference.md fixes, exactly."""
+        c = self.statuses.listed
         return {
             "period": self.period.key,
-            "projects": [p.contract_row() for p in self.projects],
+            "projects": [{"project_id": p, "responsible_unit": u, "status": s, "gap": g}
+                         for p, u, s, g in zip(c["project_id"], c["responsible_unit"], c["status"], c["gap"])],
             "counts": dict(self.counts),
             "indicators": [{"indicator_code": i["indicator_code"], "completion": i["completion"]}
                            for i in self.indicators],
@@ -545,7 +727,6 @@ def evaluate_books(month: Period, projects: ProjectBook, indicators: IndicatorBo
     return MonthEvaluation(month, statuses, listed, composite)
 
 
-def evaluate_month(month: Period, projects: list[Project], progress: Iterable[ProgressRow],
-                   indicators: list[Indicator], values: Iterable[IndicatorValue],
-                   problems: Problems | None = None) -> MonthEvaluation:
+def evaluate_month(month: Period, projects: Projects, progress: Progress, indicators: Indicators,
+                   values: IndicatorValues, problems: Problems | None = None) -> MonthEvaluation:
     return evaluate_books(month, ProjectBook(projects, progress), IndicatorBook(indicators, values), problems)

@@ -33,15 +33,15 @@ COLUMNS = {
 
 @dataclass
 class InnovationData:
-    projects: list[rules.Project]
-    progress: list[rules.ProgressRow]
-    indicators: list[rules.Indicator]
-    indicator_values: list[rules.IndicatorValue]
+    projects: rules.Projects
+    progress: rules.Progress
+    indicators: rules.Indicators
+    indicator_values: rules.IndicatorValues
 
 
-def _rows(conn, name: str, params: dict | None = None):
-    """The rows of ``include/sql/<name>.sql`` as tuples, in the file's column order."""
-    return conn.execute(sa.text(sql.render(name, conn.dialect.name)), params or {}).all()
+def _columns(conn, name: str, params: dict | None = None) -> list[list]:
+    """The columns of ``include/sql/<name>.sql``, in the file's column order."""
+    return list(sql.columns(conn, name, params).values())
 
 
 def load(first_progress_month: str, last_month: str, first_indicator_month: str | None = None,
@@ -54,15 +54,15 @@ def load(first_progress_month: str, last_month: str, first_indicator_month: str 
     try:
         with engine.connect() as conn:
             data = InnovationData(
-                projects=rules.projects_from_tuples(_rows(conn, "innovation/projects")),
-                progress=rules.progress_from_tuples(_rows(
+                projects=rules.Projects.from_columns(*_columns(conn, "innovation/projects")),
+                progress=rules.Progress.from_columns(*_columns(
                     conn, "innovation/project_monthly", {"first_month": first_progress_month, "last_month": last_month})),
-                indicators=[],
-                indicator_values=[],
+                indicators=rules.Indicators.from_rows([]),
+                indicator_values=rules.IndicatorValues.from_rows([]),
             )
             if with_indicators:
-                data.indicators = rules.indicators_from_tuples(_rows(conn, "innovation/indicators"))
-                data.indicator_values = rules.indicator_values_from_tuples(_rows(
+                data.indicators = rules.Indicators.from_columns(*_columns(conn, "innovation/indicators"))
+                data.indicator_values = rules.IndicatorValues.from_columns(*_columns(
                     conn, "innovation/indicator_monthly", {"first_month": first_indicator_month, "last_month": last_month}))
     except sa.exc.DBAPIError:
         for table in tables:  # a missing table or column is named (DepartmentSchemaError) ...
