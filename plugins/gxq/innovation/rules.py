@@ -247,6 +247,8 @@ def _texts(values: list) -> np.ndarray:
 
 def stamp_texts(stamps: np.ndarray) -> np.ndarray:
     """Times as ``YYYY-MM-DD HH:MM:SS`` (seconds truncated, as :func:`stamp_text`), None for NaT."""
+    if not len(stamps):  # numpy 2.4's strings.replace fails on an empty array
+        return np.array([], dtype=object)
     texts = np.strings.replace(np.datetime_as_string(stamps, unit="s"), "T", " ").astype(object)
     texts[np.isnat(stamps)] = None
     return texts
