@@ -8,6 +8,7 @@ import datetime as dt
 import pendulum
 import pytest
 
+from tests import e2e
 from tests.conftest import run_dag, sqlite_conn_json
 
 DAG_ID = "calendar_coverage_watch"
@@ -24,8 +25,7 @@ def runs(dagbag, tmp_path_factory):
         pytest.fail("chinesecalendar now knows 2027: move the December 2026 runs to the December before its last year")
     root = tmp_path_factory.mktemp("coverage-dag")
     notices = root / "notices"
-    config = root / "apprise.yml"
-    config.write_text(f'version: 1\nurls:\n  - "gxqfile://{notices}":\n      - tag: ops\n', encoding="utf-8")
+    config = e2e.apprise_config(root / "apprise.yml", ("ops",), notices)
     states = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GXQ_OUTPUT_DIR", str(root / "output"))

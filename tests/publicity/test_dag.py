@@ -13,6 +13,7 @@ import json
 import pendulum
 import pytest
 
+from tests import e2e
 from tests.conftest import run_dag
 
 DAG_ID = "publicity_cadence_reminder"
@@ -30,8 +31,7 @@ def runs(dagbag, publicity_dbs, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("publicity-dag")
     notices = root / "notices"
-    config = root / "apprise.yml"
-    config.write_text(f'version: 1\nurls:\n  - "gxqfile://{notices}":\n      - tag: publicity, ops\n', encoding="utf-8")
+    config = e2e.apprise_config(root / "apprise.yml", ("publicity", "ops"), notices)
     results = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GXQ_OUTPUT_DIR", str(root / "output"))
