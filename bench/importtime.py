@@ -10,6 +10,7 @@ modules only the file imports, the project's own (``gxq.*``) shown apart.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -38,30 +39,73 @@ def extra(path: str, base: dict[str, int]) -> tuple[int, float, float]:
     return len(got), sum(got.values()) / 1000, sum(v for k, v in got.items() if k.startswith("gxq")) / 1000
 
 
-# A task imports its step's module when it runs (the DAG files import only thin step wrappers):
-# ``from gxq.<package> import <module>`` inside a function of a DAG file or of a step module.
-_TASK_IMPORT = re.compile(r"^\s+from (gxq[\w.]*) import (\w+)", re.MULTILINE)
 TASK_GOAL_MS = 200
 
 
-def task_modules() -> list[str]:
-    """The modules the DAGs' tasks import when they start (found in the DAG files and step modules)."""
-    found = set()
-    sources = [*(common.REPO / "dags").glob("*.py"), *(common.PLUGINS / "gxq").rglob("tasks.py"),
-               *(common.PLUGINS / "gxq").rglob("steps.py")]
-    for path in sources:
-        for package, name in _TASK_IMPORT.findall(path.read_text(encoding="utf-8")):
-            module = f"{package}.{name}"
-            is_module = (common.PLUGINS / module.replace(".", "/")).with_suffix(".py").is_file() or \
-                (common.PLUGINS / module.replace(".", "/") / "__init__.py").is_file()
-            found.add(module if is_module else package)
-    return sorted(found)
+def _imports_in(fn) -> list[str]:
+    """The modules the function's body imports (``import a.b``; ``from a import b``: ``a.b`` when
+    that is a module, else ``a``), in order: what the callable imports when its task starts."""
+    import ast
+    import importlib.util
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for a in node.names:
+                name = f"{node.module}.{a.name}"
+                try:
+                    found.append(name if importlib.util.find_spec(name) else node.module)
+                except ModuleNotFoundError:
+                    found.append(node.module)
+    return list(dict.fromkeys(found))
 
 
-def task_extra(module: str, base: dict[str, int]) -> tuple[int, float, list[tuple[str, float]]]:
-    """(modules, their import ms, the five costliest top-level packages) that importing ``module``
-    adds to ``import airflow.sdk``."""
-    got = {k: v for k, v in imports(["-c", f"import airflow.sdk; import {module}"]).items() if k not in base}
+def _starts() -> list[dict]:
+    """Run in a child process (``python -m bench.importtime --tasks``): every DAG file loaded, and
+    for each of its tasks what the task's callable imports when it starts. A step of the step
+    contract (:mod:`gxq.flow`) imports its capability's ``gxq.<area>.pipeline``; any other
+    callable (a DAG file's own step, an operator's ``execute``) imports what its body imports."""
+    import inspect
+
+    from airflow.dag_processing.dagbag import DagBag
+    from gxq import flow
+
+    bag = DagBag(dag_folder=str(common.REPO / "dags"), safe_mode=False)
+    if bag.import_errors:
+        raise RuntimeError(f"DAG files that do not load: {bag.import_errors}")
+    out = []
+    for _dag_id, dag in sorted(bag.dags.items()):
+        if True:
+            for task in sorted(dag.tasks, key=lambda t: t.task_id):
+                fn = getattr(task, "python_callable", None) or type(task).execute
+                fn = inspect.unwrap(fn)
+                if fn.__module__ == flow.__name__:
+                    modules = [flow.pipeline_name(dag.dag_id)]
+                else:
+                    modules = [m for m in _imports_in(fn) if m != "airflow.sdk"]
+                out.append({"dag_id": dag.dag_id, "task_id": task.task_id, "modules": modules})
+    return out
+
+
+def task_starts() -> list[dict]:
+    """``{"dag_id", "task_id", "modules"}`` of every task of the DAGs in dags/: the modules its
+    callable imports when the task starts (found by loading the DAG files in a fresh process)."""
+    env = common.base_env(AIRFLOW_HOME=str(common.WORK / "parse_airflow_home"), AIRFLOW__CORE__LOAD_EXAMPLES="False")
+    out = subprocess.run([common.PYTHON, "-m", "bench.importtime", "--tasks"], env=env, cwd=common.REPO,
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def task_extra(modules: list[str], base: dict[str, int]) -> tuple[int, float, list[tuple[str, float]]]:
+    """(modules, their import ms, the five costliest top-level packages) that importing ``modules``
+    adds to ``import airflow.sdk`` (``base``: its own modules)."""
+    code = "; ".join(["import airflow.sdk", *(f"import {m}" for m in modules)])
+    got = {k: v for k, v in imports(["-c", code]).items() if k not in base}
     packages: dict[str, int] = {}
     for k, v in got.items():
         packages[k.split(".")[0]] = packages.get(k.split(".")[0], 0) + v
@@ -79,15 +123,22 @@ def main() -> int:
         print(f"| dags/{f.name} | {n} | {total:.1f} | {own:.1f} | {'yes' if total <= 50 else '**no**'} (<= 50 ms) |")
     print()
     sdk = imports(["-c", "import airflow.sdk"])
-    print("| task module | modules beyond airflow.sdk | their import time ms | costliest packages ms | goal |")
-    print("| --- | ---: | ---: | --- | --- |")
-    for module in task_modules():
-        n, total, top = task_extra(module, sdk)
+    print("| DAG | task | imports when it starts | modules beyond airflow.sdk | their import time ms | costliest packages ms | goal |")
+    print("| --- | --- | --- | ---: | ---: | --- | --- |")
+    measured: dict[tuple[str, ...], tuple] = {}
+    for t in task_starts():
+        key = tuple(t["modules"])
+        if key not in measured:
+            measured[key] = task_extra(t["modules"], sdk)
+        n, total, top = measured[key]
         heavy = ", ".join(f"{k} {v:.0f}" for k, v in top)
         ok = "yes" if total <= TASK_GOAL_MS else "**no**"
-        print(f"| {module} | {n} | {total:.1f} | {heavy} | {ok} (<= {TASK_GOAL_MS} ms) |")
+        print(f"| {t['dag_id']} | {t['task_id']} | {', '.join(key)} | {n} | {total:.1f} | {heavy} | {ok} (<= {TASK_GOAL_MS} ms) |")
     return 0
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--tasks"]:
+        print(json.dumps(_starts()))
+        sys.exit(0)
     sys.exit(main())

@@ -476,20 +476,22 @@ def timetable_for(dag_id: str):
     spec = get(dag_id).timetable
     if spec is None:
         return None
-    # Deferred: the timetables import Airflow, which the 看板 and the plain pipelines do not need.
+    kind, args = spec
+    if kind == "cron":  # every day alike: Airflow's own cron trigger, not the working calendar
+        from airflow.timetables.trigger import CronTriggerTimetable
+
+        return CronTriggerTimetable(*args, timezone=TIMEZONE)
+    # Deferred: the timetables import Airflow, which the 看板 and the plain pipelines do not need,
+    # and the working calendar, which a cron DAG does not need either (the urgent watch's file,
+    # parsed at each of its 144 runs a day).
     from gxq.calendar import timetables
 
-    kind, args = spec
     if kind == "weekday_or_next":
         return timetables.WeekdayOrNextWorkingDayTimetable(*args, timezone=TIMEZONE)
     if kind == "working_weekdays":
         return timetables.WorkingWeekdaysTimetable(args, timezone=TIMEZONE)
     if kind == "nth_working_day":
         return timetables.NthWorkingDayTimetable(*args, timezone=TIMEZONE)
-    if kind == "cron":  # every day alike: Airflow's own cron trigger, not the working calendar
-        from airflow.timetables.trigger import CronTriggerTimetable
-
-        return CronTriggerTimetable(*args, timezone=TIMEZONE)
     raise ValueError(f"unknown schedule kind {kind!r} for {dag_id}")
 
 

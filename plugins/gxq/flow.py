@@ -33,11 +33,17 @@ from gxq.dagkit import publishes, step
 from gxq.run import Run
 
 
+def pipeline_name(dag_id: str) -> str:
+    """The name of the steps' module of a DAG's capability: ``gxq.<area>.pipeline`` (what each of
+    its steps imports when it starts; ``bench.importtime`` measures it)."""
+    return f"gxq.{cadences.get(dag_id).area}.pipeline"
+
+
 def pipeline(dag_id: str):
     """The steps' module of a DAG's capability: ``gxq.<area>.pipeline``."""
     # Deferred on purpose: a pipeline imports SQLAlchemy, pandas or Office libraries, and the DAG
     # files import this module at parse time.
-    return importlib.import_module(f"gxq.{cadences.get(dag_id).area}.pipeline")
+    return importlib.import_module(pipeline_name(dag_id))
 
 
 def _call(name: str, computed: dict, *upstream: Any) -> Any:

@@ -68,6 +68,26 @@ def test_concurrent_first_runs_migrate_once(ops_conn):
     assert store.current_revisions(store.ops_engine()) == store.heads()
 
 
+def test_store_at_the_heads_costs_one_read(ops_conn):
+    """Every task checks gxq_ops at its start: a store already at the heads is one read of the
+    version table, no lock and no catalogue queries (the urgent watch pays it 144 times a day)."""
+    engine = store.ops_engine()
+    store._migrated.clear()
+    statements = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    assert store.ensure_schema(engine) is engine
+    assert statements == ["SELECT version_num FROM gxq_schema_version"]
+
+
+def test_a_failing_version_read_is_not_taken_for_an_empty_store(ops_conn):
+    """A failing read of the version table is a missing table only when the catalogue says so."""
+    engine = store.ops_engine()
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE gxq_schema_version RENAME COLUMN version_num TO v"))
+    with pytest.raises(sa.exc.DBAPIError):
+        store.current_revisions(engine)
+
+
 def test_record_report_upserts(ops_conn):
     engine = store.ops_engine()
     store.record_report(engine, "d", "2021-W09", {"a": 1, "名": "值"}, run_id="r1")

@@ -149,3 +149,33 @@ def test_as_of_param_and_minute_keys(value, key):
     # a logical date is taken in Asia/Shanghai, to the minute
     d = dt.datetime(2021, 3, 23, 1, 40, 59, tzinfo=dt.UTC)
     assert cadences.covers(pipeline.dag_id(), d).key == KEY
+
+
+def test_the_statement_names_every_checked_column():
+    """The watch checks the department's columns only when its statement fails: that is safe only
+    while the statement reads every column the check names."""
+    import re
+
+    from gxq import sql
+
+    for dialect in ("sqlite", "postgresql"):
+        text = sql.render("petitions/urgent", dialect)
+        for table, columns in watch.REQUIRED_COLUMNS.items():
+            alias = {"petitions": "p", "petition_units": "u"}[table]
+            missing = [c for c in columns if not re.search(rf"\b{alias}\.{c}\b", text)]
+            assert missing == [], (dialect, table, missing)
+
+
+def test_a_run_reads_the_department_once_and_a_missing_column_is_named(dept, ops, output_dir):
+    import sqlalchemy as sa
+    from gxq.sql import DepartmentSchemaError
+
+    _urgent(dept, "C1", dispatch_due="2021-03-23 09:00:00")
+    statements = []
+    sa.event.listen(dept.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    assert _report(dept, ops)["watched"] == 1
+    assert len(statements) == 1 and "FROM petitions p" in statements[0]
+    with dept.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE petitions DROP COLUMN kind"))
+    with pytest.raises(DepartmentSchemaError, match="kind"):
+        _report(dept, ops)

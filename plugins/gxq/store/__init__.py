@@ -76,11 +76,16 @@ def heads() -> set[str]:
 
 
 def current_revisions(engine) -> set[str]:
-    insp = sa.inspect(engine)
-    if not insp.has_table(VERSION_TABLE):
+    """The revisions stored in ``gxq_ops`` (empty when it was never migrated): one read of the
+    version table; SQLAlchemy's inspector (several catalogue queries) only when that read fails,
+    to tell a missing table from any other error, which is raised as it is."""
+    try:
+        with engine.connect() as conn:
+            return {r[0] for r in conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))}
+    except sa.exc.DBAPIError:
+        if sa.inspect(engine).has_table(VERSION_TABLE):
+            raise
         return set()
-    with engine.connect() as conn:
-        return {r[0] for r in conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))}
 
 
 def ensure_schema(engine=None):
@@ -90,12 +95,18 @@ def ensure_schema(engine=None):
     with _thread_lock:
         if key in _migrated:
             return engine
-        with _schema_lock(engine):
-            if current_revisions(engine) != HEADS:
-                from alembic import command  # only to migrate (see HEADS)
+        # A store at the heads needs nothing: one read, no lock (each task is a process of its own,
+        # so every run pays this check; the urgent watch runs 144 times a day). Safe without the
+        # lock: Alembic records a revision in the version table after that revision's changes, in
+        # the migrating run's transaction, so a read that finds every head finds their schema.
+        # Anything else is read again under the lock (another run may have migrated meanwhile).
+        if current_revisions(engine) != HEADS:
+            with _schema_lock(engine):
+                if current_revisions(engine) != HEADS:
+                    from alembic import command  # only to migrate (see HEADS)
 
-                with engine.begin() as conn:
-                    command.upgrade(_alembic_config(conn), "heads")
+                    with engine.begin() as conn:
+                        command.upgrade(_alembic_config(conn), "heads")
         _migrated.add(key)
     return engine
 
