@@ -145,6 +145,17 @@ def history_plan(millions: int) -> tuple[str, int]:
     return "doubling", n
 
 
+def built_petitions(millions: int) -> str:
+    """The petitions database of a size, only if a build finished it (its watch index ensured);
+    never builds, so a reader cannot drop a database another process is still building."""
+    db = common.petitions_db(millions)
+    if not _ready(db, "petitions"):
+        raise SystemExit(f"{db} ({millions}M petitions) is not built: bash bench/run.sh --only petitions "
+                         f"--sizes {millions} builds it")
+    ensure_backlog_index(db)
+    return db
+
+
 def build_petitions(millions: int) -> str:
     if millions == 1:
         return build_petitions_1m()

@@ -4,7 +4,8 @@
 (``include/sql/petitions/urgent.sql``) on the petitions databases of 1M, 5M (and 26M) rows at as_of
 2021-03-23 09:40 (the same week in each; only the history grows): its PostgreSQL plan (EXPLAIN
 ANALYZE, BUFFERS) and the median of 20 executions through ``gxq.sql.query``, each in one process
-after one warm-up.
+after one warm-up. It reads the databases ``bash bench/run.sh --only petitions --sizes ...`` built
+and stops, naming the command, at a size not built (it never builds or drops one).
 
 ``python -m bench.urgent day``: a day of watch runs, ``airflow backfill create`` over 2021-03-23
 (144 runs) with the LocalExecutor on a PostgreSQL metadata database (the stack of ``bench.year``,
@@ -60,7 +61,7 @@ def query(sizes: list[int], repeat: int = 20) -> list[dict]:
 
     out = []
     for size in sizes:
-        db = data.build_petitions(size)  # built or reused; the watch's index ensured
+        db = data.built_petitions(size)  # never built here (26M takes long); the watch's index ensured
         engine = sa.create_engine(common.url(db))
         params = {"since": SINCE, "as_of": AS_OF}
         text = sql.render("petitions/urgent", "postgresql")
