@@ -152,12 +152,15 @@ def shoot_scorecard(base: str, token: str, out: Path, office: Path, unit: Path) 
                 page.goto(path.resolve().as_uri(), wait_until="networkidle")
                 shots.append(out / name)
                 page.screenshot(path=str(shots[-1]), full_page=name == "scorecard_unit.png")
-            # the DAG's graph with every DAG dependency: producers -> report assets -> the scorecard
+            # the DAG's graph with every DAG dependency (the UI's own settings, kept in localStorage):
+            # producers -> their report assets -> the scorecard
             page.set_viewport_size({"width": 1600, "height": 900})
             page.goto(f"{base}/dags/{SCORECARD_DAG}", wait_until="networkidle")
-            page.evaluate(f"localStorage.setItem('dependencies-{SCORECARD_DAG}', JSON.stringify('all'))")
+            page.evaluate(f"""() => {{
+                localStorage.setItem('dependencies-{SCORECARD_DAG}', JSON.stringify('all'));
+                localStorage.setItem('default_dag_view', JSON.stringify('graph')); }}""")
             page.goto(f"{base}/dags/{SCORECARD_DAG}", wait_until="networkidle")
-            page.wait_for_timeout(4000)
+            page.wait_for_timeout(8000)  # the graph's layout is computed after the data arrive
             shots.append(out / "scorecard_assets.png")
             page.screenshot(path=str(shots[-1]))
         finally:
