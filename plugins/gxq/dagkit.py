@@ -16,11 +16,11 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import Param, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from gxq import cadences
 from gxq.cadences import OWNER, TIMEZONE
-from gxq.run import Run, RunError
+from gxq.run import NothingToDo, Run, RunError
 
 # The plan's year: any date of 2021 on can be run or backfilled (docs/reference.md "Time").
 START_DATE = pendulum.datetime(2021, 1, 1, tz=TIMEZONE)
@@ -96,7 +96,8 @@ def dag_args(dag_id: str) -> dict[str, Any]:
 
 def fail_at_once(fn: Callable) -> Callable:
     """``fn`` with a :class:`RunError` turned into Airflow's ``AirflowFailException`` (no retries:
-    retrying cannot mend an operator's input)."""
+    retrying cannot mend an operator's input), and a :class:`NothingToDo` into a skip (the later
+    steps are skipped too: the run ends green)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -104,12 +105,15 @@ def fail_at_once(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except RunError as exc:
             raise AirflowFailException(str(exc)) from exc
+        except NothingToDo as exc:
+            raise AirflowSkipException(str(exc)) from exc
 
     return wrapper
 
 
 def step(fn: Callable | None = None, **task_kwargs: Any):
-    """``@task`` for a step of the step contract; a :class:`RunError` fails it at once."""
+    """``@task`` for a step of the step contract; a :class:`RunError` fails it at once, a
+    :class:`NothingToDo` skips it."""
     if fn is None:
         return lambda f: step(f, **task_kwargs)
     return task(fail_at_once(fn), **task_kwargs)

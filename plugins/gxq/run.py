@@ -46,6 +46,12 @@ class RunError(ValueError):
     """A run that cannot go on as asked (运行参数错误), with the reason; fails its task at once."""
 
 
+class NothingToDo(Exception):
+    """A scheduled run whose period has nothing for its DAG (本期无可办事项: e.g. a 政策兑现 month
+    before any rule of its cadence is in force), with the reason: its step and every later step
+    are skipped and the run ends green, rather than red for ever in the backfill of the plan year."""
+
+
 def logical_date(context: dict) -> dt.datetime | None:
     """The run's logical date (None for a manual run without one), the one reading of it."""
     return context.get("logical_date")

@@ -98,6 +98,9 @@ def sqlite_runs(dagbag, demo_sqlite, tmp_path_factory):
         res["outbox_after_rerun"] = _outbox(ops, M, "2021-03")
         res["messages_after_rerun"] = len(env.sink.messages)
         res["titles"] = env.sink.titles()
+        # January's monthly run pays December 2020, before the programme's first rule is in force
+        res["before_programme"] = run_dag(dagbag, M, pendulum.datetime(2021, 1, 6, 9, 0, tz="Asia/Shanghai"),
+                                          conf=DERIVED)
         res["bad_run"] = run_dag(dagbag, A, D_MONTH, conf={"period": "2021-03", "policy_ids": ["no_such_policy"]})
         res["batches_after_bad_run"] = _scalar(ops, "SELECT count(*) FROM policy_batches")
         yield res
@@ -203,6 +206,25 @@ def test_postgresql_same_batch_as_sqlite_and_adhoc(pg_runs, sqlite_runs):
     batch_copy = pg_runs["env"].out / A / "2021-06" / adhoc["batch_id"] / "report.json"
     assert json.loads(batch_copy.read_text(encoding="utf-8")) == adhoc
     assert (batch_copy.parent / f"finance_batch_{adhoc['batch_id']}.xlsx").exists()
+
+
+def test_a_month_before_any_rule_is_in_force_ends_green_and_issues_nothing(sqlite_runs):
+    run = sqlite_runs["before_programme"]
+    assert run.state == "success"  # not red in the backfill of the plan year
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states and set(states.values()) == {"skipped"}, states
+    assert not (sqlite_runs["env"].out / M / "2020-12").exists()
+    assert _outbox(sqlite_runs["ops"], M, "2020-12") == []
+
+
+def test_a_quarter_before_any_rule_is_in_force_is_nothing_to_do_but_adhoc_fails():
+    from gxq.policy import pipeline
+    from gxq.run import NothingToDo, RunError
+
+    with pytest.raises(NothingToDo, match="2020-Q4"):
+        pipeline.plan_batch(Q, "2020-Q4")
+    with pytest.raises(RunError, match="no rule to pay"):
+        pipeline.plan_batch(A, "2020-12")
 
 
 def test_bad_adhoc_params_fail_the_run_before_anything_is_issued(sqlite_runs):

@@ -35,7 +35,7 @@ from gxq.policy.catalogue import PolicyParamError, parse_policy_ids
 from gxq.policy.evaluate import Evaluation, check_columns
 from gxq.policy.evaluate import evaluate as run_rules
 from gxq.policy.model import money_json
-from gxq.run import Run, RunError
+from gxq.run import NothingToDo, Run, RunError
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,10 @@ def plan_batch(dag_id: str, period_key: str, policy_ids=None, dry_run: bool = Fa
         paid, skipped = catalogue.select(catalogue.for_cadence(cadence), period)
     ids = [p.id for p in paid]
     if not ids:
-        raise RunError(f"{dag_id} {period.key}: no rule to pay (skipped: {', '.join(sorted(skipped))})")
+        reasons = "; ".join(f"{pid} ({catalogue.SKIP_REASONS[why]})" for pid, why in sorted(skipped.items()))
+        if cadence != "adhoc":  # e.g. the month before the programme's first rule is in force
+            raise NothingToDo(f"{dag_id} {period.key}: 本期无可兑现的政策, 不出具批次 (未纳入: {reasons})")
+        raise RunError(f"{dag_id} {period.key}: no rule to pay (skipped: {reasons})")
     if skipped:
         log.info("%s %s: rules skipped: %s", dag_id, period.key,
                  ", ".join(f"{pid} ({why})" for pid, why in sorted(skipped.items())))
