@@ -154,7 +154,7 @@ def bench_innovation(repeat: int, rows: list[dict]) -> None:
     base = series["baseline"]
     label = f"{common.INNOVATION_PROJECTS:,} projects, {common.INNOVATION_INDICATORS} indicators"
     rows.append(row(f"innovation baseline COPY month {common.MONTH} ({base.rows:,} rows)", label, base, None, None))
-    rows.append(row(f"monthly evaluation {common.MONTH} (pipeline.evaluate)", label, series["monthly"], base, 2.0))
+    rows.append(row(f"monthly evaluation {common.MONTH} (pipeline.evaluate)", label, series["monthly"], base, 5.0))
 
 
 def bench_parse(repeat: int, rows: list[dict]) -> None:

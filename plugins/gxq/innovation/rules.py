@@ -49,6 +49,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy import strings
 
 from gxq.periods import Period
 
@@ -235,7 +236,7 @@ def _codes(values: list) -> np.ndarray:
     """A column cleaned as :func:`clean_code` cleans one value (stripped text), ``""`` for NULL or blank."""
     column = np.array(values, dtype=object)
     column[np.equal(column, None)] = ""
-    return np.strings.strip(column.astype(str))
+    return strings.strip(column.astype(str))
 
 
 def _texts(values: list) -> np.ndarray:
@@ -249,7 +250,7 @@ def stamp_texts(stamps: np.ndarray) -> np.ndarray:
     """Times as ``YYYY-MM-DD HH:MM:SS`` (seconds truncated, as :func:`stamp_text`), None for NaT."""
     if not len(stamps):  # numpy 2.4's strings.replace fails on an empty array
         return np.array([], dtype=object)
-    texts = np.strings.replace(np.datetime_as_string(stamps, unit="s"), "T", " ").astype(object)
+    texts = strings.replace(np.datetime_as_string(stamps, unit="s"), "T", " ").astype(object)
     texts[np.isnat(stamps)] = None
     return texts
 
