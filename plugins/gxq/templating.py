@@ -48,9 +48,21 @@ def when(value) -> str:
     return str(value)
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Each template compiled once, not in every task: Jinja keeps the compiled code in a directory
+    of this user's own (mode 0700 under the temp directory) and uses it while the source's checksum
+    matches. Each task is a process of its own: the urgent watch compiled its statement at each of
+    its 144 runs a day (0.06-0.08 s of CPU of its 0.14 s of work)."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except RuntimeError:  # no safe directory of this user's: compile in each process
+        return None
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
+        bytecode_cache=_bytecode_cache(),
         loader=jinja2.FileSystemLoader([str(TEMPLATES), str(SQL)]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False,
                                             default=False),

@@ -84,3 +84,22 @@ def test_workbook_bold_header():
     back = openpyxl.load_workbook(io.BytesIO(office.xlsx_bytes(wb)))
     assert back.active["A1"].font.b and not back.active["A2"].font.b
     assert back.active["B1"].fill.fgColor.rgb.endswith("EEEEEE")
+
+
+def test_a_template_is_compiled_once_not_in_every_task():
+    """Each task is a process: the second process loads the first one's compiled template from
+    Jinja's bytecode cache and never compiles it (compiling raises there)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, jinja2\n"
+            "from gxq import templating\n"
+            "if sys.argv[1] == 'cached':\n"
+            "    def refuse(*a, **k): raise AssertionError('compiled again')\n"
+            "    jinja2.Environment.compile = refuse\n"
+            "print(templating.environment().get_template('petitions/urgent.sql') is not None)\n")
+    for mode in ("first", "cached"):
+        proc = subprocess.run([sys.executable, "-c", code, mode], cwd=REPO, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO / "plugins")}, check=False)
+        assert proc.returncode == 0 and proc.stdout.strip() == "True", proc.stderr[-2000:]
