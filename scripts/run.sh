@@ -12,6 +12,8 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True
 # The demo shows every kind of the plan: its example rules (虚构) are paid here, never by default.
 export GXQ_POLICY_EXAMPLES="${GXQ_POLICY_EXAMPLES:-1}"
 export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
+# SQLite metadata: wait up to 60 s for a lock instead of sqlite3's 5 s (gxq.connections says why).
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS:-gxq.connections.AIRFLOW_SQLITE_CONNECT_ARGS}"
 export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://localhost:$AIRFLOW__API__PORT}"
 mkdir -p "$AIRFLOW_HOME" "$GXQ_OUTPUT_DIR"
 

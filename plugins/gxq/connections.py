@@ -29,6 +29,13 @@ DEPT_CONN_IDS = ("dept_petitions", "dept_policy", "dept_innovation", "dept_publi
 OPS_CONN_ID = "gxq_ops"
 ALL_CONN_IDS = (*DEPT_CONN_IDS, OPS_CONN_ID)
 
+# The demo's Airflow metadata database is SQLite (``airflow standalone``), written at once by the
+# scheduler, the dag-processor, the triggerer and the api-server. sqlite3's default busy timeout
+# (5 s) was exceeded on a loaded 2-core machine (load 12-17): "database is locked" stopped the
+# scheduler mid-demo, twice. scripts/run.sh names this dict in
+# AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS (SQLite only: psycopg2 has no ``timeout``).
+AIRFLOW_SQLITE_CONNECT_ARGS = {"timeout": 60}
+
 
 class ConnectionConfigError(RuntimeError):
     """A connection that cannot be turned into a database URL."""
