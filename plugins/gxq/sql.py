@@ -14,6 +14,9 @@ PostgreSQL; they expand to identifiers and SQL keywords only, never to values:
 - ``{{ bad_ts('col') }}`` / ``{{ bad_date('col') }}``  true when a timestamp / date column holds a
   value that is not a time / a date (数据质量: never true on PostgreSQL, whose columns are typed);
 - ``{{ ts_value('col') }}``  the timestamp column, NULL when empty or not a time;
+- ``{{ json_rows('cte', 'col', ...) }}``  a scalar subquery: the rows of a CTE as one JSON array of
+  objects with those columns (``[]`` when none), so that one statement can answer several questions
+  of different shapes, one column each (:func:`json_value` reads it);
 - ``{{ dialect }}``     ``sqlite`` or ``postgresql`` for ``{% if %}`` blocks.
 
 What is a time on SQLite (the one definition, :func:`time_checks`): ``'YYYY-MM-DD HH:MM:SS'`` of a
@@ -36,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -103,9 +107,23 @@ def render(name: str, dialect: str, **context: Any) -> str:
                     f" ELSE substr({col}, 1, 10) END")
         return f"CAST({col} AS date)"
 
+    def json_rows(cte: str, *cols: str) -> str:
+        for col in (cte, *cols):
+            _check_identifier(col)
+        pairs = ", ".join(f"'{c}', {c}" for c in cols)
+        if dialect == "sqlite":
+            return f"(SELECT json_group_array(json_object({pairs})) FROM {cte})"
+        return f"(SELECT COALESCE(json_agg(json_build_object({pairs})), '[]') FROM {cte})"
+
     checks = time_checks(dialect)
-    return _template(name).render(dialect=dialect, ts=ts, txt=txt, num=num, real=real, fen=fen, day=day, **checks,
-                                  **context)
+    return _template(name).render(dialect=dialect, ts=ts, txt=txt, num=num, real=real, fen=fen, day=day,
+                                  json_rows=json_rows, **checks, **context)
+
+
+def json_value(value: Any) -> Any:
+    """A ``json_rows`` column as Python values: psycopg2 parses PostgreSQL's json itself; SQLite
+    gives the text."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def time_checks(dialect: str) -> dict:

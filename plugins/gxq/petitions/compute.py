@@ -1,15 +1,15 @@
 """The week's figures, computed in the department database (``include/sql/petitions``).
 
 The week is read once: one statement (``week.sql``) finds the rows the week needs (indexes on the
-four time columns and the backlog's serve its range predicates) and counts every part of the
-report in SQL; Python only orders and assembles (``rules``). ``unit_days.sql`` counts the days of
-longer windows (``gxq.petitions.daily``), per unit and per topic, in one statement too.
+four time columns and the backlog's serve its range predicates) and answers each question the
+report asks of them in SQL, one named CTE each, returned as one row with a JSON column per question
+(``gxq.sql`` ``json_rows``); Python only orders and assembles (``rules``). ``unit_days.sql`` counts
+the days of longer windows (``gxq.petitions.daily``), per unit and per topic, in one statement too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
 from gxq import periods, sql
 from gxq.petitions import rules
@@ -44,16 +44,22 @@ def window_days(engine, first: dt.date, end: dt.date) -> tuple[list[dict], list[
     - the complaints received per topic, street, lead unit and day, ``[{"topic", "street",
       "lead_unit", "day", "complaints"}]`` (the 突增 baselines), shaped like ``topics``' rows.
     """
-    start, stop = _midnight(first), _midnight(end)
-    days, topic_rows = [], []
-    for r in sql.query(engine, "petitions/unit_days", _window(start, stop)):
-        if r["part"] == "days":
-            days.append(r)
-        else:
-            topic_rows.append({"topic": r["topic"], "street": r["street"],
-                               "lead_unit": None if r["unit"] is None else str(r["unit"]),
-                               "day": _day_in(r["received_day"], first, end), "complaints": int(r["n"])})
-    return _day_rows(days, first, end), topic_rows
+    days = _answers(engine, "petitions/unit_days", _window(_midnight(first), _midnight(end)))
+    return _day_rows(days["unit_days"], first, end), _complaint_rows(days["complaints"], first, end)
+
+
+def _answers(engine, name: str, params: dict) -> dict:
+    """The one row of a statement that answers its questions one column each (``json_rows``)."""
+    with engine.connect() as conn:
+        row = sql.execute(conn, name, params).one()._mapping
+    return {k: sql.json_value(v) for k, v in row.items()}
+
+
+def _complaint_rows(rows: list[dict], first: dt.date, end: dt.date) -> list[dict]:
+    """The complaints per topic, street, lead unit and day of the window [first, end) as the 突增
+    rules read them: ``[{"topic", "street", "lead_unit", "day", "complaints"}]``."""
+    return [{"topic": r["topic"], "street": r["street"], "lead_unit": None if r["unit"] is None else str(r["unit"]),
+             "day": _day_in(r["received_day"], first, end), "complaints": int(r["n"])} for r in rows]
 
 
 # The figure families of r.figures() (include/sql/petitions/_rules.sql): the day column of each and
@@ -104,39 +110,28 @@ def _day_in(value, first: dt.date, end: dt.date) -> dt.date:
     return min(day, last)
 
 
-WEEK_PARTS = ("days", "kinds", "quarantined", "invalid", "overdue", "topic_unit")
+def read_week(engine, period: periods.Period) -> dict:
+    """``week.sql`` for ``period`` (one statement: the week's rows are read once), answered by
+    question: ``{"unit_days": [...], "kinds": [...], "complaints": [...], "topic_units": [...],
+    "invalid": [...], "overdue": [...]}`` (lists of row dicts) and ``"received_prev"`` (a count)."""
+    return _answers(engine, "petitions/week", {**_window(period.start, period.end), "floor": DUE_FLOOR,
+                                               "prev_start": sql.ts_text(period.previous().start)})
 
 
-def read_week(engine, period: periods.Period) -> dict[str, list[dict]]:
-    """The rows of ``week.sql`` for ``period`` (one statement: the week's rows are read once), by
-    part: ``{"day": [...], "kind": [...], ...}`` (every part of ``WEEK_PARTS`` present)."""
-    params = {**_window(period.start, period.end), "prev_start": sql.ts_text(period.previous().start),
-              "floor": DUE_FLOOR}
-    parts: dict[str, list[dict]] = {part: [] for part in WEEK_PARTS}
-    for row in sql.query(engine, "petitions/week", params):
-        parts[row["part"]].append(row)
-    return parts
-
-
-def invalid_rows(parts: dict[str, list[dict]]) -> list[dict]:
+def invalid_rows(week: dict) -> list[dict]:
     """数据质量隔离: the quarantined petitions relevant to the week, by reason (the contract's order), id."""
     out = [{"petition_id": str(r["petition_id"]), "reason": r["reason"],
-            "received_at": _fmt(sql.to_dt(r["received_at"]))} for r in parts["invalid"]]
+            "received_at": _fmt(sql.to_dt(r["received_at"]))} for r in week["invalid"]]
     order = {reason: i for i, reason in enumerate(rules.INVALID_REASONS)}
     out.sort(key=lambda r: (order[r["reason"]], r["petition_id"]))
     return out
 
 
-def topics(parts: dict[str, list[dict]], period: periods.Period) -> tuple[list[dict], dict[str, int], list[dict]]:
+def topics(week: dict, period: periods.Period) -> tuple[list[dict], dict[str, int], list[dict]]:
     """(top_topics, complaints per topic, complaints per topic, street, lead unit and day) of the
-    complaints received in the week, from ``read_week``'s parts."""
-    first, end = period.first_day, period.end.date()
-    day_rows = [{"topic": r["topic"], "street": r["street"],
-                 "lead_unit": None if r["unit"] is None else str(r["unit"]),
-                 "day": _day_in(r["received_day"], first, end), "complaints": int(r["n"])}
-                for r in parts["kinds"] if r["received_day"] is not None]  # complaints received in the week
-    unit_rows = [{"topic": r["topic"], "unit_code": r["unit"]} for r in parts["topic_unit"]]
-    return rules.top_topics(day_rows, unit_rows), rules.topic_counts(day_rows), day_rows
+    complaints received in the week, from ``read_week``'s answers."""
+    day_rows = _complaint_rows(week["complaints"], period.first_day, period.end.date())
+    return rules.top_topics(day_rows, week["topic_units"]), rules.topic_counts(day_rows), day_rows
 
 
 def week_topics(engine, period: periods.Period) -> tuple[list[dict], dict[str, int], list[dict]]:
@@ -144,10 +139,10 @@ def week_topics(engine, period: periods.Period) -> tuple[list[dict], dict[str, i
     return topics(read_week(engine, period), period)
 
 
-def overdue_rows(parts: dict[str, list[dict]], end: dt.datetime) -> list[dict]:
+def overdue_rows(week: dict, end: dt.datetime) -> list[dict]:
     """超期未反馈: the backlog at the week's ``end``, by petition id."""
     out = []
-    for r in parts["overdue"]:
+    for r in week["overdue"]:
         due = sql.to_dt(r["feedback_due_at"])
         out.append({
             "petition_id": str(r["petition_id"]),
@@ -213,26 +208,19 @@ def compute_week(engine, period: periods.Period) -> dict:
     files need (per-unit metrics, overdue and quarantined rows, topic counts) and the week's
     per-unit, per-day counts (``unit_days``).
     """
-    parts = read_week(engine, period)
-    days = _day_rows(parts["days"], period.first_day, period.end.date())
+    week = read_week(engine, period)
+    days = _day_rows(week["unit_days"], period.first_day, period.end.date())
     totals, per_unit = rules.unit_metrics(days)
-    kinds: Counter = Counter()
-    prev_received = 0
-    for r in parts["kinds"]:
-        if r["week"] == "this":
-            kinds[r["kind"]] += int(r["n"])
-        elif r["week"] == "prev":
-            prev_received += int(r["n"])
-    kinds_block = rules.by_kind({"kind": kind, "received": n} for kind, n in kinds.items())
-    top, counts, topic_rows = topics(parts, period)
-    overdue = overdue_rows(parts, period.end)
-    invalid = invalid_rows(parts)
+    kinds_block = rules.by_kind({"kind": r["kind"], "received": r["n"]} for r in week["kinds"])
+    top, counts, topic_rows = topics(week, period)
+    overdue = overdue_rows(week, period.end)
+    invalid = invalid_rows(week)
     report = {
         "period": period.key,
         "start": period.first_day.isoformat(),
         "end": period.last_day.isoformat(),
         "received": totals["received"],
-        "received_prev": prev_received,
+        "received_prev": int(week["received_prev"]),
         "by_kind": kinds_block,
         **rules.rates_block(totals),
         "top_topics": top,
