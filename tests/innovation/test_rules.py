@@ -80,6 +80,18 @@ def test_numbers_column_states_as_parse_number():
     assert x[0] == 7.0 and x[-1] == 3.0
 
 
+def test_times_column_reads_iso_text_in_one_step_and_the_rest_value_by_value():
+    import datetime as dt
+
+    stamps, bad = rules.times(["2021-04-01 10:00:00.5", None, None, "2021-04-02 08:00:00"],
+                              [None, "2021-04-03T09:00:00", " 2021-04-0x ", None], rules.parse_timestamp)
+    assert stamps.astype(object).tolist() == [dt.datetime(2021, 4, 1, 10, 0, 0, 500000), dt.datetime(2021, 4, 3, 9),
+                                              None, dt.datetime(2021, 4, 2, 8)]
+    assert bad.tolist() == [None, None, " 2021-04-0x ", None]
+    stamps, bad = rules.times(["infinity", "2021-04-02 08:00:00"], [None, None], rules.parse_timestamp)
+    assert stamps.astype(object).tolist() == [None, dt.datetime(2021, 4, 2, 8)] and bad.tolist() == ["infinity", None]
+
+
 def test_parse_number_handles_text_decimal_and_garbage():
     import decimal
 

@@ -219,7 +219,11 @@ def times(iso: list, other: list | None, parse: Callable[[Any], Any]) -> tuple[n
     text of each value that is not a time (None where it is one or there is none)."""
     if other is None:
         iso, other = [None] * len(iso), iso
-    column = np.array(iso, dtype="datetime64[us]")
+    try:
+        column = np.array(iso, dtype="datetime64[us]")
+    except ValueError:  # a text numpy does not read (PostgreSQL's 'infinity'): every value on its own
+        iso, other = [None] * len(iso), [o if o is not None else i for i, o in zip(iso, other)]
+        column = np.array(iso, dtype="datetime64[us]")
     not_a_time = np.full(len(column), None, dtype=object)
     for i, value in enumerate(other):
         if value is None:
