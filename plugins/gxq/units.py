@@ -19,7 +19,13 @@ log = logging.getLogger(__name__)
 def directory(engine) -> dict[str, str]:
     """``{code: name}`` from ``dept_petitions.units`` (a unit without a name: its code); raises when
     the table cannot be read (the bulletin, which requires the table, fails then)."""
-    return {str(r["unit_code"]): r["unit_name"] or str(r["unit_code"]) for r in sql.query(engine, "petitions/units")}
+    return as_directory(sql.query(engine, "petitions/units"))
+
+
+def as_directory(rows) -> dict[str, str]:
+    """``{code: name}`` of ``units`` rows (``unit_code``, ``unit_name``); a unit without a name: its code.
+    The bulletin reads the rows with its week (``week.sql``)."""
+    return {str(r["unit_code"]): r["unit_name"] or str(r["unit_code"]) for r in rows}
 
 
 def unit_names(engine=None) -> dict[str, str]:

@@ -2,7 +2,8 @@
 -- The bulletin's week W = [start, end) in one statement (gxq.petitions.compute.read_week): the rows
 -- W needs are found once (week_rows), then each question the bulletin asks of them is one named
 -- CTE, and the statement returns one row with one column per question: its rows as a JSON array of
--- objects (json_rows), or a number.
+-- objects (json_rows), or a number. The unit directory (unit_directory) comes with it: the week is the
+-- bulletin's only read of the department.
 WITH week_rows AS (
     -- Every not withdrawn petition relevant to W (_rules.sql), received in the week before
     -- ([prev_start, start), 受理量环比) or in the 超期未反馈 backlog at W's end. On PostgreSQL one
@@ -18,6 +19,7 @@ WITH week_rows AS (
                {{ r.invalid_reason() }} AS reason,
                CASE WHEN {{ r.relevant() }} THEN 1 ELSE 0 END AS relevant,
                CASE WHEN {{ r.overdue_at_end() }} THEN 1 ELSE 0 END AS overdue,
+               CASE WHEN p.is_urgent = TRUE THEN 1 ELSE 0 END AS urgent,
                {{ r.columns() }}
         FROM petitions p
         WHERE ({{ r.relevant() }}
@@ -65,6 +67,16 @@ overdue AS (
     -- 超期未反馈: the counted petitions in the backlog at W's end, whatever week they were received in
     SELECT petition_id, topic, street, received_at, feedback_due_at, unit
     FROM week_rows WHERE reason IS NULL AND overdue = 1
+),
+urgent AS (
+    -- 急险: the counted urgent petitions received in W, with their four time columns (Python counts
+    -- the on-time ones and those late by two hours or more as of W's end, as the 急险 watch does)
+    SELECT dispatch_due_at, dispatched_at, feedback_due_at, feedback_at
+    FROM week_rows WHERE reason IS NULL AND urgent = 1 AND received_at >= :start AND received_at < :end
+),
+unit_directory AS (
+    -- 承办单位 directory: the names the bulletin shows (gxq.units.directory reads the same table)
+    SELECT u.unit_code, {{ txt('u.unit_name') }} AS unit_name FROM units u
 )
 SELECT {{ json_rows('unit_days', 'unit', 'received_day', 'dispatch_day', 'dispatch_on_time', 'feedback_day',
                     'feedback_on_time', 'revisit_day', 'surveyed', 'satisfied', 'n') }} AS unit_days,
@@ -75,4 +87,6 @@ SELECT {{ json_rows('unit_days', 'unit', 'received_day', 'dispatch_day', 'dispat
        {{ json_rows('complaints', 'topic', 'street', 'unit', 'received_day', 'n') }} AS complaints,
        {{ json_rows('topic_units', 'topic', 'unit_code') }} AS topic_units,
        {{ json_rows('invalid', 'petition_id', 'reason', 'received_at') }} AS invalid,
-       {{ json_rows('overdue', 'petition_id', 'topic', 'street', 'received_at', 'feedback_due_at', 'unit') }} AS overdue
+       {{ json_rows('overdue', 'petition_id', 'topic', 'street', 'received_at', 'feedback_due_at', 'unit') }} AS overdue,
+       {{ json_rows('urgent', 'dispatch_due_at', 'dispatched_at', 'feedback_due_at', 'feedback_at') }} AS urgent,
+       {{ json_rows('unit_directory', 'unit_code', 'unit_name') }} AS unit_directory

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gxq import periods, sql
+from gxq import periods, sql, units
 from gxq.petitions import rules
 
 CONN_ID = "dept_petitions"
@@ -113,7 +113,8 @@ def _day_in(value, first: dt.date, end: dt.date) -> dt.date:
 def read_week(engine, period: periods.Period) -> dict:
     """``week.sql`` for ``period`` (one statement: the week's rows are read once), answered by
     question: ``{"unit_days": [...], "kinds": [...], "complaints": [...], "topic_units": [...],
-    "invalid": [...], "overdue": [...]}`` (lists of row dicts) and ``"received_prev"`` (a count)."""
+    "invalid": [...], "overdue": [...], "urgent": [...], "unit_directory": [...]}`` (lists of row
+    dicts) and ``"received_prev"`` (a count)."""
     return _answers(engine, "petitions/week", {**_window(period.start, period.end), "floor": DUE_FLOOR,
                                                "prev_start": sql.ts_text(period.previous().start)})
 
@@ -121,7 +122,7 @@ def read_week(engine, period: periods.Period) -> dict:
 def invalid_rows(week: dict) -> list[dict]:
     """数据质量隔离: the quarantined petitions relevant to the week, by reason (the contract's order), id."""
     out = [{"petition_id": str(r["petition_id"]), "reason": r["reason"],
-            "received_at": _fmt(sql.to_dt(r["received_at"]))} for r in week["invalid"]]
+            "received_at": _minute(r["received_at"])} for r in week["invalid"]]
     order = {reason: i for i, reason in enumerate(rules.INVALID_REASONS)}
     out.sort(key=lambda r: (order[r["reason"]], r["petition_id"]))
     return out
@@ -148,13 +149,22 @@ def overdue_rows(week: dict, end: dt.datetime) -> list[dict]:
             "petition_id": str(r["petition_id"]),
             "topic": r["topic"],
             "street": r["street"],
-            "received_at": _fmt(sql.to_dt(r["received_at"])),
-            "feedback_due_at": _fmt(due),
+            "received_at": _minute(r["received_at"]),
+            "feedback_due_at": _minute(r["feedback_due_at"]),
             "days_overdue": (end - due).days if due else None,
             "lead_unit": None if r["unit"] is None else str(r["unit"]),
         })
     out.sort(key=lambda r: r["petition_id"])
     return out
+
+
+def _minute(value) -> str | None:
+    """A timestamp as the bulletin shows it, ``2021-03-01 10:00``: from the text the statement
+    gives (``2021-03-01T10:00:00`` from PostgreSQL's JSON, ``2021-03-01 10:00:00`` from SQLite) by
+    cutting it, without parsing (the backlog's thousands of rows); anything else through ``_fmt``."""
+    if isinstance(value, str) and len(value) >= 16 and value[10] in "T " and "1" <= value[0] <= "9":
+        return f"{value[:10]} {value[11:16]}"
+    return _fmt(sql.to_dt(value))
 
 
 def _fmt(value: dt.datetime | None) -> str | None:
@@ -169,13 +179,18 @@ URGENT_ESCALATE = dt.timedelta(minutes=120)  # as the 急险 watch: late by two 
 
 
 def urgent_week(engine, period: periods.Period) -> dict:
-    """急险 in the week (the bulletin's extra ``urgent``): the valid urgent petitions received in W,
-    those dispatched and fed back on time (dispatched_at ≤ dispatch_due_at, feedback_at ≤
-    feedback_due_at), and those that were or are late by 120 minutes or more at either step as of
-    W's end (督办). Times after W's end count as not happened yet; a NULL due time is never due."""
-    end = period.end
+    """:func:`urgent_counts` of a week read from the department (``read_week``)."""
+    return urgent_counts(read_week(engine, period)["urgent"], period.end)
+
+
+def urgent_counts(rows: list[dict], end: dt.datetime) -> dict:
+    """急险 in the week (the bulletin's extra ``urgent``) from ``read_week``'s ``urgent`` rows: the
+    valid urgent petitions received in W, those dispatched and fed back on time (dispatched_at ≤
+    dispatch_due_at, feedback_at ≤ feedback_due_at), and those that were or are late by 120 minutes
+    or more at either step as of W's ``end`` (督办). Times after W's end count as not happened yet; a
+    NULL due time is never due."""
     received = dispatched = fed_back = escalated = 0
-    for r in sql.query(engine, "petitions/urgent_week", _window(period.start, end)):
+    for r in rows:
         t = {c: _as_of_end(r[c], end, event=c in ("dispatched_at", "feedback_at"))
              for c in ("dispatch_due_at", "dispatched_at", "feedback_due_at", "feedback_at")}
         received += 1
@@ -236,6 +251,8 @@ def compute_week(engine, period: periods.Period) -> dict:
         "invalid": invalid,
         "unit_days": days,  # the week's figures per unit and day, kept in gxq_ops by compute_all
         "topic_days": topic_rows,  # the week's complaints per topic, street, lead and day (also kept)
+        "urgent": urgent_counts(week["urgent"], period.end),  # 急险 in the week (the watch's 督办 rule)
+        "unit_names": units.as_directory(week["unit_directory"]),  # the unit directory as of this bulletin
     }
     return {"report": report, "detail": detail}
 

@@ -57,7 +57,6 @@ from gxq.petitions.tables import petition_days, petition_topic_days, petition_un
 from gxq.progress import Progress
 
 FIELDS = rules.UNIT_METRIC_FIELDS
-REVISION = "petitions_0003"  # the petitions branch revision that made these tables
 RECOUNT_ENV = "GXQ_PETITIONS_RECOUNT_WEEKS"
 MERGE_GAP_DAYS = 7  # missing runs closer than this are read in one statement (stored days between re-read)
 _CHUNK = 200
@@ -65,13 +64,10 @@ log = logging.getLogger(__name__)
 
 
 def ops_store():
-    """The ``gxq_ops`` engine. The DAG's first task (``check_schema``) migrates it; this step
-    migrates only when the petitions branch is behind ``REVISION`` (run on its own, or a first run),
-    so the compute task does not load Alembic to find out that nothing is to be done."""
-    engine = engine_for(OPS_CONN_ID)
-    if not any(r.startswith("petitions_") and r >= REVISION for r in store.current_revisions(engine)):
-        store.ensure_schema(engine)
-    return engine
+    """The ``gxq_ops`` engine, at the heads: the DAG's compute task migrated it in its plan
+    (``check_schema``), and a later call in the same process checks nothing again; run on its own,
+    one read of the version table (``store.ensure_schema``; Alembic only to migrate)."""
+    return store.ensure_schema(engine_for(OPS_CONN_ID))
 
 
 def source_key(engine) -> str:
@@ -114,35 +110,41 @@ def save(ops, source: str, first: dt.date, end: dt.date, rows: list[dict], week_
     for them: reruns are idempotent, a day without rows is stored as a day without petitions. One
     transaction; days are locked in order (concurrent runs of overlapping windows serialise on
     them, the last writer's counts stay)."""
+    with ops.begin() as conn:
+        _save(conn, source, first, end, rows, week_key, topic_rows)
+
+
+def _save(conn, source: str, first: dt.date, end: dt.date, rows: list[dict], week_key: str,
+          topic_rows: list[dict]) -> None:
+    """:func:`save` on an open transaction."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     days = _days(first, end)
-    insert = _insert(ops)
-    with ops.begin() as conn:
-        for i in range(0, len(days), _CHUNK):
-            stmt = insert(petition_days).values(
-                [{"source": source, "day": d, "week_key": week_key, "computed_at": now, "has_topics": True}
-                 for d in days[i:i + _CHUNK]])
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=["source", "day"],
-                set_={"week_key": stmt.excluded.week_key, "computed_at": stmt.excluded.computed_at,
-                      "has_topics": stmt.excluded.has_topics}))
-        for table in (petition_unit_days, petition_topic_days):
-            conn.execute(table.delete().where(table.c.source == source, table.c.day >= first, table.c.day < end))
-        values = []
-        for r in rows:
-            _check_day(r["day"], first, end)
-            values.append({"source": source, "day": r["day"], "has_lead": r["unit"] is not None,
-                           "unit_code": r["unit"] if r["unit"] is not None else "",
-                           **{f: int(r[f]) for f in FIELDS}})
-        for i in range(0, len(values), _CHUNK):
-            conn.execute(petition_unit_days.insert(), values[i:i + _CHUNK])
-        topics = topic_day_counts(topic_rows)
-        for day, _, _ in topics:
-            _check_day(day, first, end)
-        values = [{"source": source, "day": day, "topic": topic, "street": street if street is not None else "",
-                   "complaints": n} for (day, topic, street), n in sorted(topics.items(), key=_topic_key)]
-        for i in range(0, len(values), _CHUNK):
-            conn.execute(petition_topic_days.insert(), values[i:i + _CHUNK])
+    insert = _insert(conn)
+    for i in range(0, len(days), _CHUNK):
+        stmt = insert(petition_days).values(
+            [{"source": source, "day": d, "week_key": week_key, "computed_at": now, "has_topics": True}
+             for d in days[i:i + _CHUNK]])
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=["source", "day"],
+            set_={"week_key": stmt.excluded.week_key, "computed_at": stmt.excluded.computed_at,
+                  "has_topics": stmt.excluded.has_topics}))
+    for table in (petition_unit_days, petition_topic_days):
+        conn.execute(table.delete().where(table.c.source == source, table.c.day >= first, table.c.day < end))
+    values = []
+    for r in rows:
+        _check_day(r["day"], first, end)
+        values.append({"source": source, "day": r["day"], "has_lead": r["unit"] is not None,
+                       "unit_code": r["unit"] if r["unit"] is not None else "",
+                       **{f: int(r[f]) for f in FIELDS}})
+    if values:  # one executemany: SQLAlchemy sends the rows in pages (insertmanyvalues)
+        conn.execute(petition_unit_days.insert(), values)
+    topics = topic_day_counts(topic_rows)
+    for day, _, _ in topics:
+        _check_day(day, first, end)
+    values = [{"source": source, "day": day, "topic": topic, "street": street if street is not None else "",
+               "complaints": n} for (day, topic, street), n in sorted(topics.items(), key=_topic_key)]
+    if values:
+        conn.execute(petition_topic_days.insert(), values)
 
 
 def _check_day(day: dt.date, first: dt.date, end: dt.date) -> None:
@@ -170,10 +172,14 @@ def topic_day_counts(topic_rows: list[dict]) -> dict[tuple, int]:
 def stored_days(ops, source: str, first: dt.date, end: dt.date) -> set[dt.date]:
     """The days of [first, end) stored with both their unit and topic counts."""
     with ops.connect() as conn:
-        got = conn.execute(sa.select(petition_days.c.day).where(
-            petition_days.c.source == source, petition_days.c.day >= first, petition_days.c.day < end,
-            petition_days.c.has_topics.is_(True))).scalars()
-        return {_as_date(d) for d in got}
+        return _stored_days(conn, source, first, end)
+
+
+def _stored_days(conn, source: str, first: dt.date, end: dt.date) -> set[dt.date]:
+    got = conn.execute(sa.select(petition_days.c.day).where(
+        petition_days.c.source == source, petition_days.c.day >= first, petition_days.c.day < end,
+        petition_days.c.has_topics.is_(True))).scalars()
+    return {_as_date(d) for d in got}
 
 
 def missing_runs(stored: set[dt.date], first: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
@@ -215,23 +221,36 @@ def keep(ops, engine, week, unit_days: list[dict], topic_days: list[dict], first
     and the per-topic rows of [topics_first, week) (``load_topics``)."""
     source = source_key(engine)
     end = week.end.date()
-    save(ops, source, week.first_day, end, unit_days, week.key, topic_days)
+    with ops.begin() as conn:  # one transaction: the week stored, then which days before it are
+        _save(conn, source, week.first_day, end, unit_days, week.key, topic_days)
+        stored = _stored_days(conn, source, first, week.first_day)
     weeks = recount_weeks()
     if weeks:
+        again = max(first, week.first_day - dt.timedelta(weeks=weeks))
         recount(ops, engine, source, week.first_day - dt.timedelta(weeks=weeks), week.first_day, week.key)
-    filled = fill_missing(ops, engine, source, first, week.first_day, week.key)
+        stored |= set(_days(again, week.first_day))
+    filled = missing_runs(stored, first, week.first_day)
+    for a, b in filled:
+        recount(ops, engine, source, a, b, week.key)
     if filled:
         log.info("petitions: read %s from %s (days not stored yet)", ", ".join(f"{a}..{b}" for a, b in filled), source)
-    return load(ops, source, first, end), load_topics(ops, source, topics_first, week.first_day)
+    with ops.connect() as conn:
+        # the week's own days as counted and just stored, not read back
+        return (_load(conn, source, first, week.first_day) + unit_days,
+                _load_topics(conn, source, topics_first, week.first_day))
 
 
 def load(ops, source: str, first: dt.date, end: dt.date) -> list[dict]:
     """The stored rows of [first, end), shaped like ``compute.window_days``' per-unit rows, ordered by day."""
+    with ops.connect() as conn:
+        return _load(conn, source, first, end)
+
+
+def _load(conn, source: str, first: dt.date, end: dt.date) -> list[dict]:
     t = petition_unit_days
     columns = [t.c.day, t.c.has_lead, t.c.unit_code, *(t.c[f] for f in FIELDS)]
-    with ops.connect() as conn:
-        got = conn.execute(sa.select(*columns).where(t.c.source == source, t.c.day >= first, t.c.day < end)
-                           .order_by(t.c.day)).all()
+    got = conn.execute(sa.select(*columns).where(t.c.source == source, t.c.day >= first, t.c.day < end)
+                       .order_by(t.c.day)).all()
     rows = []
     for day, has_lead, unit, *counts in got:
         row = dict(zip(FIELDS, counts))
@@ -244,10 +263,14 @@ def load(ops, source: str, first: dt.date, end: dt.date) -> list[dict]:
 def load_topics(ops, source: str, first: dt.date, end: dt.date) -> list[dict]:
     """The stored complaints of [first, end): ``[{"day", "topic", "street", "complaints"}]`` by day
     (street None for complaints without one)."""
-    t = petition_topic_days
     with ops.connect() as conn:
-        got = conn.execute(sa.select(t.c.day, t.c.topic, t.c.street, t.c.complaints)
-                           .where(t.c.source == source, t.c.day >= first, t.c.day < end).order_by(t.c.day)).all()
+        return _load_topics(conn, source, first, end)
+
+
+def _load_topics(conn, source: str, first: dt.date, end: dt.date) -> list[dict]:
+    t = petition_topic_days
+    got = conn.execute(sa.select(t.c.day, t.c.topic, t.c.street, t.c.complaints)
+                       .where(t.c.source == source, t.c.day >= first, t.c.day < end).order_by(t.c.day)).all()
     return [{"day": _as_date(day), "topic": topic, "street": street or None, "complaints": int(n)}
             for day, topic, street, n in got]
 

@@ -11,7 +11,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from gxq import output, periods, store, units
+from gxq import output, periods, store
 from gxq.connections import engine_for
 from gxq.notify import deliver
 from gxq.petitions import DAG_ID, daily, rules, supervision
@@ -167,23 +167,22 @@ def compute_all(week_key: str, engine=None, ops=None, lines: dict[str, dict] | N
     engine = engine or dept_engine()
     ops = ops or daily.ops_store()
     windows = Windows.of(periods.parse_key(week_key, ("week",)))
-    # read
+    # read: the week, its 急险 and the unit directory, in one statement
     week = petition_sql.compute_week(engine, windows.week)
-    urgent = petition_sql.urgent_week(engine, windows.week)  # 急险 in the week (the watch's 督办 rule)
-    names = units.directory(engine)  # the unit directory as of this bulletin (the 看板 names units by it)
     # keep: the week's days stored, days never stored read once; the windows' stored days
     unit_days, topic_days = daily.keep(ops, engine, windows.week, week["detail"]["unit_days"],
                                        week["detail"]["topic_days"], windows.first_day, windows.baseline[0].first_day)
     # compute and assemble
-    return assemble(windows, week, unit_days, topic_days, urgent, names, lines or {})
+    return assemble(windows, week, unit_days, topic_days, lines or {})
 
 
-def assemble(windows: Windows, week: dict, unit_days: list[dict], topic_days: list[dict], urgent: dict,
-             names: dict, lines: dict[str, dict]) -> dict:
+def assemble(windows: Windows, week: dict, unit_days: list[dict], topic_days: list[dict],
+             lines: dict[str, dict]) -> dict:
     """The compute step's result: the contract report (with the week's surges), the extras in the
     report's order, and what the later steps need (topic counts, backlog and quarantined rows, names)."""
     period = windows.week
     report, detail = week["report"], week["detail"]
+    names = detail["unit_names"]  # the unit directory as of this bulletin (the 看板 names units by it)
     surge = week_surges(detail["topic_days"], detail["topic_counts"], topic_days, period, windows.baseline)
     report["surges"] = surge["surges"]
     ytd_totals, ytd_units = daily.window(unit_days, windows.ytd_first, period.end.date())
@@ -216,7 +215,7 @@ def assemble(windows: Windows, week: dict, unit_days: list[dict], topic_days: li
         "data_quality": {"invalid": [{"petition_id": r["petition_id"], "reason": r["reason"]}
                                      for r in detail["invalid"]]},
         "issued_on": period.end.date().isoformat(),
-        "urgent": urgent,
+        "urgent": detail["urgent"],
         "unit_names": names,
         **lines,  # carried from other capabilities by the step layer (gxq.carried)
     }
