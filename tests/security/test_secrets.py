@@ -17,7 +17,10 @@ from tests.reliability import figures
 PATTERNS = {
     "private key": re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"),
     "password in a URI": re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"?{]+:([^\s@/'\"?{}]+)@[\w.-]+", re.IGNORECASE),
-    "Fernet key": re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}=(?![A-Za-z0-9_=-])"),
+    # 32 random bytes in urlsafe base64: mixed case and digits (an upper-case variable name of 43
+    # characters before its "=", e.g. AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS=, is not one)
+    "Fernet key": re.compile(r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]{0,42}[a-z])(?=[A-Za-z0-9_-]{0,42}[0-9])"
+                             r"[A-Za-z0-9_-]{43}=(?![A-Za-z0-9_=-])"),
     "AWS key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     "Slack/GitHub token": re.compile(r"\b(?:xox[abp]-[0-9A-Za-z-]{10,}|gh[pousr]_[0-9A-Za-z]{30,})\b"),
 }
@@ -56,6 +59,7 @@ def test_the_scanner_finds_what_it_looks_for():
              "AIRFLOW__CORE__FERNET_KEY=ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=\n")
     assert {n for n, _ in scan_text(leaky)} == {"password in a URI", "private key", "Fernet key"}
     assert scan_text("postgresql://airflow:${AIRFLOW_DB_PASSWORD:?set it}@postgres/airflow") == []
+    assert scan_text("export AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS=gxq.connections.X") == []
     assert scan_text("mailto://user:pass@smtp.example.com?to=x@y.cn") == []
 
 
