@@ -546,10 +546,10 @@ def partition_key(report_key: str) -> str | None:
 def inputs_timetable(dag_id: str):
     """A monthly DAG built from other DAGs' reports: Airflow's partitioned asset timetable over the
     reports of its registered inputs, every partition mapped to its month, backfillable by month
-    (:class:`gxq.calendar.timetables.MonthlyInputsTimetable`). A run for month M is created once each
+    (:class:`gxq.calendar.partitioned.MonthlyInputsTimetable`). A run for month M is created once each
     input has published a report of M (docs/reference.md, 绩效考核)."""
     # Deferred: Airflow's asset timetables, only when a DAG is built.
-    from gxq.calendar.timetables import MonthlyInputsTimetable
+    from gxq.calendar.partitioned import MonthlyInputsTimetable
 
     assets = [report_asset(i.dag_id) for i in get(dag_id).inputs if i.dag_id in BY_ID]
     condition = assets[0]

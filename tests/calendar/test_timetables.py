@@ -157,6 +157,24 @@ def test_plugin_registers_every_timetable():
     registered = plugins_manager.get_timetables_plugins()
     for cls in tts.TIMETABLES:
         assert registered[f"gxq.calendar.timetables.{cls.__name__}"] is cls
+    from gxq.calendar.partitioned import MonthlyInputsTimetable
+
+    assert registered["gxq.calendar.partitioned.MonthlyInputsTimetable"] is MonthlyInputsTimetable
+
+
+def test_the_working_calendar_does_not_import_airflows_partitioned_timetables():
+    """Parsing a working-calendar DAG file stays light: airflow.timetables.simple (serialization,
+    models: ~70 ms) is imported only by the scorecard's timetable module."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, airflow.sdk; import gxq.calendar.timetables; "
+            "print('airflow.timetables.simple' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": "plugins"}, cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "False"
 
 
 def test_unknown_year_falls_back_to_plain_weekdays(caplog):

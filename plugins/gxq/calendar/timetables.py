@@ -5,8 +5,9 @@
 - :class:`WorkingWeekdaysTimetable` - "Wednesday 10:00 and Friday 15:00 on working days, moved to
   the next working day of the same week, never on a holiday".
 - :class:`NthWorkingDayTimetable` - "09:00 on the 3rd working day of the month / quarter".
-- :class:`MonthlyInputsTimetable` - "for month M once every input asset has a partition of M",
-  backfillable by month (the 绩效考核; not a working-calendar clock).
+
+The 绩效考核's timetable ("for month M once every input asset has a partition of M", backfillable
+by month; not a working-calendar clock) is :mod:`gxq.calendar.partitioned`'s.
 
 Each run's logical date is its run time (a trigger timetable: data interval start == end), so the
 DAGs derive their periods from it as docs/reference.md says: a bulletin moved from Monday 2021-02-15 to
@@ -29,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 import pendulum
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
-from airflow.timetables.simple import PartitionedAssetTimetable
 
 from gxq.calendar import holidays, workdays
 from gxq.calendar.rules import NthWorkingDayRule, Rule, WeekdayRule, rule_from_dict
@@ -178,54 +178,3 @@ TIMETABLES = [WeekdayOrNextWorkingDayTimetable, WorkingWeekdaysTimetable, NthWor
 
 
 # --- months of other DAGs' reports (the 绩效考核) -------------------------------------------------
-
-
-class MonthlyInputsTimetable(PartitionedAssetTimetable):
-    """Airflow's partitioned asset timetable (a run for month M once every input asset has a
-    partition of M, mapped by ``StartOfMonthMapper``) that can also be backfilled, one run per month.
-
-    Airflow 3.3.2 refuses ``backfill create`` for a timetable that is not ``periodic``, and its
-    ``PartitionedAssetTimetable`` is not; an ``AssetOrTimeSchedule`` is, but it is not partitioned,
-    and 3.3.2 never queues an unpartitioned consumer for an event that carries a partition key, so
-    the producers' events would not trigger it. This class is the partitioned asset timetable with
-    ``periodic`` set and the months of a backfill window as its partitions: a backfill run carries
-    the partition key of its month, like a run the assets created, and it is never on the clock
-    (``next_dagrun_info`` stays None). docs/reference.md §5.8.
-    """
-
-    periodic = True
-    description = "上月各项输入齐备时 (资产分区按月) · when every input has published the month"
-
-    def __init__(self, *, assets, partition_mapper_config=None, default_partition_mapper=None) -> None:
-        if default_partition_mapper is None:
-            from airflow.partition_mappers.temporal import StartOfMonthMapper
-
-            default_partition_mapper = StartOfMonthMapper(timezone=TIMEZONE)
-        super().__init__(assets=assets, partition_mapper_config=partition_mapper_config,
-                         default_partition_mapper=default_partition_mapper)
-
-    @property
-    def summary(self) -> str:
-        return "Partitioned Asset (monthly, backfillable)"
-
-    def localize_partition_datetime(self, when: dt.datetime) -> DateTime:
-        """A bound's wall clock read in Asia/Shanghai (as ``CronPartitionTimetable`` does)."""
-        return pendulum.datetime(*when.timetuple()[:6], tz=TIMEZONE).in_timezone("UTC")
-
-    def iter_partition_dagrun_infos(self, *, earliest: dt.datetime, latest: dt.datetime):
-        """One run per month whose first day (00:00 in Asia/Shanghai) lies in [earliest, latest] and
-        which is over: ``--from-date 2021-01-01 --to-date 2021-12-01`` scores January … December."""
-        first = self.localize_partition_datetime(earliest).in_timezone(TIMEZONE)
-        month = first.start_of("month")
-        if month < first:
-            month = month.add(months=1)
-        last = self.localize_partition_datetime(latest)
-        now = _utcnow()
-        while month <= last and month.add(months=1) <= now:
-            start = month.in_timezone("UTC")
-            yield DagRunInfo(run_after=start, data_interval=None, partition_date=start,
-                             partition_key=month.strftime("%Y-%m"))
-            month = month.add(months=1)
-
-
-TIMETABLES.append(MonthlyInputsTimetable)
