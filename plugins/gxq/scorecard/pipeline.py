@@ -20,7 +20,7 @@ import logging
 
 from gxq import output, store
 from gxq.notify import deliver
-from gxq.run import Run, RunError
+from gxq.run import Run, RunError, run_report_flow
 from gxq.scorecard import compute as computing
 from gxq.scorecard import notices, rendering, weights
 
@@ -85,9 +85,4 @@ def notify(run: Run | dict, report: dict, paths: dict[str, str]) -> dict:
 
 def run_all(run: Run) -> dict:
     """The whole flow without Airflow (operators' command line and tests)."""
-    plan(run)
-    report = compute(run)
-    paths = render(run, report)
-    publish(run, report, paths)
-    notify(run, report, paths)
-    return report
+    return run_report_flow(run, plan, compute, render, publish, notify)
