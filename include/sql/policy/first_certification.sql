@@ -21,18 +21,18 @@ FROM certifications c
 LEFT JOIN enterprises e ON e.credit_code = c.credit_code
 WHERE c.cert_type IN :cert_types
   AND {{ txt('c.credit_code') }} IS NOT NULL
-  AND ({{ bad_date('c.certified_on') }} OR ({{ ts('c.certified_on') }} >= :pays_from_day
-  AND {{ ts('c.certified_on') }} < :period_end_day
-  AND NOT {{ bad_date('c.certified_on') }}
+  AND ({{ bad_date('c.certified_on') }}
+       OR ({{ ts('c.certified_on') }} >= :pays_from_day AND {{ ts('c.certified_on') }} < :period_end_day))
   AND NOT EXISTS (
       SELECT 1
       FROM certifications p
       WHERE p.credit_code = c.credit_code
         AND p.cert_type = c.cert_type
         AND p.cert_id <> c.cert_id
+        AND NOT {{ bad_date('c.certified_on') }}
         AND ({{ bad_date('p.certified_on') }} OR {{ ts('p.certified_on') }} < {{ ts('c.certified_on') }}
              OR ({{ ts('p.certified_on') }} = {{ ts('c.certified_on') }}
                  AND p.cert_id{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}
                      < c.cert_id{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}))
-  )))
+  )
 ORDER BY c.credit_code{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}, c.cert_id{% if dialect == 'postgresql' %} COLLATE "C"{% endif %}
