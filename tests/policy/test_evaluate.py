@@ -251,3 +251,22 @@ def test_dates_and_times_that_are_not_on_sqlite(tmp_path):
         ("双承诺", "K1", "commitment_due_on_not_a_date"),
     ]
     assert [s["commitment_id"] for s in ev.shortfalls] == ["K2"]
+
+
+def test_first_certification_is_a_hash_anti_join_on_postgresql(pg):
+    """The 'no earlier certification' check must stay a join: under an OR, PostgreSQL runs it as a
+    correlated subplan, one index probe per certification (2x the statement's time at 118,000)."""
+    from gxq import sql as gsql
+    from tests import conftest as root
+
+    dept = sa.create_engine(root.pg_url(pg.create("pol_plan")), poolclass=sa.pool.NullPool)
+    build_dept_policy(dept, ROWS)
+    policies = [catalogue.get(p) for p in catalogue.CATALOGUE]
+    [stmt] = [s for s in _statements(policies, parse_key("2021-Q3", ("quarter",)))
+              if s.sql == "policy/first_certification"]
+    text = sa.text("EXPLAIN " + gsql.render(stmt.sql, "postgresql")).bindparams(
+        *(sa.bindparam(n, expanding=True) for n in stmt.lists))
+    with dept.connect() as conn:
+        plan = "\n".join(r[0] for r in conn.execute(text, stmt.params))
+    dept.dispose()
+    assert "Anti Join" in plan and "SubPlan" not in plan, plan

@@ -8,7 +8,9 @@
 -- in every period (a data problem, never paid), and counts as an earlier certification of its
 -- enterprise and type: nobody is paid "first" until the office has corrected it.
 -- An anti-join, not row_number() over (credit_code, cert_type): EXPLAIN ANALYZE on 118,000
--- certifications shows the window's sort (text keys) costs more than the hash anti-join.
+-- certifications shows the window's sort (text keys) costs more than the hash anti-join. The NOT
+-- EXISTS stands alone in the WHERE's AND list (the bad-date case is inside it): under an OR,
+-- PostgreSQL cannot turn it into a join and probes the index once per row (2x the statement's time).
 -- Ordered as the candidates are (code-point order, as Python compares text), so that sorting
 -- them afterwards finds them sorted.
 {% import 'policy/_enterprise.sql' as r with context %}
