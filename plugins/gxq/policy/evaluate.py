@@ -179,72 +179,80 @@ def _statements(policies: list[Policy], period: Period) -> list[_Statement]:
     return list(out.values())
 
 
-def _problem(basis_at, credit_code, requested: int) -> str | None:
-    """Why an approved application cannot be paid (a :data:`PROBLEMS` code), or None."""
-    if basis_at is None or basis_at == "":
-        return "approved_without_approved_at"
-    if credit_code is None or credit_code == "":
-        return "approved_without_credit_code"
-    if requested < 0:
-        return "negative_amount_requested"
-    return None
+def _arrays(conn, stmt: _Statement) -> dict[str, np.ndarray]:
+    """The statement's rows as columns, one object array each: what the formulas take, with no
+    Python list per column in between (43,000 rows x 7: 11 ms against 32 ms, 2026-12-06)."""
+    keys, rows = gsql.tuples(conn, stmt.sql, stmt.params, stmt.lists)
+    cols = zip(*rows) if rows else [()] * len(keys)
+    return {k: np.array(col, dtype=object) for k, col in zip(keys, cols)}
 
 
-def _bases(stmt: _Statement, cols: dict, dialect: str, problems: list) -> dict[str, list]:
-    """The bases of one statement's rows as columns; for applications, the rows that cannot be
-    paid go to ``problems`` instead. Days and times come as ISO text from PostgreSQL; SQLite's
-    text is normalised here."""
+def _is_missing(col: np.ndarray) -> np.ndarray:
+    """Per value: NULL or '' (what the statements leave for a value the rows do not have)."""
+    return np.fromiter((v is None or v == "" for v in col), dtype=bool, count=len(col))
+
+
+def _report(stmt: _Statement, cols: dict, rows: np.ndarray, problem: np.ndarray | str, problems: list) -> None:
+    """The data problems of ``rows`` (indexes into ``cols``), each listed under each of its policies."""
+    codes = np.broadcast_to(np.asarray(problem, dtype=object), (len(cols["basis_id"]),))
+    for i in rows:
+        for policy in stmt.targets[cols[stmt.selector][i] if stmt.selector else None]:
+            problems.append({"policy_id": policy.id, "application_id": str(cols["basis_id"][i]),
+                             "credit_code": gsql.to_text(cols["credit_code"][i]), "problem": codes[i]})
+
+
+def _bases(stmt: _Statement, cols: dict[str, np.ndarray], dialect: str, problems: list) -> dict[str, np.ndarray]:
+    """The bases of one statement's rows as columns (object arrays; ``basis_on`` ISO days as a
+    string array, ``requested`` fen as int64); for applications, the rows that cannot be paid go
+    to ``problems`` instead. Days and times come as ISO text from PostgreSQL; SQLite's text is
+    normalised here, value by value (SQLite's demo-sized tables only)."""
     n = len(cols["basis_id"])
     sqlite = dialect.startswith("sqlite")
     if stmt.basis == "certification":
         # a certified_on that is not a date comes as None (the statement's bad_date): listed, not paid
-        for i in (i for i, v in enumerate(cols["basis_on"]) if v is None):
-            for policy in stmt.targets[cols[stmt.selector][i] if stmt.selector else None]:
-                problems.append({"policy_id": policy.id, "application_id": str(cols["basis_id"][i]),
-                                 "credit_code": gsql.to_text(cols["credit_code"][i]),
-                                 "problem": "certified_on_not_a_date"})
-        if any(v is None for v in cols["basis_on"]):
-            keep = [i for i, v in enumerate(cols["basis_on"]) if v is not None]
-            cols, n = {k: [v[i] for i in keep] for k, v in cols.items()}, len(keep)
-        days = [gsql.to_date(v).isoformat() for v in cols["basis_on"]] if sqlite else cols["basis_on"]
-        return {**cols, "basis_on": days, "basis_at": [None] * n, "requested": [0] * n}
-    requested = gsql.fen_column(cols["requested_fen"], dialect)
-    found = [_problem(*row) for row in zip(cols["basis_at"], cols["credit_code"], requested)]
-    keep = [i for i, p in enumerate(found) if p is None]
-    for i, p in enumerate(found):
-        if p is not None:
-            for policy in stmt.targets[cols[stmt.selector][i] if stmt.selector else None]:
-                problems.append({"policy_id": policy.id, "application_id": str(cols["basis_id"][i]),
-                                 "credit_code": gsql.to_text(cols["credit_code"][i]), "problem": p})
-    at = [cols["basis_at"][i] for i in keep]
+        bad = np.fromiter((v is None for v in cols["basis_on"]), dtype=bool, count=n)
+        _report(stmt, cols, np.flatnonzero(bad), "certified_on_not_a_date", problems)
+        keep = {k: v[~bad] for k, v in cols.items()}
+        days = keep["basis_on"]
+        if sqlite:
+            days = np.array([gsql.to_date(v).isoformat() for v in days], dtype=object)
+        return {**keep, "basis_on": days.astype("U10"), "basis_at": np.full(len(days), None, dtype=object),
+                "requested": np.zeros(len(days), dtype=np.int64)}
+    requested = np.array(gsql.fen_column(cols["requested_fen"].tolist(), dialect), dtype=np.int64)
+    # why an approved application cannot be paid, the first that applies (PROBLEMS)
+    no_time, no_code, negative = _is_missing(cols["basis_at"]), _is_missing(cols["credit_code"]), requested < 0
+    found = np.select([no_time, no_code, negative],
+                      ["approved_without_approved_at", "approved_without_credit_code", "negative_amount_requested"],
+                      "").astype(object)
+    bad = no_time | no_code | negative
+    _report(stmt, cols, np.flatnonzero(bad), found, problems)
+    keep = {k: v[~bad] for k, v in cols.items()}
+    at = keep["basis_at"]
     if sqlite:
-        at = [gsql.to_dt(v).isoformat(sep=" ", timespec="seconds") for v in at]
-    out = {k: [v[i] for i in keep] for k, v in cols.items()}
-    return {**out, "basis_at": at, "basis_on": [t[:10] for t in at], "requested": [requested[i] for i in keep],
-            "cert_type": [None] * len(keep)}
+        at = np.array([gsql.to_dt(v).isoformat(sep=" ", timespec="seconds") for v in at], dtype=object)
+    return {**keep, "basis_at": at, "basis_on": at.astype("U10"), "requested": requested[~bad],
+            "cert_type": np.full(len(at), None, dtype=object)}
 
 
-def _candidates(stmt: _Statement, bases: dict, chunks: dict) -> None:
+def _candidates(stmt: _Statement, bases: dict[str, np.ndarray], chunks: dict) -> None:
     """Each policy's formula over its rows' columns: its candidates' columns in ``chunks``."""
-    selector = np.array(bases[stmt.selector], dtype=object) if stmt.selector else None
-    text = {k: np.array(bases[k], dtype=object)
-            for k in ("basis_id", "credit_code", "basis_at", "cert_type", "enterprise_name", "withhold_reason")}
-    days, requested = np.array(bases["basis_on"], dtype=str), np.array(bases["requested"], dtype=np.int64)
+    days, requested = bases["basis_on"], bases["requested"]
     for value, policies in stmt.targets.items():
-        rows = np.flatnonzero(selector == value) if stmt.selector else np.arange(len(days))
+        rows = np.flatnonzero(bases[stmt.selector] == value) if stmt.selector else np.arange(len(days))
         for policy in policies:
             award = policy.award(Candidates(policy, days[rows], requested[rows]))
-            add = {"policy_id": [policy.id] * len(rows), "basis_on": days[rows].tolist(),
-                   "requested": requested[rows].tolist(), "amount": award.amount.tolist(),
-                   **{k: col[rows].tolist() for k, col in text.items()}}
+            add = {"policy_id": np.full(len(rows), policy.id, dtype=object), "basis_on": days[rows].astype(object),
+                   "requested": requested[rows], "amount": award.amount,
+                   **{k: bases[k][rows] for k in ("basis_id", "credit_code", "basis_at", "cert_type",
+                                                  "enterprise_name", "withhold_reason")}}
             used = []
             for key, what in award.used.items():
                 if isinstance(what, Min):
-                    add[f"{key}.base"], add[f"{key}.limit"] = what.base.tolist(), what.limit.tolist()
+                    add[f"{key}.base"], add[f"{key}.limit"] = what.base, what.limit
                     used.append((key, None, None))
                 else:
-                    add[f"{key}.value"] = [str(v) for v in np.array(what.parameter.entries, dtype=object)[what.index]]
-                    add[f"{key}.from"] = what.start.tolist()
+                    add[f"{key}.value"] = np.array([str(v) for v in what.parameter.entries], dtype=object)[what.index]
+                    add[f"{key}.from"] = what.start.astype(object)
                     used.append((key, what.parameter.label, what.parameter.unit))
             trace = {"policy": f"{policy.id} {policy.name}", "rule": award.rule, "basis": policy.basis, "used": used}
             chunks[policy.id] = (add, trace)
@@ -269,24 +277,29 @@ def _shortfalls(rows: list, problems: list) -> list[dict]:
 
 def _concat(ev: Evaluation, chunks: dict, listed_twice: Callable[[], set]) -> None:
     """The policies' candidates one after the other, by policy id (each policy's rows come in key
-    order from its statement), then :func:`_sort_unique`."""
+    order from its statement), then :func:`_sort_unique`; the columns end as lists (JSON's)."""
     names = list(COLUMNS) + sorted({k for add, _ in chunks.values() for k in add} - set(COLUMNS))
+    parts: dict[str, list] = {name: [] for name in names}
     for pid in sorted(chunks):
         add, ev.traces[pid] = chunks[pid]
         n = len(add["policy_id"])
         for name in names:
-            ev.awards.setdefault(name, []).extend(add.get(name) or [None] * n)
+            parts[name].append(add[name] if name in add else np.full(n, None, dtype=object))
+    ev.awards = {name: np.concatenate(cols, dtype=object).tolist() if cols else [] for name, cols in parts.items()}
     _sort_unique(ev, listed_twice)
 
 
 def _sort_unique(ev: Evaluation, listed_twice: Callable[[], set] = set) -> None:
-    """The candidates sorted by key (checked, sorted only when they are not); a key twice raises:
-    an enterprise listed twice (``listed_twice()``: its credit codes; which of its statuses would
-    it be paid under?) or a cert_id / application_id that is not unique in dept_policy (the same
-    award would be paid twice)."""
-    keys = ev.identities()
-    if all(a < b for a, b in itertools.pairwise(keys)):
+    """The candidates sorted by key (checked over the key columns at once, sorted only when they
+    are not); a key twice raises: an enterprise listed twice (``listed_twice()``: its credit
+    codes; which of its statuses would it be paid under?) or a cert_id / application_id that is
+    not unique in dept_policy (the same award would be paid twice)."""
+    p, c, b = (np.asarray(ev.awards[k], dtype=object) for k in ("policy_id", "credit_code", "basis_id"))
+    same_p, same_c = p[1:] == p[:-1], c[1:] == c[:-1]
+    after = (p[1:] > p[:-1]) | (same_p & ((c[1:] > c[:-1]) | (same_c & (b[1:] > b[:-1]))))
+    if after.all():  # each key after the one before it: sorted, and no key twice
         return
+    keys = ev.identities()
     order = sorted(range(len(keys)), key=keys.__getitem__)
     dupes = sorted({keys[a] for a, b in itertools.pairwise(order) if keys[a] == keys[b]})
     twice = listed_twice() if dupes else set()
@@ -307,7 +320,7 @@ def evaluate(engine, period: Period, policies: list[Policy], with_commitments: b
     chunks: dict = {}
     with engine.connect() as conn:
         for stmt in _statements(policies, period):
-            cols = gsql.columns(conn, stmt.sql, stmt.params, stmt.lists)
+            cols = _arrays(conn, stmt)
             _candidates(stmt, _bases(stmt, cols, conn.dialect.name, problems), chunks)
         if with_commitments:
             params = {"start_day": period.start.date().isoformat(), "end_day": period.end.date().isoformat()}
