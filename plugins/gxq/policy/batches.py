@@ -7,6 +7,10 @@
   award not yet in the ledger: payable ones become items (and ledger rows), the others are recorded
   in that batch's withheld list with the reason and stay out of the ledger, so they come back in
   every later batch until the enterprise is cleared and they are paid.
+- Each award keeps the trace of why it is granted as data (:mod:`gxq.policy.trace`): its basis
+  columns, a row per parameter value or minimum its formula used (``policy_batch_trace_values``) and
+  per policy the trace's header (``policy_batch_traces``); the workbook renders the sentences from
+  them. Batches issued before stored the rendered sentences (``trace_json``) and are read from them.
 - Issuing is one transaction, serialised across processes (PostgreSQL: a transaction-scoped
   advisory lock; SQLite: BEGIN IMMEDIATE). Once issued a batch is frozen: issuing the same batch_key
   again returns the stored batch, items and withheld as issued, and writes nothing.
@@ -22,8 +26,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from gxq.periods import TZ
+from gxq.policy import trace
 from gxq.policy.evaluate import Evaluation
-from gxq.policy.model import money
+from gxq.policy.model import money, yuan
 
 metadata = sa.MetaData()
 AMOUNT = sa.Numeric(16, 2, asdecimal=True)
@@ -59,12 +64,42 @@ def _award_table(name: str, *extra: sa.Column) -> sa.Table:
         sa.Column("enterprise_name", sa.Text),
         *extra,
         sa.Column("amount", AMOUNT, nullable=False),
-        sa.Column("trace_json", sa.Text, nullable=False),
+        sa.Column("trace_json", sa.Text),  # the rendered trace of a batch issued before policy_0003, else NULL
+        sa.Column("basis_at", sa.String(19)),
+        sa.Column("cert_type", sa.Text),
+        sa.Column("requested_fen", sa.BigInteger),
     )
 
 
 items = _award_table("policy_batch_items")
 withheld = _award_table("policy_batch_withheld", sa.Column("reason", sa.String(40), nullable=False))
+
+# Per batch and policy, the trace's header: how the sentences read the awards' columns.
+trace_headers = sa.Table(
+    "policy_batch_traces", metadata,
+    sa.Column("batch_id", sa.String(120), primary_key=True),
+    sa.Column("policy_id", sa.String(64), primary_key=True),
+    sa.Column("policy", sa.Text, nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("basis", sa.String(20), nullable=False),
+    sa.Column("used_json", sa.Text, nullable=False),  # [[key, label, unit], ...] in the sentences' order
+)
+
+# Per award and key its formula used: a dated parameter's value and start, or a minimum's two sides.
+trace_values = sa.Table(
+    "policy_batch_trace_values", metadata,
+    sa.Column("batch_id", sa.String(120), primary_key=True),
+    sa.Column("policy_id", sa.String(64), primary_key=True),
+    sa.Column("credit_code", sa.String(64), primary_key=True),
+    sa.Column("basis_id", sa.String(128), primary_key=True),
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Text),
+    sa.Column("from_on", sa.String(10)),
+    sa.Column("base_fen", sa.BigInteger),
+    sa.Column("limit_fen", sa.BigInteger),
+)
+# A reviewer's hold: the withheld row's reason, but no status of the enterprise (not in the trace).
+HELD_BY_REVIEW = "held_by_review"
 
 ledger = sa.Table(
     "policy_payment_ledger", metadata,
@@ -137,10 +172,24 @@ class Batch:
     # {by, ref, via, note, decided_at, triggered_by, holds}: who approved it (None: dry run, or
     # a batch issued before reviews existed)
     approval: dict | None = None
+    # Per policy with awards in the batch, its trace's header (gxq.policy.trace). Each award's
+    # trace is data, its ``trace_data`` (the columns gxq.policy.trace names); an award of a batch
+    # issued before the trace was data has its sentences as stored instead (``trace``).
+    traces: dict[str, dict] = field(default_factory=dict)
 
     @property
     def total_amount(self):
         return sum((money(i["amount"]) for i in self.items), money(0))
+
+    def trace(self, award: dict) -> dict[str, str]:
+        """The sentences of an award's trace (兑现依据), rendered from its columns."""
+        if "trace" in award:  # issued before the trace was data: the sentences as stored
+            return award["trace"]
+        sentences = trace.sentences(self.traces[award["policy_id"]], {**award, **award["trace_data"]})
+        # An issued batch has always been read back from gxq_ops, where the sentences were JSON with
+        # sorted keys: its 兑现依据 reads in key order (a draft's in the formula's). Kept, so that a
+        # batch issued now reads as one issued before.
+        return dict(sorted(sentences.items())) if self.status == "issued" else sentences
 
     def to_json(self) -> dict:
         def award(a: dict) -> dict:
@@ -152,6 +201,7 @@ class Batch:
             "status": self.status, "issued_at": self.issued_at, "newly_issued": self.newly_issued,
             "items": [award(a) for a in self.items], "withheld": [award(a) for a in self.withheld],
             "shortfalls": self.shortfalls, "data_problems": self.data_problems, "approval": self.approval,
+            "traces": self.traces,
         }
 
     @classmethod
@@ -163,7 +213,7 @@ class Batch:
                    list(d["policy_ids"]), d["status"], d["issued_at"],
                    [award(a) for a in d["items"]], [award(a) for a in d["withheld"]],
                    list(d["shortfalls"]), list(d["data_problems"]), bool(d.get("newly_issued")),
-                   d.get("approval"))
+                   d.get("approval"), d.get("traces") or {})
 
 
 def _key(a: dict) -> tuple[str, str, str]:
@@ -197,14 +247,15 @@ def compose(spec: BatchSpec, ev: Evaluation, paid: set, issued_at: str, status: 
                   sorted(spec.policy_ids), status, issued_at,
                   shortfalls=list(ev.shortfalls), data_problems=list(ev.data_problems))
     wanted = set(spec.policy_ids)
-    for c in ev.select(lambda key: key[0] in wanted and key not in paid):  # sorted by key
-        award = {"policy_id": c.policy_id, "credit_code": c.credit_code, "basis_id": c.basis_id,
-                 "basis_on": c.basis_on, "enterprise_name": c.enterprise_name, "amount": money(c.amount),
-                 "trace": c.trace}
-        if c.withhold_reason:
-            batch.withheld.append({**award, "reason": c.withhold_reason})
-        elif c.key in held:
-            batch.withheld.append({**award, "reason": "held_by_review"})
+    for a in ev.rows(lambda key: key[0] in wanted and key not in paid):  # sorted by key
+        header = batch.traces.setdefault(a["policy_id"], ev.traces[a["policy_id"]])
+        award = {"policy_id": a["policy_id"], "credit_code": a["credit_code"], "basis_id": a["basis_id"],
+                 "basis_on": a["basis_on"], "enterprise_name": a["enterprise_name"], "amount": yuan(a["amount"]),
+                 "trace_data": {k: a[k] for k in trace.columns(header)}}
+        if a["withhold_reason"]:
+            batch.withheld.append({**award, "reason": a["withhold_reason"]})
+        elif _key(a) in held:
+            batch.withheld.append({**award, "reason": HELD_BY_REVIEW})
         else:
             batch.items.append(award)
     return batch
@@ -218,17 +269,35 @@ def _find(conn, batch_key: str) -> Batch | None:
     its = conn.execute(sa.select(items).where(items.c.batch_id == row["batch_id"]).order_by(*order(items)))
     whs = conn.execute(sa.select(withheld).where(withheld.c.batch_id == row["batch_id"]).order_by(*order(withheld)))
 
-    def award(r) -> dict:
-        return {"policy_id": r["policy_id"], "credit_code": r["credit_code"], "basis_id": r["basis_id"],
-                "basis_on": r["basis_on"], "enterprise_name": r["enterprise_name"], "amount": money(r["amount"]),
-                "trace": json.loads(r["trace_json"])}
+    headers = {r["policy_id"]: {"policy": r["policy"], "rule": r["rule"], "basis": r["basis"],
+                                "used": [tuple(u) for u in json.loads(r["used_json"])]}
+               for r in conn.execute(sa.select(trace_headers).where(trace_headers.c.batch_id == row["batch_id"]))
+               .mappings()}
+    used: dict[tuple, dict] = {}  # award -> its used keys' columns
+    for r in conn.execute(sa.select(trace_values).where(trace_values.c.batch_id == row["batch_id"])).mappings():
+        cols = used.setdefault((r["policy_id"], r["credit_code"], r["basis_id"]), {})
+        if r["from_on"] is None:  # a minimum
+            cols[f"{r['key']}.base"], cols[f"{r['key']}.limit"] = r["base_fen"], r["limit_fen"]
+        else:
+            cols[f"{r['key']}.value"], cols[f"{r['key']}.from"] = r["value"], r["from_on"]
+
+    def award(r, reason: str | None = None) -> dict:
+        a = {"policy_id": r["policy_id"], "credit_code": r["credit_code"], "basis_id": r["basis_id"],
+             "basis_on": r["basis_on"], "enterprise_name": r["enterprise_name"], "amount": money(r["amount"])}
+        if r["trace_json"] is not None:  # issued before the trace was data
+            return {**a, "trace": json.loads(r["trace_json"])}
+        status = None if reason == HELD_BY_REVIEW else reason
+        return {**a, "trace_data": {"basis_at": r["basis_at"], "cert_type": r["cert_type"],
+                                    "requested": r["requested_fen"], "withhold_reason": status,
+                                    **used.get(_key(r), {})}}
 
     batch = Batch(
         row["batch_id"], row["batch_key"], row["dag_id"], row["cadence"], row["period_key"],
         [p for p in row["policy_ids"].split(",") if p], row["status"], _local_iso(row["issued_at"]),
         items=sorted((award(r) for r in its.mappings()), key=_key),
-        withheld=sorted(({**award(r), "reason": r["reason"]} for r in whs.mappings()), key=_key),
+        withheld=sorted(({**award(r, r["reason"]), "reason": r["reason"]} for r in whs.mappings()), key=_key),
         shortfalls=json.loads(row["shortfalls_json"]), data_problems=json.loads(row["data_problems_json"]),
+        traces=headers,
     )
     ap = conn.execute(sa.select(approvals).where(approvals.c.batch_id == row["batch_id"])).mappings().first()
     if ap is not None:
@@ -254,13 +323,35 @@ def _lock(conn) -> None:
 def _rows(batch_id: str, awards: list[dict], with_reason: bool) -> list[dict]:
     out = []
     for a in awards:
+        t = a["trace_data"]
         row = {"batch_id": batch_id, "policy_id": a["policy_id"], "credit_code": a["credit_code"],
                "basis_id": a["basis_id"], "basis_on": a["basis_on"], "enterprise_name": a["enterprise_name"],
-               "amount": money(a["amount"]), "trace_json": json.dumps(a["trace"], ensure_ascii=False, sort_keys=True)}
+               "amount": money(a["amount"]), "trace_json": None, "basis_at": t["basis_at"],
+               "cert_type": t["cert_type"], "requested_fen": t["requested"]}
         if with_reason:
             row["reason"] = a["reason"]
         out.append(row)
     return out
+
+
+def _trace_rows(batch: Batch) -> tuple[list[dict], list[dict]]:
+    """The batch's trace headers and its awards' used values as rows of their tables."""
+    headers = [{"batch_id": batch.batch_id, "policy_id": pid, "policy": h["policy"], "rule": h["rule"],
+                "basis": h["basis"], "used_json": json.dumps([list(u) for u in h["used"]], ensure_ascii=False)}
+               for pid, h in sorted(batch.traces.items())]
+    values = []
+    for a in batch.items + batch.withheld:
+        t = a["trace_data"]
+        for key, label, _unit in batch.traces[a["policy_id"]]["used"]:
+            row = {"batch_id": batch.batch_id, "policy_id": a["policy_id"], "credit_code": a["credit_code"],
+                   "basis_id": a["basis_id"], "key": key, "value": None, "from_on": None, "base_fen": None,
+                   "limit_fen": None}
+            if label is None:  # a minimum
+                row["base_fen"], row["limit_fen"] = t[f"{key}.base"], t[f"{key}.limit"]
+            else:
+                row["value"], row["from_on"] = t[f"{key}.value"], t[f"{key}.from"]
+            values.append(row)
+    return headers, values
 
 
 def issue(engine, spec: BatchSpec, ev: Evaluation, run_id: str | None = None,
@@ -299,6 +390,11 @@ def issue(engine, spec: BatchSpec, ev: Evaluation, run_id: str | None = None,
                 ])
             if batch.withheld:
                 conn.execute(withheld.insert(), _rows(batch.batch_id, batch.withheld, True))
+            headers, values = _trace_rows(batch)
+            if headers:
+                conn.execute(trace_headers.insert(), headers)
+            if values:
+                conn.execute(trace_values.insert(), values)
             if approval is not None:
                 decided = dt.datetime.fromisoformat(approval["decided_at"]).astimezone(dt.UTC).replace(tzinfo=None)
                 conn.execute(approvals.insert().values(

@@ -12,8 +12,8 @@ carries the enterprise's status at run time and the reason it is withheld, if an
 Each rule's award formula runs once over its candidates' columns (:mod:`gxq.policy.rules`), in
 integer fen; the evaluation keeps the candidates as columns, the trace included as data (the
 basis, each parameter's value and the day it starts, the minimum taken, the status that withholds
-it). The sentences a person reads are rendered from those columns only for the awards a batch
-takes (:meth:`Evaluation.select`).
+it); a batch keeps the columns of the awards it takes (:mod:`gxq.policy.batches`). The sentences a
+person reads are rendered from them (:func:`gxq.policy.trace.sentences`) where a person reads them.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import numpy as np
 
 from gxq import sql as gsql
 from gxq.periods import Period
+from gxq.policy import trace
 from gxq.policy.model import Candidate, Policy, money, money_json, yuan
 from gxq.policy.rules import Candidates, Min
 
@@ -73,7 +74,8 @@ COLUMNS = ("policy_id", "credit_code", "basis_id", "basis_on", "basis_at", "cert
 @dataclass
 class Evaluation:
     """Every candidate award of an evaluation as columns (:data:`COLUMNS` and the trace's), sorted
-    by award identity, with ``traces``: per policy, how its trace reads them."""
+    by award identity, with ``traces``: per policy, how its trace reads them (its header,
+    :mod:`gxq.policy.trace`)."""
 
     period_key: str
     policy_ids: list[str]
@@ -89,37 +91,20 @@ class Evaluation:
         """The award identity (policy_id, credit_code, basis_id) of each candidate."""
         return list(zip(self.awards["policy_id"], self.awards["credit_code"], self.awards["basis_id"]))
 
+    def rows(self, keep: Callable[[tuple[str, str, str]], bool]) -> list[dict]:
+        """The candidates whose key ``keep`` accepts, each as a dict of its columns."""
+        return [{name: col[i] for name, col in self.awards.items()}
+                for i, key in enumerate(self.identities()) if keep(key)]
+
     def select(self, keep: Callable[[tuple[str, str, str]], bool]) -> list[Candidate]:
         """The candidates whose key ``keep`` accepts, their traces rendered."""
-        return [self._candidate(i) for i, key in enumerate(self.identities()) if keep(key)]
+        return [Candidate(a["policy_id"], a["credit_code"], a["basis_id"], a["basis_on"], yuan(a["amount"]),
+                          a["enterprise_name"], a["withhold_reason"], trace.sentences(self.traces[a["policy_id"]], a))
+                for a in self.rows(keep)]
 
     @property
     def candidates(self) -> list[Candidate]:
         return self.select(lambda key: True)
-
-    def _candidate(self, i: int) -> Candidate:
-        a = {name: col[i] for name, col in self.awards.items()}
-        return Candidate(a["policy_id"], a["credit_code"], a["basis_id"], a["basis_on"], yuan(a["amount"]),
-                         a["enterprise_name"], a["withhold_reason"], self._trace(a))
-
-    def _trace(self, a: dict) -> dict:
-        """The trace's sentences (same words as the batches have always stored)."""
-        how = self.traces[a["policy_id"]]
-        if how["basis"] == "certification":
-            basis = f"认定 {a['basis_id']}: {a['cert_type'] or ''} 认定日期 {a['basis_on']}"
-        else:
-            basis = f"申请 {a['basis_id']}: 批准时间 {a['basis_at'] or a['basis_on']}, 申请金额 {yuan(a['requested'])} 元"
-        trace = {"policy": how["policy"], "rule": how["rule"], "basis": basis}
-        for key, label, unit in how["used"]:
-            if label is None:  # a minimum
-                base, limit = a[f"{key}.base"], a[f"{key}.limit"]
-                trace[key] = (f"min({yuan(base)}, {yuan(limit)}) = {yuan(min(base, limit))} 元"
-                              + (" (封顶)" if base > limit else ""))
-            else:
-                trace[key] = f"{label} = {a[f'{key}.value']} {unit} (自 {a[f'{key}.from']} 起施行)"
-        if a["withhold_reason"]:
-            trace["withheld"] = a["withhold_reason"]
-        return trace
 
     def to_json(self) -> dict:
         return {"period_key": self.period_key, "policy_ids": self.policy_ids, "awards": self.awards,
@@ -254,8 +239,8 @@ def _candidates(stmt: _Statement, bases: dict[str, np.ndarray], chunks: dict) ->
                     add[f"{key}.value"] = np.array([str(v) for v in what.parameter.entries], dtype=object)[what.index]
                     add[f"{key}.from"] = what.start.astype(object)
                     used.append((key, what.parameter.label, what.parameter.unit))
-            trace = {"policy": f"{policy.id} {policy.name}", "rule": award.rule, "basis": policy.basis, "used": used}
-            chunks[policy.id] = (add, trace)
+            header = {"policy": f"{policy.id} {policy.name}", "rule": award.rule, "basis": policy.basis, "used": used}
+            chunks[policy.id] = (add, header)
 
 
 def _shortfalls(rows: list, problems: list) -> list[dict]:

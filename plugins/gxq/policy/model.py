@@ -101,10 +101,6 @@ class DatedParameter:
     def value_at(self, day: str | dt.date) -> Any:
         return self.entries[int(self.at(np.array([_date(day).isoformat()]))[0])]
 
-    def text(self, start: str) -> str:
-        """The sentence of the value that starts on ``start`` (a trace line)."""
-        return f"{self.label} = {self.entries[int(np.searchsorted(self.starts, start))]} {self.unit} (自 {start} 起施行)"
-
 
 @dataclass(frozen=True)
 class Policy:

@@ -109,14 +109,16 @@ def summary(batch: Batch) -> list[dict]:
     return rows
 
 
-def trace_text(trace: dict) -> str:
-    return mask_text("; ".join(f"{k}: {v}" for k, v in trace.items() if k != "policy"))
+def trace_text(batch: Batch, award: dict) -> str:
+    """兑现依据: the award's trace as one line, its sentences rendered from its columns
+    (:meth:`Batch.trace`), the policy's name left out (the sheet names it)."""
+    return mask_text("; ".join(f"{k}: {v}" for k, v in batch.trace(award).items() if k != "policy"))
 
 
 def _xml_safe_batch(batch: Batch) -> Batch:
     return dataclasses.replace(batch, items=office.xml_safe(batch.items), withheld=office.xml_safe(batch.withheld),
                                shortfalls=office.xml_safe(batch.shortfalls),
-                               data_problems=office.xml_safe(batch.data_problems))
+                               data_problems=office.xml_safe(batch.data_problems), traces=office.xml_safe(batch.traces))
 
 
 def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
@@ -161,7 +163,7 @@ def workbook(batch: Batch, path: Path, dry_run: bool) -> Path:
         its = [i for i in batch.items if i["policy_id"] == pid]
         for i in its:
             sheet.append([i["credit_code"], mask_text(i["enterprise_name"] or ""), i["basis_id"], i["basis_on"],
-                          _f(i["amount"]), trace_text(i["trace"])])
+                          _f(i["amount"]), trace_text(batch, i)])
         sheet.append(["合计", f"{len(its)} 笔", "", "", _f(sum((money(i["amount"]) for i in its), money(0))), ""])
         office.bold_row(sheet)
         for col, width in zip("ABCDEF", (24, 30, 16, 12, 14, 90)):

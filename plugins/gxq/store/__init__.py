@@ -33,7 +33,7 @@ _migrated: set[str] = set()
 # imports Alembic only when it must migrate: importing alembic.command/config/script after gxq.store
 # took 0.14-0.19 s (5 runs), paid at every task's start before. A new revision updates this set;
 # tests/foundation/test_store.py checks it against Alembic's own reading of migrations/.
-HEADS = frozenset({"notify_0003", "petitions_0003", "policy_0002", "tasks_0001", "urgent_0001"})
+HEADS = frozenset({"notify_0003", "petitions_0003", "policy_0003", "tasks_0001", "urgent_0001"})
 _thread_lock = threading.Lock()
 
 
