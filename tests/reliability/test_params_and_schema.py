@@ -255,6 +255,8 @@ ALLOWED = {
     ("plugins/gxq/store/migrations/versions/policy_0001_batches.py", "_freeze"): "trigger DDL over the migration's "
                                                                                 "own fixed table names",
     ("plugins/gxq/store/migrations/versions/policy_0001_batches.py", "_unfreeze"): "as _freeze",
+    ("plugins/gxq/store/migrations/versions/policy_0003_trace_columns.py", "_triggers"): "as _freeze: policy_0001's "
+                                                                                        "triggers on fixed table names",
     ("plugins/gxq/demo/schema.py", "create_all"): "DROP TABLE of the contract's fixed table names",
     ("plugins/gxq/demo/generate.py", "ensure_pg_databases"): "CREATE DATABASE of the demo URL's database name, "
                                                             "quoted as an identifier (demo tool, not a DAG)",
