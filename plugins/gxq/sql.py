@@ -17,6 +17,11 @@ PostgreSQL; they expand to identifiers and SQL keywords only, never to values:
 - ``{{ json_rows('cte', 'col', ...) }}``  a scalar subquery: the rows of a CTE as one JSON array of
   objects with those columns (``[]`` when none), so that one statement can answer several questions
   of different shapes, one column each (:func:`json_value` reads it);
+- ``{{ json_columns('cte', 'col', ...) }}``  the same rows column by column: one JSON object of arrays,
+  ``{"col": [v1, v2, ...], ...}`` (``[]`` each when none), aligned by position (one aggregate reads the
+  rows once, each column in the same order); cheaper than ``json_rows`` for thousands of rows on both
+  sides: PostgreSQL builds one array per column instead of an object per row, and the text the
+  driver parses does not repeat the keys (:func:`json_value` reads it too);
 - ``{{ dialect }}``     ``sqlite`` or ``postgresql`` for ``{% if %}`` blocks.
 
 What is a time on SQLite (the one definition, :func:`time_checks`): ``'YYYY-MM-DD HH:MM:SS'`` of a
@@ -115,14 +120,23 @@ def render(name: str, dialect: str, **context: Any) -> str:
             return f"(SELECT json_group_array(json_object({pairs})) FROM {cte})"
         return f"(SELECT COALESCE(json_agg(json_build_object({pairs})), '[]') FROM {cte})"
 
+    def json_columns(cte: str, *cols: str) -> str:
+        for col in (cte, *cols):
+            _check_identifier(col)
+        if dialect == "sqlite":
+            arrays = ", ".join(f"'{c}', json_group_array({c})" for c in cols)
+            return f"(SELECT json_object({arrays}) FROM {cte})"
+        arrays = ", ".join(f"'{c}', COALESCE(json_agg({c}), '[]')" for c in cols)
+        return f"(SELECT json_build_object({arrays}) FROM {cte})"
+
     checks = time_checks(dialect)
     return _template(name).render(dialect=dialect, ts=ts, txt=txt, num=num, real=real, fen=fen, day=day,
-                                  json_rows=json_rows, **checks, **context)
+                                  json_rows=json_rows, json_columns=json_columns, **checks, **context)
 
 
 def json_value(value: Any) -> Any:
-    """A ``json_rows`` column as Python values: psycopg2 parses PostgreSQL's json itself; SQLite
-    gives the text."""
+    """A ``json_rows`` or ``json_columns`` column as Python values: psycopg2 parses PostgreSQL's json
+    itself; SQLite gives the text."""
     return json.loads(value) if isinstance(value, str) else value
 
 

@@ -1,7 +1,7 @@
 {% import 'petitions/_rules.sql' as r with context -%}
 -- The days of a window [start, end) (whole days) in one statement, for the days gxq_ops has not
 -- stored yet (gxq.petitions.daily: the year to date, the trend weeks, the ranking month and the
--- 突增 baselines are summed from stored days); one row, one JSON column per question (json_rows).
+-- 突增 baselines are summed from stored days); one row, one JSON column per question (json_columns).
 -- The lead is joined (not looked up with IN (SELECT ... FROM a CTE)), so that the planner sees
 -- the window's size: index lookups for a week, a hash join when a long window is backfilled.
 WITH window_rows AS (
@@ -34,6 +34,6 @@ complaints AS (
     WHERE kind = '投诉' AND received_at >= :start AND received_at < :end
     GROUP BY topic, street, unit, {{ day('received_at') }}
 )
-SELECT {{ json_rows('unit_days', 'unit', 'received_day', 'dispatch_day', 'dispatch_on_time', 'feedback_day',
+SELECT {{ json_columns('unit_days', 'unit', 'received_day', 'dispatch_day', 'dispatch_on_time', 'feedback_day',
                     'feedback_on_time', 'revisit_day', 'surveyed', 'satisfied', 'n') }} AS unit_days,
-       {{ json_rows('complaints', 'topic', 'street', 'unit', 'received_day', 'n') }} AS complaints
+       {{ json_columns('complaints', 'topic', 'street', 'unit', 'received_day', 'n') }} AS complaints

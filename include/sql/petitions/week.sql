@@ -1,8 +1,9 @@
 {% import 'petitions/_rules.sql' as r with context -%}
 -- The bulletin's week W = [start, end) in one statement (gxq.petitions.compute.read_week): the rows
 -- W needs are found once (week_rows), then each question the bulletin asks of them is one named
--- CTE, and the statement returns one row with one column per question: its rows as a JSON array of
--- objects (json_rows), or a number. The unit directory (unit_directory) comes with it: the week is the
+-- CTE, and the statement returns one row with one column per question: its rows column by column
+-- (json_columns: one JSON object of arrays, cheaper than an object per row for the backlog's
+-- thousands), or a number. The unit directory (unit_directory) comes with it: the week is the
 -- bulletin's only read of the department.
 WITH week_rows AS (
     -- Every not withdrawn petition relevant to W (_rules.sql), received in the week before
@@ -78,15 +79,15 @@ unit_directory AS (
     -- 承办单位 directory: the names the bulletin shows (gxq.units.directory reads the same table)
     SELECT u.unit_code, {{ txt('u.unit_name') }} AS unit_name FROM units u
 )
-SELECT {{ json_rows('unit_days', 'unit', 'received_day', 'dispatch_day', 'dispatch_on_time', 'feedback_day',
+SELECT {{ json_columns('unit_days', 'unit', 'received_day', 'dispatch_day', 'dispatch_on_time', 'feedback_day',
                     'feedback_on_time', 'revisit_day', 'surveyed', 'satisfied', 'n') }} AS unit_days,
-       {{ json_rows('kinds', 'kind', 'n') }} AS kinds,
+       {{ json_columns('kinds', 'kind', 'n') }} AS kinds,
        -- 受理量环比: the counted petitions received in the week before
        (SELECT COUNT(*) FROM week_rows
         WHERE reason IS NULL AND received_at >= :prev_start AND received_at < :start) AS received_prev,
-       {{ json_rows('complaints', 'topic', 'street', 'unit', 'received_day', 'n') }} AS complaints,
-       {{ json_rows('topic_units', 'topic', 'unit_code') }} AS topic_units,
-       {{ json_rows('invalid', 'petition_id', 'reason', 'received_at') }} AS invalid,
-       {{ json_rows('overdue', 'petition_id', 'topic', 'street', 'received_at', 'feedback_due_at', 'unit') }} AS overdue,
-       {{ json_rows('urgent', 'dispatch_due_at', 'dispatched_at', 'feedback_due_at', 'feedback_at') }} AS urgent,
-       {{ json_rows('unit_directory', 'unit_code', 'unit_name') }} AS unit_directory
+       {{ json_columns('complaints', 'topic', 'street', 'unit', 'received_day', 'n') }} AS complaints,
+       {{ json_columns('topic_units', 'topic', 'unit_code') }} AS topic_units,
+       {{ json_columns('invalid', 'petition_id', 'reason', 'received_at') }} AS invalid,
+       {{ json_columns('overdue', 'petition_id', 'topic', 'street', 'received_at', 'feedback_due_at', 'unit') }} AS overdue,
+       {{ json_columns('urgent', 'dispatch_due_at', 'dispatched_at', 'feedback_due_at', 'feedback_at') }} AS urgent,
+       {{ json_columns('unit_directory', 'unit_code', 'unit_name') }} AS unit_directory

@@ -3,7 +3,8 @@
 The week is read once: one statement (``week.sql``) finds the rows the week needs (indexes on the
 four time columns and the backlog's serve its range predicates) and answers each question the
 report asks of them in SQL, one named CTE each, returned as one row with a JSON column per question
-(``gxq.sql`` ``json_rows``); Python only orders and assembles (``rules``). ``unit_days.sql`` counts
+(``gxq.sql`` ``json_columns``: the question's rows column by column); Python only orders and
+assembles (``rules``). ``unit_days.sql`` counts
 the days of longer windows (``gxq.petitions.daily``), per unit and per topic, in one statement too.
 """
 
@@ -49,17 +50,27 @@ def window_days(engine, first: dt.date, end: dt.date) -> tuple[list[dict], list[
 
 
 def _answers(engine, name: str, params: dict) -> dict:
-    """The one row of a statement that answers its questions one column each (``json_rows``)."""
+    """The one row of a statement that answers its questions one column each: a question's rows
+    column by column (``json_columns``: ``{"col": [values...], ...}``), or a number."""
     with engine.connect() as conn:
         row = sql.execute(conn, name, params).one()._mapping
     return {k: sql.json_value(v) for k, v in row.items()}
 
 
-def _complaint_rows(rows: list[dict], first: dt.date, end: dt.date) -> list[dict]:
+def _rows(columns: dict[str, list]) -> list[dict]:
+    """A ``json_columns`` answer as row dicts (for the answers of a few rows each)."""
+    keys = list(columns)
+    return [dict(zip(keys, values)) for values in zip(*columns.values())]
+
+
+def _complaint_rows(cols: dict[str, list], first: dt.date, end: dt.date) -> list[dict]:
     """The complaints per topic, street, lead unit and day of the window [first, end) as the 突增
     rules read them: ``[{"topic", "street", "lead_unit", "day", "complaints"}]``."""
-    return [{"topic": r["topic"], "street": r["street"], "lead_unit": None if r["unit"] is None else str(r["unit"]),
-             "day": _day_in(r["received_day"], first, end), "complaints": int(r["n"])} for r in rows]
+    day_in = _days_in(first, end)
+    return [{"topic": topic, "street": street, "lead_unit": None if unit is None else str(unit),
+             "day": day_in(day), "complaints": int(n)}
+            for topic, street, unit, day, n in zip(cols["topic"], cols["street"], cols["unit"], cols["received_day"],
+                                                   cols["n"])]
 
 
 # The figure families of r.figures() (include/sql/petitions/_rules.sql): the day column of each and
@@ -72,27 +83,43 @@ FAMILIES = (
 )
 
 
-def _day_rows(rows, first: dt.date, end: dt.date) -> list[dict]:
-    """One row per (unit, day) of the window [first, end) from the statement's grouped rows
-    (unit, the days of r.figures(), the flags summed, n), ordered by day, petitions without a lead first.
+def _day_rows(cols: dict[str, list], first: dt.date, end: dt.date) -> list[dict]:
+    """One row per (unit, day) of the window [first, end) from the statement's grouped rows, column
+    by column (unit, the days of r.figures(), the flags summed, n), ordered by day, petitions without
+    a lead first.
 
     A day the database gives that is not a date in [first, end) (text that only starts like a
     timestamp, on SQLite) is counted on the nearest day of the window: the window's sums stay exact.
     """
+    day_in = _days_in(first, end)
+    units = [None if u is None else str(u) for u in cols["unit"]]
+    counts = [int(n) for n in cols["n"]]
     merged: dict[tuple, dict] = {}
-    for r in rows:
-        n = int(r["n"])
-        unit = None if r["unit"] is None else str(r["unit"])
-        for day_column, adds in FAMILIES:
-            if r[day_column] is None:
+    for day_column, adds in FAMILIES:
+        sums = [counts if flag is None else [int(v or 0) for v in cols[flag]] for _field, flag in adds]
+        for i, value in enumerate(cols[day_column]):
+            if value is None:
                 continue
-            day = _day_in(r[day_column], first, end)
-            acc = merged.get((unit, day))
+            key = (units[i], day_in(value))
+            acc = merged.get(key)
             if acc is None:
-                acc = merged[(unit, day)] = {"unit": unit, "day": day, **dict.fromkeys(rules.UNIT_METRIC_FIELDS, 0)}
-            for field, flag in adds:
-                acc[field] += n if flag is None else int(r[flag] or 0)
+                acc = merged[key] = {"unit": key[0], "day": key[1], **dict.fromkeys(rules.UNIT_METRIC_FIELDS, 0)}
+            for (field, _flag), values in zip(adds, sums):
+                acc[field] += values[i]
     return sorted(merged.values(), key=lambda r: (r["day"], r["unit"] is not None, r["unit"] or ""))
+
+
+def _days_in(first: dt.date, end: dt.date):
+    """``_day_in`` for the window [first, end), each distinct value read once (a week's thousands
+    of grouped rows name its seven days)."""
+    seen: dict = {}
+
+    def day_in(value) -> dt.date:
+        day = seen.get(value)
+        if day is None:
+            day = seen[value] = _day_in(value, first, end)
+        return day
+    return day_in
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -112,17 +139,18 @@ def _day_in(value, first: dt.date, end: dt.date) -> dt.date:
 
 def read_week(engine, period: periods.Period) -> dict:
     """``week.sql`` for ``period`` (one statement: the week's rows are read once), answered by
-    question: ``{"unit_days": [...], "kinds": [...], "complaints": [...], "topic_units": [...],
-    "invalid": [...], "overdue": [...], "urgent": [...], "unit_directory": [...]}`` (lists of row
-    dicts) and ``"received_prev"`` (a count)."""
+    question: ``{"unit_days": {...}, "kinds": {...}, "complaints": {...}, "topic_units": {...},
+    "invalid": {...}, "overdue": {...}, "urgent": {...}, "unit_directory": {...}}`` (each the
+    question's rows column by column, ``{"col": [values...]}``) and ``"received_prev"`` (a count)."""
     return _answers(engine, "petitions/week", {**_window(period.start, period.end), "floor": DUE_FLOOR,
                                                "prev_start": sql.ts_text(period.previous().start)})
 
 
 def invalid_rows(week: dict) -> list[dict]:
     """数据质量隔离: the quarantined petitions relevant to the week, by reason (the contract's order), id."""
-    out = [{"petition_id": str(r["petition_id"]), "reason": r["reason"],
-            "received_at": _minute(r["received_at"])} for r in week["invalid"]]
+    cols = week["invalid"]
+    out = [{"petition_id": str(pid), "reason": reason, "received_at": _minute(received)}
+           for pid, reason, received in zip(cols["petition_id"], cols["reason"], cols["received_at"])]
     order = {reason: i for i, reason in enumerate(rules.INVALID_REASONS)}
     out.sort(key=lambda r: (order[r["reason"]], r["petition_id"]))
     return out
@@ -132,7 +160,7 @@ def topics(week: dict, period: periods.Period) -> tuple[list[dict], dict[str, in
     """(top_topics, complaints per topic, complaints per topic, street, lead unit and day) of the
     complaints received in the week, from ``read_week``'s answers."""
     day_rows = _complaint_rows(week["complaints"], period.first_day, period.end.date())
-    return rules.top_topics(day_rows, week["topic_units"]), rules.topic_counts(day_rows), day_rows
+    return rules.top_topics(day_rows, _rows(week["topic_units"])), rules.topic_counts(day_rows), day_rows
 
 
 def week_topics(engine, period: periods.Period) -> tuple[list[dict], dict[str, int], list[dict]]:
@@ -143,16 +171,18 @@ def week_topics(engine, period: periods.Period) -> tuple[list[dict], dict[str, i
 def overdue_rows(week: dict, end: dt.datetime) -> list[dict]:
     """超期未反馈: the backlog at the week's ``end``, by petition id."""
     out = []
-    for r in week["overdue"]:
-        due = sql.to_dt(r["feedback_due_at"])
+    cols = week["overdue"]
+    for pid, topic, street, received, due_at, unit in zip(cols["petition_id"], cols["topic"], cols["street"],
+                                                          cols["received_at"], cols["feedback_due_at"], cols["unit"]):
+        due = sql.to_dt(due_at)
         out.append({
-            "petition_id": str(r["petition_id"]),
-            "topic": r["topic"],
-            "street": r["street"],
-            "received_at": _minute(r["received_at"]),
-            "feedback_due_at": _minute(r["feedback_due_at"]),
+            "petition_id": str(pid),
+            "topic": topic,
+            "street": street,
+            "received_at": _minute(received),
+            "feedback_due_at": _minute(due_at),
             "days_overdue": (end - due).days if due else None,
-            "lead_unit": None if r["unit"] is None else str(r["unit"]),
+            "lead_unit": None if unit is None else str(unit),
         })
     out.sort(key=lambda r: r["petition_id"])
     return out
@@ -180,7 +210,7 @@ URGENT_ESCALATE = dt.timedelta(minutes=120)  # as the 急险 watch: late by two 
 
 def urgent_week(engine, period: periods.Period) -> dict:
     """:func:`urgent_counts` of a week read from the department (``read_week``)."""
-    return urgent_counts(read_week(engine, period)["urgent"], period.end)
+    return urgent_counts(_rows(read_week(engine, period)["urgent"]), period.end)
 
 
 def urgent_counts(rows: list[dict], end: dt.datetime) -> dict:
@@ -226,7 +256,8 @@ def compute_week(engine, period: periods.Period) -> dict:
     week = read_week(engine, period)
     days = _day_rows(week["unit_days"], period.first_day, period.end.date())
     totals, per_unit = rules.unit_metrics(days)
-    kinds_block = rules.by_kind({"kind": r["kind"], "received": r["n"]} for r in week["kinds"])
+    kinds = week["kinds"]
+    kinds_block = rules.by_kind({"kind": kind, "received": n} for kind, n in zip(kinds["kind"], kinds["n"]))
     top, counts, topic_rows = topics(week, period)
     overdue = overdue_rows(week, period.end)
     invalid = invalid_rows(week)
@@ -251,8 +282,8 @@ def compute_week(engine, period: periods.Period) -> dict:
         "invalid": invalid,
         "unit_days": days,  # the week's figures per unit and day, kept in gxq_ops by compute_all
         "topic_days": topic_rows,  # the week's complaints per topic, street, lead and day (also kept)
-        "urgent": urgent_counts(week["urgent"], period.end),  # 急险 in the week (the watch's 督办 rule)
-        "unit_names": units.as_directory(week["unit_directory"]),  # the unit directory as of this bulletin
+        "urgent": urgent_counts(_rows(week["urgent"]), period.end),  # 急险 in the week (the watch's 督办 rule)
+        "unit_names": units.as_directory(_rows(week["unit_directory"])),  # the unit directory as of this bulletin
     }
     return {"report": report, "detail": detail}
 
