@@ -43,9 +43,9 @@ def _change(now: float | None, before: float | None, digits: int) -> float | Non
     return round(now - before, digits)
 
 
-def _severity(status: np.ndarray) -> np.ndarray:
-    """Each light's severity (:data:`rules.SEVERITY`); -1 for unreported or not listed."""
-    return np.select([status == s for s in rules.SEVERITY], list(rules.SEVERITY.values()), -1)
+def _severity(month: rules.ProjectMonth) -> np.ndarray:
+    """Each light's severity (its code, :data:`rules.SEVERITY`); -1 for unreported or not listed."""
+    return np.where(month.code <= rules.RED, month.code, -1)
 
 
 def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) -> dict:
@@ -53,10 +53,10 @@ def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) 
     now, then = current.statuses, previous.statuses
     ids = now.projects.project_id
     both = now.active & then.active
-    level_now, level_then = _severity(now.status), _severity(then.status)
+    level_now, level_then = _severity(now), _severity(then)
     rated = both & (level_now >= 0) & (level_then >= 0)  # unreported has no severity
     up, down = ids[rated & (level_now < level_then)], ids[rated & (level_now > level_then)]
-    new_red = ids[now.active & (now.status == "red") & (then.status != "red")]  # not red then, or not active then
+    new_red = ids[(now.code == rules.RED) & (then.code != rules.RED)]  # not red then, or not active then
     new_projects = ids[now.active & ~then.active]
     previous_completion = {i["indicator_code"]: i["completion"] for i in previous.indicators}
     counts_now, counts_before = current.counts, previous.counts
@@ -72,7 +72,7 @@ def comparison(current: rules.MonthEvaluation, previous: rules.MonthEvaluation) 
         "down": down.tolist(),
         "new_red": new_red.tolist(),
         "new_projects": new_projects.tolist(),
-        "previous_statuses": dict(zip(ids[both].tolist(), then.status[both].tolist())),
+        "previous_statuses": dict(zip(ids[both].tolist(), rules.STATUS_NAMES[then.code[both]].tolist())),
         "units": [
             {"unit": u["unit"], "previous": {s: units_before.get(u["unit"], empty)[s] for s in rules.STATUSES},
              "change": {s: u[s] - units_before.get(u["unit"], empty)[s] for s in rules.STATUSES}}

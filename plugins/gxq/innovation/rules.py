@@ -54,14 +54,18 @@ from numpy import strings
 from gxq.periods import Period
 
 STATUSES = ("green", "yellow", "red", "unreported")
+# A month's lights are kept as codes, each status's position in STATUSES (-1: not listed), and
+# named only where a report lists them: counting, grouping and comparing codes is integer work.
+GREEN, YELLOW, RED, UNREPORTED = range(len(STATUSES))
+STATUS_NAMES = np.array(STATUSES, dtype=object)
 STATUS_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "unreported": "未报送"}
 # Traffic-light thresholds on the progress gap in percentage points (红黄绿灯阈值).
 GREEN_MAX_GAP = 10
 YELLOW_MAX_GAP = 30
 # Completion above this counts as this much in the composite score only (综合得分封顶).
 COMPLETION_CAP = 1.2
-# Severity of a light, for "up / down" comparisons between months.
-SEVERITY = {"green": 0, "yellow": 1, "red": 2}
+# Severity of a light, for "up / down" comparisons between months: its code.
+SEVERITY = {"green": GREEN, "yellow": YELLOW, "red": RED}
 
 DATA_PROBLEM_RULES: dict[str, tuple[str, str, str]] = {
     # kind: (问题, 处理规则, rule)
@@ -271,9 +275,14 @@ def round_column(x: np.ndarray, digits: int) -> np.ndarray:
     return out
 
 
+def light_codes(gap: np.ndarray) -> np.ndarray:
+    """红黄绿灯 of a column of (rounded) gaps as codes (GREEN, YELLOW, RED; see :func:`light`)."""
+    return np.select([gap <= GREEN_MAX_GAP, gap <= YELLOW_MAX_GAP], [GREEN, YELLOW], RED).astype(np.int8)
+
+
 def lights(gap: np.ndarray) -> np.ndarray:
     """红黄绿灯 of a column of (rounded) gaps (see :func:`light`)."""
-    return np.select([gap <= GREEN_MAX_GAP, gap <= YELLOW_MAX_GAP], ["green", "yellow"], "red")
+    return STATUS_NAMES[light_codes(gap)].astype(str)
 
 
 def positions(registry: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -312,6 +321,16 @@ class Projects:
         days, not_a_day = times(start_on, start_on_other, parse_date)
         return cls(ids[order], _texts(name)[order], _texts(responsible_unit)[order],
                    days.astype("datetime64[D]")[order], not_a_day[order])
+
+    @cached_property
+    def units(self) -> tuple[np.ndarray, np.ndarray]:
+        """The responsible units (sorted codes) and each project's position among them (-1: none):
+        grouped once, for every month evaluated from the registry."""
+        has_unit = np.not_equal(self.responsible_unit, None)
+        codes, of = np.unique(self.responsible_unit[has_unit].astype(str), return_inverse=True)
+        unit_of = np.full(len(has_unit), -1)
+        unit_of[has_unit] = of
+        return codes, unit_of
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple]) -> Projects:
@@ -459,28 +478,37 @@ def _progress_problems(pid: str, month: str, plan, actual, reported_at: dt.datet
 @dataclass
 class ProjectMonth:
     """One month's 红黄绿灯 as columns over the registry's rows; ``active`` marks the projects
-    listed in the month (started by its last day). Where a project has no counting row, status is
-    ``unreported`` and gap, plan and actual are NaN."""
+    listed in the month (started by its last day). ``code`` is each listed project's light (an
+    index into :data:`STATUSES`; -1 where not listed). Where a project has no counting row, its
+    light is ``UNREPORTED`` and gap, plan and actual are NaN."""
 
     projects: Projects
     active: np.ndarray
-    status: np.ndarray  # '' where not active
+    code: np.ndarray  # int8: GREEN, YELLOW, RED, UNREPORTED; -1 where not active
     gap: np.ndarray
     plan: np.ndarray
     actual: np.ndarray
     reported_at: np.ndarray  # datetime64[us] of the counting row; NaT: none or undated
 
+    @property
+    def status(self) -> np.ndarray:
+        """Each project's light by name ('' where not listed)."""
+        return np.where(self.active, STATUS_NAMES[self.code], "").astype(str)
+
     @cached_property
     def listed(self) -> dict[str, list]:
         """The listed projects' columns as plain values (None where there is none), by project_id."""
         i = np.flatnonzero(self.active)
-        reported = (self.status[i] != "unreported").tolist()
+        unreported = self.code[i] == UNREPORTED
 
         def values(col: np.ndarray) -> list:
-            return [v if r else None for v, r in zip(col[i].tolist(), reported)]
+            out = col[i].astype(object)
+            out[unreported] = None
+            return out.tolist()
 
         return {"project_id": self.projects.project_id[i].tolist(), "name": self.projects.name[i].tolist(),
-                "responsible_unit": self.projects.responsible_unit[i].tolist(), "status": self.status[i].tolist(),
+                "responsible_unit": self.projects.responsible_unit[i].tolist(),
+                "status": STATUS_NAMES[self.code[i]].tolist(),
                 "gap": values(self.gap), "plan": values(self.plan), "actual": values(self.actual),
                 "reported_at": stamp_texts(self.reported_at[i]).tolist()}
 
@@ -490,14 +518,18 @@ class ProjectMonth:
                                                    c["gap"], c["plan"], c["actual"], c["reported_at"])]
 
     def counts(self) -> dict[str, int]:
-        return {s: int(np.count_nonzero(self.status == s)) for s in STATUSES}
+        return dict(zip(STATUSES, np.bincount(self.code[self.active], minlength=len(STATUSES)).tolist()))
 
     def units(self) -> list[dict]:
         """One row per responsible unit with an active project, sorted by unit code."""
-        i = np.flatnonzero(self.active & np.not_equal(self.projects.responsible_unit, None))
-        units, unit_of = np.unique(self.projects.responsible_unit[i].astype(str), return_inverse=True)
-        per_status = {s: np.bincount(unit_of[self.status[i] == s], minlength=len(units)).tolist() for s in STATUSES}
-        return [{"unit": u, **{s: per_status[s][k] for s in STATUSES}} for k, u in enumerate(units.tolist())]
+        codes, unit_of = self.projects.units
+        i = np.flatnonzero(self.active & (unit_of >= 0))
+        n = len(STATUSES)
+        # one count per (unit, light): a bincount of unit × light
+        per_unit = np.bincount(unit_of[i] * n + self.code[i], minlength=len(codes) * n).reshape(-1, n)
+        listed = per_unit.sum(axis=1) > 0  # units whose projects are all inactive this month are not listed
+        return [{"unit": u, **dict(zip(STATUSES, c))}
+                for u, c in zip(codes[listed].tolist(), per_unit[listed].tolist())]
 
 
 class ProjectBook:
@@ -535,13 +567,13 @@ class ProjectBook:
         of = self.position[ranked]
         chosen = ranked[np.append(of[1:] != of[:-1], True)] if len(ranked) else ranked
         at = self.position[chosen]
-        status = np.where(active, "unreported", "")
-        status[at] = lights(self.gap[chosen])
+        code = np.where(active, UNREPORTED, -1).astype(np.int8)
+        code[at] = light_codes(self.gap[chosen])
         gap, plan, actual = (np.full(len(active), np.nan) for _ in range(3))
         gap[at], plan[at], actual[at] = self.gap[chosen], self.plan[chosen], self.actual[chosen]
         reported_at = np.full(len(active), np.datetime64("NaT"), dtype="datetime64[us]")
         reported_at[at] = self.stamp[chosen]
-        return ProjectMonth(reg, active, status, gap, plan, actual, reported_at)
+        return ProjectMonth(reg, active, code, gap, plan, actual, reported_at)
 
     def _problems(self, month: Period, rows: np.ndarray, taken: np.ndarray, active: np.ndarray,
                   problems: Problems) -> None:
@@ -557,11 +589,15 @@ class ProjectBook:
             problems.add("no_responsible_unit", None, str(reg.project_id[i]), "responsible_unit is NULL")
         for i in taken[np.not_equal(read.reported_at_text[taken], None)]:
             problems.add("bad_reported_at", key, str(read.project_id[i]), f"reported_at={read.reported_at_text[i]!r}")
-        of, count = np.unique(self.position[taken], return_counts=True)
-        for p in of[count > 1]:
-            same = taken[self.position[taken] == p]
-            listed = ", ".join(sorted(_fmt(t) for t in self.stamp[same].astype(object) if t)) or "none"
-            problems.add("duplicate_month", key, str(reg.project_id[p]), f"{len(same)} rows; reported_at: {listed}")
+        # The month's rows grouped by project (sorted once); a group of several is a duplicated month.
+        grouped = taken[np.argsort(self.position[taken], kind="stable")]
+        of = self.position[grouped]
+        first = np.flatnonzero(np.append(True, of[1:] != of[:-1]))
+        size = np.diff(np.append(first, len(grouped)))
+        stamps = self.stamp[grouped].astype(object).tolist()  # datetimes, None for NaT
+        for f, n in zip(first[size > 1].tolist(), size[size > 1].tolist()):
+            listed = ", ".join(sorted(_fmt(t) for t in stamps[f:f + n] if t)) or "none"
+            problems.add("duplicate_month", key, str(reg.project_id[of[f]]), f"{n} rows; reported_at: {listed}")
         in_range = ((self.plan_state == "ok") & (self.plan >= 0) & (self.plan <= 100)
                     & (self.actual_state == "ok") & (self.actual >= 0) & (self.actual <= 100))
         for i in taken[~in_range[taken]]:
