@@ -202,17 +202,25 @@ def stamp_text(value: dt.datetime) -> str:
 _NUMERIC = {int, float, decimal.Decimal, type(None)}  # what a numeric column gives back
 
 
-def numbers(values: list) -> tuple[np.ndarray, np.ndarray]:
-    """A column of department numeric values as floats (NaN where there is none) and each value's
-    state, as :func:`parse_number` states it (``ok``, ``null``, ``non_numeric``). A numeric column
-    converts in one step; a column holding text (SQLite) is read value by value."""
+def number_column(values: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A column of department numeric values as floats (NaN where there is none), with two masks:
+    the values that are numbers and the NULLs (the rest are not numbers), as :func:`parse_number`
+    judges each value. A numeric column converts in one step; a column holding text (SQLite) is
+    read value by value."""
     if set(map(type, values)) <= _NUMERIC:
         x = np.array(values, dtype=float)
-        missing = np.equal(np.array(values, dtype=object), None)
-        return x, np.where(missing, "null", np.where(np.isfinite(x), "ok", "non_numeric"))
+        return x, np.isfinite(x), np.equal(np.array(values, dtype=object), None)
     parsed = [parse_number(v) for v in values]
     return (np.array([np.nan if n is None else n for n, _ in parsed], dtype=float),
-            np.array([state for _, state in parsed], dtype="<U11"))
+            np.array([state == "ok" for _, state in parsed], dtype=bool),
+            np.array([state == "null" for _, state in parsed], dtype=bool))
+
+
+def numbers(values: list) -> tuple[np.ndarray, np.ndarray]:
+    """A column of department numeric values as floats (NaN where there is none) and each value's
+    state, as :func:`parse_number` states it (``ok``, ``null``, ``non_numeric``)."""
+    x, ok, null = number_column(values)
+    return x, np.where(null, "null", np.where(ok, "ok", "non_numeric"))
 
 
 def times(iso: list, other: list | None, parse: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -541,14 +549,15 @@ class ProjectBook:
     def __init__(self, projects: Projects, progress: Progress):
         self.projects, self.rows = projects, progress
         self.position = positions(projects.project_id, progress.project_id)
-        self.plan, self.plan_state = numbers(progress.plan_progress_pct)
-        self.actual, self.actual_state = numbers(progress.actual_progress_pct)
+        plan, plan_ok, plan_null = number_column(progress.plan_progress_pct)
+        actual, actual_ok, actual_null = number_column(progress.actual_progress_pct)
         self.stamp = progress.reported_at
-        self.usable = (self.plan_state != "non_numeric") & (self.actual_state != "non_numeric")
-        plan = np.where(self.plan_state == "null", 0.0, self.plan)  # NULL reads as 0
-        actual = np.where(self.actual_state == "null", 0.0, self.actual)
-        self.gap = round_column(plan - actual, 2)
-        self.plan, self.actual = plan, actual
+        self.usable = (plan_ok | plan_null) & (actual_ok | actual_null)  # a value that is not a number discards the row
+        self.plan = np.where(plan_null, 0.0, plan)  # NULL reads as 0
+        self.actual = np.where(actual_null, 0.0, actual)
+        self.gap = round_column(self.plan - self.actual, 2)
+        # the rows whose values are numbers from 0 to 100: the others are data problems
+        self.in_range = (plan_ok & (plan >= 0) & (plan <= 100) & actual_ok & (actual >= 0) & (actual <= 100))
 
     def evaluate(self, month: Period, problems: Problems) -> ProjectMonth:
         """红黄绿灯 of every project active in ``month``."""
@@ -598,9 +607,7 @@ class ProjectBook:
         for f, n in zip(first[size > 1].tolist(), size[size > 1].tolist()):
             listed = ", ".join(sorted(_fmt(t) for t in stamps[f:f + n] if t)) or "none"
             problems.add("duplicate_month", key, str(reg.project_id[of[f]]), f"{n} rows; reported_at: {listed}")
-        in_range = ((self.plan_state == "ok") & (self.plan >= 0) & (self.plan <= 100)
-                    & (self.actual_state == "ok") & (self.actual >= 0) & (self.actual <= 100))
-        for i in taken[~in_range[taken]]:
+        for i in taken[~self.in_range[taken]]:
             _progress_problems(str(read.project_id[i]), key, read.plan_progress_pct[i], read.actual_progress_pct[i],
                                self.stamp[i].astype(object), problems)
 
@@ -649,6 +656,11 @@ class IndicatorBook:
         self.weight, self.weight_state = numbers(indicators.weight)
         self.value, self.value_state = numbers(values.value_ytd)
         self.position = positions(indicators.indicator_code, values.indicator_code)
+        # What every month evaluated from the book shares, worked out once: the weights as counted
+        # (NULL / not a number: 0), the indicators with a target, the values that count.
+        self.counted_weight = np.where(self.weight_state == "ok", self.weight, 0.0)
+        self.has_target = (self.target_state == "ok") & (self.target != 0)
+        self.counts = (self.position >= 0) & (self.value_state == "ok")
 
     def evaluate(self, month: Period, problems: Problems) -> tuple[list[dict], float | None]:
         """``(indicators, composite_score)`` for ``month``; each listed indicator carries its
@@ -673,14 +685,12 @@ class IndicatorBook:
         """The listed indicators of the month (positions in the registry) with their value, weight,
         completion and target to date: an indicator with a value that is a number and a target."""
         n, m = len(self.registry.indicator_code), month.start.month
-        numbered = rows[(self.position[rows] >= 0) & (self.value_state[rows] == "ok")]
+        numbered = rows[self.counts[rows]]
         value = np.full(n, -np.inf)
         np.maximum.at(value, self.position[numbered], self.value[numbered])  # the largest value_ytd counts
-        weight = np.where(self.weight_state == "ok", self.weight, 0.0)  # NULL / not a number: 0
-        has_target = (self.target_state == "ok") & (self.target != 0)
-        i = np.flatnonzero((np.bincount(self.position[numbered], minlength=n) > 0) & has_target)
+        i = np.flatnonzero((np.bincount(self.position[numbered], minlength=n) > 0) & self.has_target)
         to_date = self.target[i] * m / 12
-        return i, value[i], weight[i], round_column(value[i] / to_date, 4), to_date
+        return i, value[i], self.counted_weight[i], round_column(value[i] / to_date, 4), to_date
 
     def _problems(self, month: Period, rows: np.ndarray, known: np.ndarray, problems: Problems) -> None:
         key, reg, read = month.key, self.registry, self.values
