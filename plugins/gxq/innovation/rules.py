@@ -237,9 +237,9 @@ def times(iso: list, other: list | None, parse: Callable[[Any], Any]) -> tuple[n
         iso, other = [None] * len(iso), [o if o is not None else i for i, o in zip(iso, other)]
         column = np.array(iso, dtype="datetime64[us]")
     not_a_time = np.full(len(column), None, dtype=object)
-    for i, value in enumerate(other):
-        if value is None:
-            continue
+    stored = np.array(other, dtype=object)
+    for i in np.flatnonzero(np.not_equal(stored, None)).tolist():  # the few stored values, if any
+        value = stored[i]
         parsed = parse(value)
         if parsed is not None:
             column[i] = np.datetime64(parsed, "us")
@@ -700,30 +700,34 @@ class IndicatorBook:
         for i in known.tolist():
             of_code.setdefault(int(self.position[i]), []).append(i)
         listed_weights = []
+        # the registry's and the values' columns as plain values, read one by one below
+        weight_state, weight_value = self.weight_state.tolist(), self.weight.tolist()
+        target_state, target_value = self.target_state.tolist(), self.target.tolist()
+        value_state, value = self.value_state.tolist(), self.value.tolist()
         for p, code in enumerate(reg.indicator_code.tolist()):
             weight = reg.weight[p]
-            if self.weight_state[p] != "ok":
+            if weight_state[p] != "ok":
                 problems.add("bad_weight", key, code, f"weight={_fmt(weight)} counts as 0")
-            elif self.weight[p] < 0:
+            elif weight_value[p] < 0:
                 problems.add("bad_weight", key, code, f"weight={_fmt(weight)} used as is")
             values = of_code.get(p, [])
             for i in values:
-                raw, state = read.value_ytd[i], self.value_state[i]
+                raw, state = read.value_ytd[i], value_state[i]
                 if state == "null":
                     problems.add("missing_indicator_value", key, code, "value_ytd is NULL")
                 elif state == "non_numeric":
                     problems.add("non_numeric_indicator_value", key, code, f"value_ytd={_fmt(raw)}")
-                elif self.value[i] < 0:
+                elif value[i] < 0:
                     problems.add("negative_indicator_value", key, code, f"value_ytd={_fmt(raw)}")
             if len(values) > 1:
                 problems.add("duplicate_indicator_value", key, code,
                              f"{len(values)} values: {', '.join(_fmt(read.value_ytd[i]) for i in values)}")
-            if not any(self.value_state[i] == "ok" for i in values):
+            if not any(value_state[i] == "ok" for i in values):
                 continue
-            if self.target_state[p] != "ok" or self.target[p] == 0:
+            if target_state[p] != "ok" or target_value[p] == 0:
                 problems.add("no_annual_target", key, code, f"annual_target={_fmt(reg.annual_target[p])}")
                 continue
-            listed_weights.append(float(self.weight[p]) if self.weight_state[p] == "ok" else 0.0)
+            listed_weights.append(weight_value[p] if weight_state[p] == "ok" else 0.0)
         if listed_weights and sum(listed_weights) == 0:
             problems.add("zero_total_weight", key, None, f"{len(listed_weights)} listed indicator(s)")
 
