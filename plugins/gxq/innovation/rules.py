@@ -660,7 +660,7 @@ class IndicatorBook:
         # (NULL / not a number: 0), the indicators with a target, the values that count.
         self.counted_weight = np.where(self.weight_state == "ok", self.weight, 0.0)
         self.has_target = (self.target_state == "ok") & (self.target != 0)
-        self.counts = (self.position >= 0) & (self.value_state == "ok")
+        self.counting = (self.position >= 0) & (self.value_state == "ok")
 
     def evaluate(self, month: Period, problems: Problems) -> tuple[list[dict], float | None]:
         """``(indicators, composite_score)`` for ``month``; each listed indicator carries its
@@ -685,7 +685,7 @@ class IndicatorBook:
         """The listed indicators of the month (positions in the registry) with their value, weight,
         completion and target to date: an indicator with a value that is a number and a target."""
         n, m = len(self.registry.indicator_code), month.start.month
-        numbered = rows[self.counts[rows]]
+        numbered = rows[self.counting[rows]]
         value = np.full(n, -np.inf)
         np.maximum.at(value, self.position[numbered], self.value[numbered])  # the largest value_ytd counts
         i = np.flatnonzero((np.bincount(self.position[numbered], minlength=n) > 0) & self.has_target)
