@@ -39,9 +39,11 @@ class InnovationData:
     indicator_values: rules.IndicatorValues
 
 
-def _columns(conn, name: str, params: dict | None = None) -> list[list]:
-    """The columns of ``include/sql/<name>.sql``, in the file's column order."""
-    return list(sql.columns(conn, name, params).values())
+def _columns(conn, name: str, params: dict | None = None) -> list[tuple]:
+    """The columns of ``include/sql/<name>.sql``, in the file's column order (tuples: the frames
+    copy what they keep)."""
+    keys, rows = sql.tuples(conn, name, params)
+    return list(zip(*rows)) if rows else [() for _ in keys]
 
 
 def load(first_progress_month: str, last_month: str, first_indicator_month: str | None = None,
