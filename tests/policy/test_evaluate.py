@@ -257,6 +257,7 @@ def test_first_certification_is_a_hash_anti_join_on_postgresql(pg):
     """The 'no earlier certification' check must stay a join: under an OR, PostgreSQL runs it as a
     correlated subplan, one index probe per certification (2x the statement's time at 118,000)."""
     from gxq import sql as gsql
+
     from tests import conftest as root
 
     dept = sa.create_engine(root.pg_url(pg.create("pol_plan")), poolclass=sa.pool.NullPool)
