@@ -165,7 +165,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.ERROR)
     # What the subjects import lazily is imported before the clock: the clock measures the work.
     import jinja2  # noqa: F401
-    import psycopg2  # noqa: F401
+    import psycopg2
     import psycopg2.extras  # noqa: F401  (SQLAlchemy's psycopg2 dialect imports it with the first engine: ~6 ms)
     import sqlalchemy
     import sqlalchemy.dialects.postgresql.psycopg2  # noqa: F401
