@@ -111,8 +111,9 @@ def bench_petitions(sizes: list[int], repeat: int, rows: list[dict]) -> None:
         label = f"{n / 1e6:.1f}M rows"
         rows.append(row(f"petitions baseline COPY week {common.WEEK} ({base.rows:,} rows)", label, base, None, None))
         rows.append(row("bulletin contract report (compute.compute_week)", label, series["compute_week"], base, 1.5))
+        # the task does more than the report (the year's days kept in gxq_ops, the windows): its goal is 2x
         rows.append(row("bulletin compute task (pipeline.compute_all: + YTD, 8-week trend, ranking)", label,
-                        series["compute_all"], base, 1.5))
+                        series["compute_all"], base, 2.0))
         rows.append(row("  the same, first run on an empty gxq_ops (counts the year's days once)", label,
                         series["first"], base, None))
 
