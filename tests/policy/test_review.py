@@ -132,6 +132,14 @@ def test_review_body_and_one_waiting_request(dbs):
         pipeline.run(M, "2021-04", send=False)
 
 
+def test_a_request_without_an_airflow_run_says_so(dbs):
+    """run_id is None outside Airflow: the request names the command line, never prints None."""
+    dept, _ops = dbs
+    _data(dept)
+    body = _start(M, "2021-03", None)[2]["ask"]["body"]
+    assert "- 发起运行:命令行(无 Airflow 运行),手动触发（tester）" in body and "None" not in body
+
+
 def test_ui_approve_with_hold_then_held_award_paid_once_later(dbs):
     dept, ops = dbs
     _data(dept, n=3)
