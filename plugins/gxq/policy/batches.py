@@ -53,13 +53,18 @@ batches = sa.Table(
 )
 
 
+def _award_key() -> list[sa.Column]:
+    """An award in a batch: the key of its item or withheld row and of its trace values."""
+    return [sa.Column("batch_id", sa.String(120), primary_key=True),
+            sa.Column("policy_id", sa.String(64), primary_key=True),
+            sa.Column("credit_code", sa.String(64), primary_key=True),
+            sa.Column("basis_id", sa.String(128), primary_key=True)]
+
+
 def _award_table(name: str, *extra: sa.Column) -> sa.Table:
     return sa.Table(
         name, metadata,
-        sa.Column("batch_id", sa.String(120), primary_key=True),
-        sa.Column("policy_id", sa.String(64), primary_key=True),
-        sa.Column("credit_code", sa.String(64), primary_key=True),
-        sa.Column("basis_id", sa.String(128), primary_key=True),
+        *_award_key(),
         sa.Column("basis_on", sa.String(10), nullable=False),
         sa.Column("enterprise_name", sa.Text),
         *extra,
@@ -88,10 +93,7 @@ trace_headers = sa.Table(
 # Per award and key its formula used: a dated parameter's value and start, or a minimum's two sides.
 trace_values = sa.Table(
     "policy_batch_trace_values", metadata,
-    sa.Column("batch_id", sa.String(120), primary_key=True),
-    sa.Column("policy_id", sa.String(64), primary_key=True),
-    sa.Column("credit_code", sa.String(64), primary_key=True),
-    sa.Column("basis_id", sa.String(128), primary_key=True),
+    *_award_key(),
     sa.Column("key", sa.String(40), primary_key=True),
     sa.Column("value", sa.Text),
     sa.Column("from_on", sa.String(10)),
