@@ -76,6 +76,33 @@ def _copy(db: str, statements) -> int:
         conn.close()
 
 
+def _as_sent(db: str, queries) -> list[str]:
+    """Each ``(include/sql file, params, list params)`` as the subject sends it, ready for COPY (which
+    takes no parameters): SQLAlchemy and psycopg2 bind on the client, so the text psycopg2 sent
+    for the statement's EXPLAIN (planned, not run), less ``EXPLAIN``, is the statement itself."""
+    import sqlalchemy as sa
+    from gxq import sql
+
+    engine = sa.create_engine(common.PG_PREFIX + db, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            out = []
+            for name, params, lists in queries:
+                stmt = sa.text("EXPLAIN " + sql.render(name, "postgresql")).bindparams(
+                    *(sa.bindparam(n, expanding=True) for n in lists))
+                result = conn.execute(stmt, params)
+                out.append(result.cursor.query.decode()[len("EXPLAIN "):])
+                result.close()
+            return out
+    finally:
+        engine.dispose()
+
+
+def statements_by_copy(db: str, queries) -> list[str]:
+    """``COPY (<statement>) TO STDOUT`` of each statement as sent (a statement may end in a comment)."""
+    return [f"COPY ({text}\n) TO STDOUT" for text in _as_sent(db, queries)]
+
+
 def _week():
     from gxq.periods import parse_key
 
@@ -88,6 +115,14 @@ def petitions_baseline(db: str):
     week = _week()
     stmt = PETITIONS_BASELINE.format(start=sql.ts_text(week.start), end=sql.ts_text(week.end))
     return lambda: _copy(db, [stmt])
+
+
+def petitions_statement(db: str):
+    """week.sql alone, by COPY into /dev/null: the database's share of compute_week, no Python."""
+    from gxq.petitions import compute
+
+    stmts = statements_by_copy(db, [(compute.WEEK_SQL, compute.week_params(_week()), ())])
+    return lambda: _copy(db, stmts)
 
 
 def petitions_compute_week(db: str):
@@ -116,14 +151,28 @@ def policy_baseline(db: str):
     return lambda: _copy(db, [f"COPY {t} TO STDOUT" for t in POLICY_TABLES])
 
 
-def policy_evaluate(db: str):
-    from gxq.connections import engine_for
+def _policy_run():
     from gxq.periods import parse_key
     from gxq.policy import catalogue
+
+    return parse_key(common.QUARTER, ("quarter",)), list(catalogue.CATALOGUE.values())
+
+
+def policy_statements(db: str):
+    """The evaluation's statements alone (its rule statements and the 双承诺 check), by COPY into
+    /dev/null: the database's share of evaluate, no Python."""
+    from gxq.policy.evaluate import queries
+
+    period, policies = _policy_run()
+    stmts = statements_by_copy(db, queries(policies, period, with_commitments=True))
+    return lambda: _copy(db, stmts)
+
+
+def policy_evaluate(db: str):
+    from gxq.connections import engine_for
     from gxq.policy.evaluate import evaluate
 
-    period = parse_key(common.QUARTER, ("quarter",))
-    policies = list(catalogue.CATALOGUE.values())
+    period, policies = _policy_run()
 
     def run():  # every policy of the catalogue, with the 双承诺 check, as a quarterly batch does
         ev = evaluate(engine_for("dept_policy"), period, policies, with_commitments=True)
@@ -154,8 +203,9 @@ PREIMPORT = {
     "innovation": ("gxq.innovation.monthly", "gxq.innovation.rules", "gxq.innovation.source", "gxq.connections"),
 }
 
-SUBJECTS = {f.__name__: f for f in (petitions_baseline, petitions_compute_week, petitions_compute_all, policy_baseline,
-                                    policy_evaluate, innovation_baseline, innovation_monthly)}
+SUBJECTS = {f.__name__: f for f in (petitions_baseline, petitions_statement, petitions_compute_week,
+                                    petitions_compute_all, policy_baseline, policy_statements, policy_evaluate,
+                                    innovation_baseline, innovation_monthly)}
 
 
 def main(argv: list[str]) -> int:

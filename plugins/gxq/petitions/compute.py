@@ -142,8 +142,15 @@ def read_week(engine, period: periods.Period) -> dict:
     question: ``{"unit_days": {...}, "kinds": {...}, "complaints": {...}, "topic_units": {...},
     "invalid": {...}, "overdue": {...}, "urgent": {...}, "unit_directory": {...}}`` (each the
     question's rows column by column, ``{"col": [values...]}``) and ``"received_prev"`` (a count)."""
-    return _answers(engine, "petitions/week", {**_window(period.start, period.end), "floor": DUE_FLOOR,
-                                               "prev_start": sql.ts_text(period.previous().start)})
+    return _answers(engine, WEEK_SQL, week_params(period))
+
+
+WEEK_SQL = "petitions/week"
+
+
+def week_params(period: periods.Period) -> dict:
+    """The bound params of ``week.sql`` for ``period`` (bench/ measures the statement alone, by COPY)."""
+    return {**_window(period.start, period.end), "floor": DUE_FLOOR, "prev_start": sql.ts_text(period.previous().start)}
 
 
 def invalid_rows(week: dict) -> list[dict]:

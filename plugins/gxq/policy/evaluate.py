@@ -244,6 +244,20 @@ def _candidates(stmt: _Statement, bases: dict[str, np.ndarray], chunks: dict) ->
             chunks[policy.id] = (add, header)
 
 
+SHORTFALLS = "policy/commitment_shortfalls"
+
+
+def _shortfall_params(period: Period) -> dict:
+    return {"start_day": period.start.date().isoformat(), "end_day": period.end.date().isoformat()}
+
+
+def queries(policies: list[Policy], period: Period, with_commitments: bool) -> list[tuple[str, dict, tuple]]:
+    """The statements :func:`evaluate` sends, each ``(include/sql file, params, list params)``: one
+    per rule statement, then the 双承诺 check (bench/ measures them alone, by COPY)."""
+    out = [(stmt.sql, stmt.params, stmt.lists) for stmt in _statements(policies, period)]
+    return out + ([(SHORTFALLS, _shortfall_params(period), ())] if with_commitments else [])
+
+
 def _shortfalls(rows: list, problems: list) -> list[dict]:
     """The 双承诺 shortfalls; a commitment whose due_on is not a date (None from the statement) goes
     to ``problems``."""
@@ -309,8 +323,7 @@ def evaluate(engine, period: Period, policies: list[Policy], with_commitments: b
             cols = _arrays(conn, stmt)
             _candidates(stmt, _bases(stmt, cols, conn.dialect.name, problems), chunks)
         if with_commitments:
-            params = {"start_day": period.start.date().isoformat(), "end_day": period.end.date().isoformat()}
-            ev.shortfalls = _shortfalls(gsql.execute(conn, "policy/commitment_shortfalls", params).mappings().all(),
+            ev.shortfalls = _shortfalls(gsql.execute(conn, SHORTFALLS, _shortfall_params(period)).mappings().all(),
                                         problems)
         _concat(ev, chunks, lambda: set(gsql.columns(conn, "policy/enterprises_listed_twice")["credit_code"]))
     ev.data_problems = sorted(problems, key=lambda d: (d["policy_id"], d["application_id"],
